@@ -1,0 +1,65 @@
+# barrack-ops: every entry point a new user or CI needs.
+#   make demo   set up, then run the recipes against the embedded simulator
+#   make test   set up, then run ruff, mypy (strict) and the whole pytest suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LOCK := requirements-dev.lock
+STAMP := $(VENV)/.installed
+
+# Prefect keeps its database under the repo, never under ~/.prefect, and stays offline.
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install demo test lint typecheck pytest bench clean sim
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "barrack-ops needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+# uv makes a fresh install take seconds; plain pip is the fallback when uv cannot be had.
+$(STAMP): $(BIN)/python $(LOCK) pyproject.toml
+	@if $(BIN)/python -m pip install --quiet uv >/dev/null 2>&1 && $(BIN)/python -m uv --version >/dev/null 2>&1; then \
+		echo "installing from $(LOCK) with uv"; \
+		$(BIN)/python -m uv pip sync --quiet --python $(BIN)/python $(LOCK) && \
+		$(BIN)/python -m uv pip install --quiet --python $(BIN)/python --no-deps -e . ; \
+	else \
+		echo "uv unavailable: installing from $(LOCK) with pip"; \
+		$(BIN)/python -m pip install --quiet -r $(LOCK) && \
+		$(BIN)/python -m pip install --quiet --no-deps -e . ; \
+	fi
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/barrack-ops demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python -m benchmarks.simulator_throughput
+
+sim: install
+	$(BIN)/barrack-ops sim --clock 60
+
+# Regenerate the lock after changing dependencies in pyproject.toml.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -o $(LOCK)
+
+clean:
+	rm -rf $(VENV) .prefect .mypy_cache .ruff_cache .pytest_cache .hypothesis
