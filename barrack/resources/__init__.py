@@ -1,0 +1,1 @@
+"""Resource groups: thin facades over the client's one request pipeline."""

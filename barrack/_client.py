@@ -1,0 +1,361 @@
+"""The request pipeline every resource method goes through.
+
+One path for every call: validate, wait for the shared rate limiter, send with a timeout,
+map errors onto the exception tree, retry what is transient (same ``Idempotency-Key`` on
+every attempt of a POST), and parse the envelope into the operation's response model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import anyio
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from barrack._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    BarrackError,
+    RateLimitError,
+    RequestValidationError,
+    status_error_class,
+)
+from barrack._ratelimit import RateLimiter, shared_rate_limiter
+from barrack._retry import RetryPolicy, parse_retry_after, retry_delay
+from barrack._settings import BarrackSettings
+from barrack._version import __version__
+from barrack._wire import (
+    HEADER_IDEMPOTENCY_KEY,
+    HEADER_REQUEST_ID,
+    HEADER_RETRY_AFTER,
+    Route,
+    route,
+)
+from barrack.models._base import Envelope, ErrorResponse
+from barrack.resources.catalog import (
+    AsyncBalance,
+    AsyncGPUSpecs,
+    AsyncGPUStocks,
+    AsyncOSImages,
+    AsyncPricing,
+    AsyncRegions,
+)
+from barrack.resources.instances import AsyncInstances
+from barrack.resources.snapshots import AsyncSnapshots
+
+__all__ = ["AsyncBarrack"]
+
+logger = logging.getLogger("barrack")
+
+E = TypeVar("E", bound=Envelope[Any])
+M = TypeVar("M", bound=BaseModel)
+
+QueryValue = str | int | float | bool | None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """``(field, problem)`` pairs from a pydantic error, never echoing the input."""
+    return [
+        (".".join(str(part) for part in err["loc"]) or "body", err["msg"])
+        for err in exc.errors(include_input=False, include_url=False)
+    ]
+
+
+class AsyncBarrack:
+    """Async client for the whole Barrack API.
+
+    Args:
+        api_key: the API key; defaults to ``BARRACK_API_KEY``.
+        base_url: the API base URL; defaults to ``BARRACK_BASE_URL`` or Barrack's.
+        settings: complete settings (the two arguments above override them).
+        retry_policy: attempts and backoff; defaults follow ``settings.max_attempts``.
+        rate_limiter: a limiter to share; defaults to the process-wide one for this base
+            URL and key when ``settings.rate_limit`` is set, else none.
+        transport: an httpx transport (tests, proxies).
+        sleep: the async sleep between retries (tests inject a fake).
+        rng: the source of retry jitter.
+        now: the wall clock, for ``Retry-After`` dates.
+        new_idempotency_key: makes the ``Idempotency-Key`` of each POST call.
+
+    Example:
+        >>> async with AsyncBarrack() as client:  # doctest: +SKIP
+        ...     balance = await client.balance.get()
+        ...     async for vm in client.instances.list(status="ACTIVE"):
+        ...         print(vm.name, vm.hourly_price, balance.currency)
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        *,
+        base_url: str | None = None,
+        settings: BarrackSettings | None = None,
+        retry_policy: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        rng: random.Random | None = None,
+        now: Callable[[], datetime] = _utcnow,
+        new_idempotency_key: Callable[[], str] = _new_idempotency_key,
+    ) -> None:
+        base = settings or BarrackSettings.load()
+        overrides: dict[str, Any] = {}
+        if api_key is not None:
+            overrides["api_key"] = api_key
+        if base_url is not None:
+            overrides["base_url"] = base_url
+        if overrides:
+            base = BarrackSettings.load(**{**_settings_dict(base), **overrides})
+        self.settings = base
+        self._api_key = base.require_api_key()
+        self.retry_policy = retry_policy or RetryPolicy(
+            max_attempts=base.max_attempts, max_retry_after=base.max_retry_after
+        )
+        if rate_limiter is None and base.rate_limit is not None:
+            rate_limiter = shared_rate_limiter(
+                f"{base.base_url}#{_key_fingerprint(self._api_key)}",
+                base.rate_limit,
+                base.rate_limit_burst,
+            )
+        self.rate_limiter = rate_limiter
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._now = now
+        self._new_idempotency_key = new_idempotency_key
+        self._http = httpx.AsyncClient(
+            base_url=base.base_url,
+            timeout=httpx.Timeout(base.timeout, connect=base.connect_timeout),
+            verify=base.verify_tls,
+            transport=transport,
+            headers={"User-Agent": f"barrack-ops/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+        self.balance = AsyncBalance(self)
+        self.regions = AsyncRegions(self)
+        self.gpu_stocks = AsyncGPUStocks(self)
+        self.gpu_specs = AsyncGPUSpecs(self)
+        self.pricing = AsyncPricing(self)
+        self.os_images = AsyncOSImages(self)
+        self.instances = AsyncInstances(self)
+        self.snapshots = AsyncSnapshots(self)
+
+    def __repr__(self) -> str:
+        return f"AsyncBarrack(base_url={self.settings.base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- the pipeline ---------------------------------------------------------------------
+
+    def build(self, model: type[M], operation: str, /, **fields: Any) -> M:
+        """Validate a request body before anything is sent.
+
+        Raises:
+            RequestValidationError: naming every bad field; no HTTP call is made.
+        """
+        try:
+            return model.model_validate({k: v for k, v in fields.items() if v is not None})
+        except ValidationError as exc:
+            raise RequestValidationError(operation, validation_problems(exc)) from None
+
+    async def request(
+        self,
+        operation: str,
+        response_model: type[E],
+        *,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, QueryValue] | None = None,
+        body: BaseModel | Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> E:
+        """Send one operation and return its parsed envelope.
+
+        Args:
+            operation: the route table's name, e.g. ``"instances.hibernate"``.
+            response_model: the envelope model the route table names for it.
+            path_params: values for the path's placeholders.
+            query: query parameters (None values are left out).
+            body: the request body, a validated model or a plain mapping.
+            idempotency_key: for POSTs; generated once per call when not given and reused
+                on every retry of the call.
+        """
+        spec = route(operation)
+        if response_model.__name__ != spec.response:
+            raise TypeError(f"{operation} answers {spec.response}, not {response_model.__name__}")
+        try:
+            path = spec.format_path(**dict(path_params or {}))
+        except KeyError as exc:
+            raise RequestValidationError(
+                operation, [(str(exc), "missing path parameter")]
+            ) from None
+        params = _query_params(query)
+        headers: dict[str, str] = {"Authorization": f"Bearer {self._api_key.get_secret_value()}"}
+        if spec.method == "POST":
+            headers[HEADER_IDEMPOTENCY_KEY] = idempotency_key or self._new_idempotency_key()
+        payload = _json_body(body)
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(spec, path, params, headers, payload, response_model)
+            except BarrackError as error:
+                delay = retry_delay(error, attempt, self.retry_policy, self._rng)
+                if delay is None:
+                    raise
+                if isinstance(error, RateLimitError) and self.rate_limiter is not None:
+                    self.rate_limiter.pause(delay)
+                logger.warning(
+                    "retrying %s %s: attempt %d of %d failed (%s); next in %.2fs",
+                    spec.method,
+                    path,
+                    attempt,
+                    self.retry_policy.max_attempts,
+                    _reason(error),
+                    delay,
+                )
+                await self._sleep(delay)
+
+    async def _attempt(
+        self,
+        spec: Route,
+        path: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        payload: Any,
+        response_model: type[E],
+    ) -> E:
+        if self.rate_limiter is not None:
+            await self.rate_limiter.acquire()
+        try:
+            response = await self._http.request(
+                spec.method,
+                path.lstrip("/"),
+                params=params or None,
+                headers=headers,
+                json=payload,
+            )
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(
+                f"timed out ({type(exc).__name__})", method=spec.method, path=path
+            ) from None
+        except httpx.TransportError as exc:
+            raise APIConnectionError(
+                f"connection failed ({type(exc).__name__}: {exc})", method=spec.method, path=path
+            ) from None
+        if response.is_success:
+            return _parse_success(response, response_model, spec, path)
+        raise _status_error(response, spec, path, self._now())
+
+
+def _settings_dict(settings: BarrackSettings) -> dict[str, Any]:
+    return {name: getattr(settings, name) for name in type(settings).model_fields}
+
+
+def _key_fingerprint(key: SecretStr) -> str:
+    return hashlib.sha256(key.get_secret_value().encode()).hexdigest()[:12]
+
+
+def _query_params(query: Mapping[str, QueryValue] | None) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for name, value in (query or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            params[name] = "true" if value else "false"
+        else:
+            params[name] = str(value)
+    return params
+
+
+def _json_body(body: BaseModel | Mapping[str, Any] | None) -> Any:
+    if body is None:
+        return None
+    if isinstance(body, BaseModel):
+        return body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dict(body)
+
+
+def _reason(error: BarrackError) -> str:
+    if isinstance(error, APIStatusError):
+        return f"{error.status} {error.code}"
+    return type(error).__name__
+
+
+def _parse_success(response: httpx.Response, model: type[E], spec: Route, path: str) -> E:
+    request_id = response.headers.get(HEADER_REQUEST_ID)
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        problems = "; ".join(f"{f}: {p}" for f, p in validation_problems(exc)[:5])
+        raise APIResponseValidationError(
+            f"response does not match {model.__name__}: {problems}",
+            method=spec.method,
+            path=path,
+            status=response.status_code,
+            request_id=request_id,
+        ) from None
+
+
+def _status_error(
+    response: httpx.Response, spec: Route, path: str, now: datetime
+) -> APIStatusError:
+    status = response.status_code
+    request_id = response.headers.get(HEADER_REQUEST_ID)
+    code: str | None = None
+    message = response.reason_phrase or "error"
+    details: dict[str, Any] | None = None
+    try:
+        parsed = ErrorResponse.model_validate_json(response.content)
+    except ValidationError:
+        text = response.text.strip()
+        if text:
+            message = f"{message}: {' '.join(text.split())[:200]}"
+    else:
+        code = parsed.error.code
+        message = parsed.error.message
+        details = parsed.error.details
+        request_id = parsed.request_id or request_id
+    cls = status_error_class(status, code)
+    common: dict[str, Any] = {
+        "status": status,
+        "code": code or f"HTTP_{status}",
+        "details": details,
+        "request_id": request_id,
+        "method": spec.method,
+        "path": path,
+    }
+    if issubclass(cls, RateLimitError):
+        retry_after = parse_retry_after(response.headers.get(HEADER_RETRY_AFTER), now)
+        return cls(message, retry_after=retry_after, **common)
+    return cls(message, **common)
