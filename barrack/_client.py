@@ -42,6 +42,7 @@ from barrack._wire import (
     route,
 )
 from barrack.models._base import Envelope, ErrorResponse
+from barrack.resources.ai import AsyncAI
 from barrack.resources.catalog import (
     AsyncBalance,
     AsyncGPUSpecs,
@@ -51,7 +52,9 @@ from barrack.resources.catalog import (
     AsyncRegions,
 )
 from barrack.resources.instances import AsyncInstances
+from barrack.resources.network import AsyncFirewalls, AsyncScripts
 from barrack.resources.snapshots import AsyncSnapshots
+from barrack.resources.storage import AsyncImages, AsyncSSHKeys, AsyncVolumes
 
 __all__ = ["AsyncBarrack"]
 
@@ -156,6 +159,12 @@ class AsyncBarrack:
         self.os_images = AsyncOSImages(self)
         self.instances = AsyncInstances(self)
         self.snapshots = AsyncSnapshots(self)
+        self.volumes = AsyncVolumes(self)
+        self.images = AsyncImages(self)
+        self.ssh_keys = AsyncSSHKeys(self)
+        self.firewalls = AsyncFirewalls(self)
+        self.scripts = AsyncScripts(self)
+        self.ai = AsyncAI(self)
 
     def __repr__(self) -> str:
         return f"AsyncBarrack(base_url={self.settings.base_url!r})"

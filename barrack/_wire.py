@@ -7,6 +7,9 @@ format is known is a change to this module alone.
 
 Operations are named ``"<group>.<verb>"``; request and response schemas are named by their
 ``barrack.models`` class names (resolved lazily, so this module imports nothing heavy).
+
+List operations answer newest first (``created_at`` descending, then id), so a caller
+looking for recent resources can stop paging early.
 """
 
 from __future__ import annotations

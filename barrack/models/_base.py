@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
@@ -32,6 +32,7 @@ __all__ = [
     "ErrorResponse",
     "Money",
     "OpenEnum",
+    "OpenIntEnum",
     "Pagination",
     "RequestModel",
     "UTCDateTime",
@@ -74,6 +75,28 @@ class OpenEnum(StrEnum):
             return None
         member = str.__new__(cls, value)
         member._name_ = value.upper().replace("-", "_").replace(" ", "_")
+        member._value_ = value
+        return member
+
+    @property
+    def is_known(self) -> bool:
+        """True when the value is one this client was written for."""
+        return self._value_ in type(self)._value2member_map_
+
+
+class OpenIntEnum(IntEnum):
+    """An integer enum that still parses values it does not know (the int twin of OpenEnum).
+
+    ``GpuCountEnum(16)`` returns a pseudo-member named ``VALUE_16`` whose ``is_known`` is
+    False. Booleans never become pseudo-members (``True`` equals 1, so it finds member 1).
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None
+        member = int.__new__(cls, value)
+        member._name_ = f"VALUE_{value}"
         member._value_ = value
         return member
 

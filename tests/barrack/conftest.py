@@ -75,9 +75,7 @@ def fake_sleep() -> FakeSleep:
 
 
 @pytest.fixture
-def make_client(
-    recorder: Recorder, fake_sleep: FakeSleep
-) -> Iterator[Callable[..., AsyncBarrack]]:
+def make_client(recorder: Recorder, fake_sleep: FakeSleep) -> Iterator[Callable[..., AsyncBarrack]]:
     made: list[AsyncBarrack] = []
 
     def make(**kwargs: Any) -> AsyncBarrack:
@@ -92,4 +90,4 @@ def make_client(
         made.append(client)
         return client
 
-    yield make
+    return make

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -179,7 +180,7 @@ async def test_retry_after_is_honoured_and_pauses_the_limiter(
     from barrack import RateLimiter
 
     class SpyLimiter(RateLimiter):
-        paused: list[float] = []
+        paused: ClassVar[list[float]] = []
 
         def pause(self, seconds: float) -> None:
             self.paused.append(seconds)
@@ -290,7 +291,8 @@ async def test_pagination_is_lazy_and_complete(
     assert [r.url.params["page"] for r in recorder.requests] == ["1", "2", "3"]
     assert all(r.url.params["region"] == "US-1" for r in recorder.requests)
     single = await paginator.get_page(2)
-    assert [s.id for s in single.items] == ["snap-2-0", "snap-2-1"] and single.has_next
+    assert [s.id for s in single.items] == ["snap-2-0", "snap-2-1"]
+    assert single.has_next
 
 
 async def test_the_key_never_shows_in_reprs_errors_or_logs(

@@ -69,9 +69,7 @@ def _status(cls: type, status: int, **extra: object) -> object:
         (_status(NotFoundError, 404), False),
         (_status(ConflictError, 409), False),
         (
-            APIResponseValidationError(
-                "bad", method="GET", path="/x", status=200, request_id=None
-            ),
+            APIResponseValidationError("bad", method="GET", path="/x", status=200, request_id=None),
             False,
         ),
     ],

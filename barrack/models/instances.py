@@ -1,0 +1,297 @@
+"""GPU instances: the instance object, deployment, and the action responses."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from barrack.models._base import BarrackModel, Envelope, Money, RequestModel, UTCDateTime
+from barrack.models._types import InstanceName, ResourceId
+from barrack.models.common import Data, SecurityRuleRequestBase
+from barrack.models.enums import (
+    BootSource,
+    CurrencyEnum,
+    DirectionEnum,
+    EthertypeEnum,
+    GpuCountEnum,
+    GpuModelEnum,
+    ProtocolEnum,
+    RegionEnum,
+    VMStatus,
+)
+
+__all__ = [
+    "AddVMSecurityRuleResponse",
+    "DeleteVMResponse",
+    "DeploymentRequest",
+    "DeploymentResponse",
+    "HibernateVMResponse",
+    "ListUserVMsResponse",
+    "ListVMsResponse",
+    "RebootVMResponse",
+    "RemoveVMSecurityRuleResponse",
+    "RestoreVMResponse",
+    "StartVMResponse",
+    "StopVMResponse",
+    "ToggleVMPublicIPResponse",
+    "UserVM",
+    "VMDetailsResponse",
+    "VMFlavor",
+    "VMImage",
+    "VMInstance",
+    "VMResponse",
+    "VMSecurityRule",
+    "VMSecurityRuleRequest",
+    "VMVolumeAttachment",
+]
+
+
+class VMFlavor(BarrackModel):
+    """The hardware of an instance (B3a).
+
+    Attributes:
+        name: flavor name (``"2x-H100-SXM5-80GB"``).
+        gpu_model: which GPU.
+        gpu_count: how many GPUs.
+        vcpus: virtual CPUs.
+        ram_gb: host RAM.
+        disk_gb: boot disk size.
+    """
+
+    name: str
+    gpu_model: GpuModelEnum
+    gpu_count: GpuCountEnum
+    vcpus: int
+    ram_gb: int
+    disk_gb: int
+
+
+class VMImage(BarrackModel):
+    """The image an instance booted from.
+
+    Attributes:
+        id: OS image or custom image id.
+        name: display name.
+        source: what kind of image it is.
+    """
+
+    id: str
+    name: str | None = None
+    source: BootSource | None = None
+
+
+class VMVolumeAttachment(BarrackModel):
+    """A volume attached to an instance.
+
+    Attributes:
+        volume_id: the volume.
+        name: the volume's name.
+        size_gb: its size.
+        bootable: True for the boot volume (it cannot be detached while running).
+        device: where the guest sees it (``/dev/vdb``).
+        attached_at: when it was attached.
+    """
+
+    volume_id: str
+    name: str | None = None
+    size_gb: int | None = None
+    bootable: bool = False
+    device: str | None = None
+    attached_at: UTCDateTime | None = None
+
+
+class VMSecurityRule(BarrackModel):
+    """A security rule on one instance (a firewall rule that belongs to the instance).
+
+    Attributes:
+        id: rule id, for removal.
+        direction: ingress or egress.
+        protocol: TCP, UDP or ICMP.
+        ethertype: IPv4 or IPv6.
+        port_range_min: first port, or None for all ports.
+        port_range_max: last port, or None for all ports.
+        remote_cidr: peer network, or None for anywhere.
+        description: what it is for.
+    """
+
+    id: str
+    direction: DirectionEnum
+    protocol: ProtocolEnum
+    ethertype: EthertypeEnum = EthertypeEnum.IPV4
+    port_range_min: int | None = None
+    port_range_max: int | None = None
+    remote_cidr: str | None = None
+    description: str | None = None
+
+
+class VMSecurityRuleRequest(SecurityRuleRequestBase):
+    """Add a security rule to an instance (also used inline in a ``DeploymentRequest``)."""
+
+
+class VMInstance(BarrackModel):
+    """A GPU instance (B3a).
+
+    Attributes:
+        id: instance id, ``BRK-`` plus 7 characters.
+        name: unique among the account's instances.
+        status: life-cycle state (B4); unknown states are not safe to act on.
+        region: where it runs.
+        flavor: its hardware.
+        image: what it booted from, when that was an image.
+        boot_source: ``os_image``, ``volume``, ``custom_image`` or ``snapshot``.
+        ip_address: public IP; None until assigned or when the public IP is disabled.
+        private_ip: private IP, once assigned.
+        public_ip_enabled: whether a public IP is wanted.
+        ssh_key_ids: SSH keys installed at creation.
+        volumes: attached volumes.
+        security_rules: the instance's own security rules.
+        hourly_price: what it costs per hour in its current state.
+        currency: the account currency.
+        startup_script_id: the startup script run at first boot, if any.
+        snapshot_id: the snapshot it was restored from, if any.
+        created_at: creation time.
+        updated_at: last change.
+    """
+
+    id: str
+    name: str
+    status: VMStatus
+    region: RegionEnum
+    flavor: VMFlavor
+    image: VMImage | None = None
+    boot_source: BootSource | None = None
+    ip_address: str | None = None
+    private_ip: str | None = None
+    public_ip_enabled: bool = True
+    ssh_key_ids: list[str] = Field(default_factory=list)
+    volumes: list[VMVolumeAttachment] = Field(default_factory=list)
+    security_rules: list[VMSecurityRule] = Field(default_factory=list)
+    hourly_price: Money | None = None
+    currency: CurrencyEnum | None = None
+    startup_script_id: str | None = None
+    snapshot_id: str | None = None
+    created_at: UTCDateTime
+    updated_at: UTCDateTime | None = None
+
+
+class DeploymentRequest(RequestModel):
+    """Deploy a new instance (``POST /instances``, B3a).
+
+    Exactly one boot source is given: ``image_id`` (an OS image), ``volume_id`` (a bootable
+    volume) or ``custom_image_id``.
+    """
+
+    name: InstanceName = Field(
+        description="Instance name: 2-30 letters, digits, '_', '.', '-'; unique.",
+    )
+    region: RegionEnum = Field(description="Region to deploy in.")
+    gpu_model: GpuModelEnum = Field(description="GPU model, e.g. H100-SXM5-80GB.")
+    gpu_count: GpuCountEnum = Field(default=GpuCountEnum.ONE, description="GPUs per instance.")
+    image_id: ResourceId | None = Field(default=None, description="OS image to boot from.")
+    volume_id: ResourceId | None = Field(default=None, description="Bootable volume to boot from.")
+    custom_image_id: ResourceId | None = Field(
+        default=None, description="Custom image (made from a snapshot) to boot from."
+    )
+    ssh_key_ids: list[ResourceId] = Field(
+        min_length=1, description="SSH keys to install; at least one."
+    )
+    public_ip: bool = Field(default=True, description="Assign a public IP address.")
+    startup_script_id: ResourceId | None = Field(
+        default=None, description="Startup script to run at first boot."
+    )
+    security_rules: list[VMSecurityRuleRequest] = Field(
+        default_factory=list, description="Security rules to create with the instance."
+    )
+
+    @model_validator(mode="after")
+    def _one_boot_source(self) -> Self:
+        given = [
+            name
+            for name in ("image_id", "volume_id", "custom_image_id")
+            if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of image_id, volume_id, custom_image_id "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        return self
+
+
+class UserVM(BarrackModel):
+    """An instance in short form (the snapshot-eligible list).
+
+    Attributes:
+        id: instance id.
+        name: instance name.
+        status: life-cycle state; only ``ACTIVE`` can be snapshotted.
+        region: where it runs.
+        flavor: its hardware.
+        disk_gb: boot disk size (what a snapshot would store at most).
+        created_at: creation time.
+    """
+
+    id: str
+    name: str
+    status: VMStatus
+    region: RegionEnum | None = None
+    flavor: VMFlavor | None = None
+    disk_gb: int | None = None
+    created_at: UTCDateTime | None = None
+
+
+class VMResponse(Envelope[VMInstance]):
+    """One instance in the envelope; the base of every single-instance answer."""
+
+
+class DeploymentResponse(VMResponse):
+    """``POST /instances`` (201): the new instance, in ``CREATING``."""
+
+
+class VMDetailsResponse(VMResponse):
+    """``GET /instances/{id}``."""
+
+
+class StartVMResponse(VMResponse):
+    """``POST /instances/{id}/start`` (202): the instance in ``STARTING``."""
+
+
+class StopVMResponse(VMResponse):
+    """``POST /instances/{id}/stop`` (202): the instance in ``STOPPING``."""
+
+
+class RebootVMResponse(VMResponse):
+    """``POST /instances/{id}/reboot`` (202): the instance in ``REBOOTING``."""
+
+
+class HibernateVMResponse(VMResponse):
+    """``POST /instances/{id}/hibernate`` (202): the instance in ``HIBERNATING``."""
+
+
+class RestoreVMResponse(VMResponse):
+    """``POST /instances/{id}/hibernate-restore`` (202): the instance in ``RESTORING``."""
+
+
+class DeleteVMResponse(VMResponse):
+    """``DELETE /instances/{id}``: the instance in ``DELETING``."""
+
+
+class ToggleVMPublicIPResponse(VMResponse):
+    """``POST /instances/{id}/public-ip`` with ``{"enabled": bool}``: the updated instance."""
+
+
+class ListVMsResponse(Envelope[list[VMInstance]]):
+    """``GET /instances`` (paginated)."""
+
+
+class ListUserVMsResponse(Envelope[list[UserVM]]):
+    """``GET /snapshots/eligible-instances``."""
+
+
+class AddVMSecurityRuleResponse(Envelope[VMSecurityRule]):
+    """``POST /instances/{id}/security-rules`` (201): the new rule."""
+
+
+class RemoveVMSecurityRuleResponse(Envelope[Data]):
+    """``DELETE /instances/{id}/security-rules/{rule_id}``: ``data.id`` is the rule."""
