@@ -1,0 +1,5 @@
+"""``python -m barrack_ops``."""
+
+from barrack_ops.cli import main
+
+main()

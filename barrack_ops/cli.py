@@ -1,0 +1,130 @@
+"""The ``barrack-ops`` command line.
+
+::
+
+    barrack-ops demo                         the recipes against the embedded simulator
+    barrack-ops sim [...]                    run the simulator (a fake Barrack) by itself
+    barrack-ops run nightly-snapshots [...]  run a recipe once, now
+    barrack-ops plan retention [...]         show what pruning would do, with reasons
+    barrack-ops serve                        every deployment on its schedule, one process
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+from barrack import BarrackError
+from barrack_ops.params_file import ParamsFileError, load_params
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="barrack-ops",
+    help="Prefect recipes that keep a Barrack GPU fleet in order.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+run_app = typer.Typer(help="Run a recipe once, now, in this process.", no_args_is_help=True)
+plan_app = typer.Typer(help="Show what a recipe would do, without doing it.", no_args_is_help=True)
+app.add_typer(run_app, name="run")
+app.add_typer(plan_app, name="plan")
+
+console = Console()
+err_console = Console(stderr=True)
+
+ParamsOption = Annotated[
+    Path | None,
+    typer.Option("--params", "-p", help="YAML or JSON file of recipe parameters.", exists=False),
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Plan and report, change nothing.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+@run_app.command("nightly-snapshots")
+def run_nightly_snapshots(params: ParamsOption = None, dry_run: DryRunOption = False) -> None:
+    """Snapshot the selected instances for the current slot, then prune by policy."""
+    from flows.nightly_snapshots.flow import nightly_snapshots
+    from flows.nightly_snapshots.params import NightlySnapshotsParams
+
+    try:
+        parsed = load_params(NightlySnapshotsParams, params, dry_run=dry_run or None)
+    except ParamsFileError as exc:
+        raise _fail(str(exc)) from None
+    report = asyncio.run(nightly_snapshots(parsed))
+    console.print(Markdown(report.markdown()))
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+@plan_app.command("retention")
+def plan_retention(params: ParamsOption = None) -> None:
+    """Show, for every snapshot of the selected instances, keep or delete and why."""
+    from flows.nightly_snapshots.params import NightlySnapshotsParams
+    from flows.nightly_snapshots.preview import preview_retention
+    from tasks.connection import resolve_settings
+
+    try:
+        parsed = load_params(NightlySnapshotsParams, params)
+    except ParamsFileError as exc:
+        raise _fail(str(exc)) from None
+
+    async def compute() -> object:
+        from barrack import AsyncBarrack
+
+        async with AsyncBarrack(settings=await resolve_settings(parsed.connection)) as client:
+            return await preview_retention(client, parsed)
+
+    try:
+        plan = asyncio.run(compute())
+    except BarrackError as exc:
+        raise _fail(str(exc)) from None
+    from flows.nightly_snapshots.retention import FleetPlan
+
+    assert isinstance(plan, FleetPlan)
+    table = Table(title=f"Retention plan: {parsed.retention_policy().describe()}")
+    for column in ("instance", "snapshot", "created (UTC)", "action", "reasons"):
+        table.add_column(column)
+    for decision in plan.decisions:
+        snap = decision.snapshot
+        style = "red" if decision.action.value == "delete" else ""
+        table.add_row(
+            snap.instance_name or snap.instance_id,
+            snap.name,
+            f"{snap.created_at:%Y-%m-%d %H:%M}",
+            decision.action.value,
+            decision.reason,
+            style=style,
+        )
+    console.print(table)
+    console.print(
+        f"{plan.delete_count} to delete, {plan.keep_count} to keep"
+        + (f"; [bold red]{plan.blocked}[/]" if plan.blocked else "")
+    )
+
+
+@app.command("serve")
+def serve_command() -> None:
+    """Serve every recipe's deployment on its schedule, from this process, until Ctrl-C."""
+    from deployments.serve import serve_all
+
+    serve_all()
+
+
+def main() -> None:
+    """Entry point of the ``barrack-ops`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

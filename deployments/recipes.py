@@ -1,0 +1,63 @@
+"""Every recipe's deployment, declared once: schedule, parameters, tags, description.
+
+``barrack-ops serve`` builds its deployments from this table, and a test keeps
+``deployments/prefect.yaml`` (for ``prefect deploy``) in agreement with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from prefect import Flow
+
+__all__ = ["RECIPES", "Recipe"]
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """One deployment of one recipe flow.
+
+    Attributes:
+        name: the deployment name.
+        entrypoint: ``module.path:flow_function``.
+        cron: the schedule, or None for on-demand only.
+        timezone: the IANA zone the cron is read in.
+        description: shown in the Prefect UI.
+        tags: deployment tags.
+        parameters: default parameters (JSON-compatible).
+    """
+
+    name: str
+    entrypoint: str
+    cron: str | None
+    timezone: str
+    description: str
+    tags: tuple[str, ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def load_flow(self) -> Flow[Any, Any]:
+        """Import the recipe's flow object."""
+        module_name, _, attribute = self.entrypoint.partition(":")
+        flow = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(flow, Flow):
+            raise TypeError(f"{self.entrypoint} is not a Prefect flow")
+        return flow
+
+
+RECIPES: Final[tuple[Recipe, ...]] = (
+    Recipe(
+        name="nightly-snapshots",
+        entrypoint="flows.nightly_snapshots.flow:nightly_snapshots",
+        cron="0 2 * * *",
+        timezone="UTC",
+        description=(
+            "Snapshot the selected Barrack instances once per night, wait until the "
+            "snapshots are ready, then prune old ones by calendar retention (only "
+            "snapshots this policy made; never the newest)."
+        ),
+        tags=("barrack-ops", "snapshots"),
+        parameters={"params": {"cron": "0 2 * * *", "timezone": "UTC", "preset": "standard"}},
+    ),
+)

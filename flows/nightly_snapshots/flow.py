@@ -1,0 +1,356 @@
+"""The nightly-snapshots recipe: snapshot, wait, prune by policy, report.
+
+Select the instances, take one snapshot per instance for this schedule slot (a rerun of
+the slot takes none), wait until they are ready, plan retention with the pure planner,
+delete only what the plan allows, judge freshness, then report (artifact, notifications).
+The flow decides nothing about HTTP; every API call is a task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.logging import get_run_logger
+
+from barrack import APIStatusError, BarrackError
+from barrack.models import Snapshot, VMInstance, VMStatus
+from flows.common.alerting import dispatch_alerts, load_notifier
+from flows.common.concurrency import gather_bounded
+from flows.common.runtime import current_flow_run_url, scheduled_start
+from flows.common.selection import select_instances
+from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
+from flows.nightly_snapshots.params import NightlySnapshotsParams
+from flows.nightly_snapshots.report import (
+    DeletionOutcome,
+    DeletionStatus,
+    InstanceOutcome,
+    NightlyReport,
+    SnapshotStatusOutcome,
+    nightly_alerts,
+)
+from flows.nightly_snapshots.retention import Action, FleetPlan, SnapshotRecord, plan_fleet
+from flows.nightly_snapshots.schedule import freshness, slot_for, snapshot_name
+from tasks.images import snapshots_backing_images
+from tasks.instances import list_instances
+from tasks.snapshots import create_snapshot, delete_snapshot, list_snapshots, wait_for_snapshots
+
+__all__ = ["nightly_snapshots", "run_nightly_snapshots"]
+
+
+@flow(name="nightly-snapshots", log_prints=False, validate_parameters=True)
+async def nightly_snapshots(
+    params: NightlySnapshotsParams | None = None,
+) -> NightlyReport:
+    """Snapshot the selected instances for this schedule slot, then prune old snapshots.
+
+    Safety: only snapshots carrying this policy's owner tag are ever deleted; an
+    instance's newest ready snapshot never is; an instance whose snapshot failed tonight
+    keeps all its old ones; snapshots backing a custom image are kept; above
+    ``max_deletions`` nothing is deleted; ``dry_run`` changes nothing.
+
+    Args:
+        params: the recipe's parameters (defaults: every instance, ``standard`` preset).
+
+    Returns:
+        The run's report (also published as Prefect artifacts and notifications).
+    """
+    return await run_nightly_snapshots(params or NightlySnapshotsParams())
+
+
+async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport:
+    """The body of :func:`nightly_snapshots` (inside a flow run)."""
+    logger = get_run_logger()
+    conn = params.connection
+    policy = params.retention_policy()
+    notifier = load_notifier() if params.notify else None
+    now = params.evaluation_time(scheduled_start(), datetime.now(UTC))
+    slot = slot_for(params.cron, params.timezone, now)
+    report = NightlyReport(
+        policy_name=params.policy_name,
+        slot=slot,
+        evaluated_at=now,
+        dry_run=params.dry_run,
+        retention=policy.describe(),
+        selection=params.selection.describe(),
+        flow_run_url=current_flow_run_url(),
+    )
+
+    # 1. Select.
+    selected = select_instances(await list_instances(conn), params.selection)
+    report.excluded = [f"{vm.name}: {why}" for vm, why in selected.excluded]
+    snapshots = await list_snapshots(conn)
+    outcomes = _plan_creation(selected.chosen, snapshots, params, slot)
+
+    # 2. Create what this slot still lacks.
+    to_create = [o for o in outcomes.values() if o.outcome is SnapshotStatusOutcome.WOULD_CREATE]
+    if to_create and not params.dry_run:
+        description = ownership_description(params.policy_name, slot)
+        created = await gather_bounded(
+            (
+                (o.instance_id, _creator(params, o.instance_id, o.snapshot_name or "", description))
+                for o in to_create
+            ),
+            params.max_concurrency,
+        )
+        for instance_id, result in created.items():
+            outcome = outcomes[instance_id]
+            if isinstance(result, BaseException):
+                outcome.outcome = SnapshotStatusOutcome.FAILED
+                outcome.reason = f"create failed: {_describe_error(result)}"
+            else:
+                outcome.outcome = SnapshotStatusOutcome.CREATED
+                outcome.snapshot_id = result.id
+                outcome.reason = "taken for this slot"
+
+    # 3. Wait for this slot's snapshots to settle.
+    pending = {
+        o.snapshot_id: o
+        for o in outcomes.values()
+        if o.snapshot_id
+        and o.outcome in (SnapshotStatusOutcome.CREATED, SnapshotStatusOutcome.EXISTS)
+    }
+    if pending:
+        waited = await wait_for_snapshots(
+            conn,
+            list(pending),
+            timeout_seconds=params.wait_timeout_minutes * 60,
+            first_poll_seconds=params.poll_seconds,
+            max_poll_seconds=params.max_poll_seconds,
+        )
+        for snapshot_id, outcome in pending.items():
+            snap = waited.snapshots.get(snapshot_id)
+            if snapshot_id in waited.missing or snap is None:
+                outcome.outcome = SnapshotStatusOutcome.FAILED
+                outcome.reason = "snapshot disappeared while being created"
+            elif snap.status == "ERROR":
+                outcome.outcome = SnapshotStatusOutcome.FAILED
+                outcome.reason = "snapshot ended in ERROR"
+            elif not snap.status.is_ready:
+                outcome.outcome = SnapshotStatusOutcome.FAILED
+                outcome.reason = (
+                    f"still {snap.status} after {params.wait_timeout_minutes:g} minutes"
+                )
+
+    # 4. Plan retention on a fresh listing, then prune.
+    chosen_ids = {vm.id for vm in selected.chosen}
+    current = [s for s in await list_snapshots(conn) if s.instance_id in chosen_ids]
+    records = [_record(s, outcomes, params.policy_name) for s in current]
+    suspended = {
+        o.instance_id: f"pruning suspended: {o.reason}"
+        for o in outcomes.values()
+        if o.outcome is SnapshotStatusOutcome.FAILED
+    }
+    plan = plan_fleet(records, policy, max_deletions=params.max_deletions, suspended=suspended)
+    report.blocked = plan.blocked
+    await _prune(plan, params, report)
+
+    # 5. Freshness and per-instance tallies.
+    _tally(plan, current, report, outcomes)
+    grace = params.freshness_grace
+    deleted_ids = {d.snapshot_id for d in report.deletions if d.status is DeletionStatus.DELETED}
+    for outcome in outcomes.values():
+        ready = [
+            s.created_at
+            for s in current
+            if s.instance_id == outcome.instance_id
+            and s.status.is_ready
+            and s.id not in deleted_ids
+        ]
+        newest = max(ready, default=None)
+        verdict = freshness(newest, params.cron, params.timezone, now, grace)
+        outcome.freshness = verdict.level.value
+        outcome.freshness_message = verdict.message
+        outcome.newest_success_at = newest
+    report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
+
+    # 6. Report.
+    if notifier is not None:
+        alerts, cleared = nightly_alerts(report)
+        report.alerts = [a.title or a.kind.value for a in alerts]
+        delivery = await dispatch_alerts(notifier, alerts, cleared, dry_run=params.dry_run)
+        if delivery is not None:
+            report.notifications = delivery.summary()
+    await _publish(report)
+    logger.info(report.summary_line())
+    return report
+
+
+def _plan_creation(
+    chosen: tuple[VMInstance, ...],
+    snapshots: list[Snapshot],
+    params: NightlySnapshotsParams,
+    slot: datetime,
+) -> dict[str, InstanceOutcome]:
+    by_name = {s.name: s for s in snapshots}
+    outcomes: dict[str, InstanceOutcome] = {}
+    for vm in chosen:
+        name = snapshot_name(vm.name, slot)
+        outcome = InstanceOutcome(
+            instance_id=vm.id,
+            instance_name=vm.name,
+            region=str(vm.region),
+            status=str(vm.status),
+            outcome=SnapshotStatusOutcome.WOULD_CREATE,
+            snapshot_name=name,
+        )
+        existing = by_name.get(name)
+        if existing is not None and existing.instance_id == vm.id:
+            outcome.outcome = SnapshotStatusOutcome.EXISTS
+            outcome.snapshot_id = existing.id
+            outcome.reason = "already taken for this slot"
+        elif existing is not None:
+            outcome.outcome = SnapshotStatusOutcome.FAILED
+            outcome.reason = f"name {name} is taken by a snapshot of {existing.instance_id}"
+        elif vm.status != VMStatus.ACTIVE:
+            outcome.outcome = SnapshotStatusOutcome.SKIPPED
+            outcome.snapshot_name = None
+            outcome.reason = f"not ACTIVE ({vm.status}): only ACTIVE instances can be snapshotted"
+        else:
+            outcome.reason = "dry run: would be taken" if params.dry_run else "to take"
+        outcomes[vm.id] = outcome
+    return outcomes
+
+
+def _creator(
+    params: NightlySnapshotsParams, instance_id: str, name: str, description: str
+) -> Callable[[], Awaitable[Snapshot]]:
+    async def make() -> Snapshot:
+        return await create_snapshot(
+            params.connection, instance_id=instance_id, name=name, description=description
+        )
+
+    return make
+
+
+def _record(
+    snap: Snapshot, outcomes: dict[str, InstanceOutcome], policy_name: str
+) -> SnapshotRecord:
+    instance = outcomes.get(snap.instance_id or "")
+    return SnapshotRecord(
+        id=snap.id,
+        name=snap.name,
+        instance_id=snap.instance_id or "",
+        instance_name=instance.instance_name if instance else (snap.instance_name or ""),
+        region=str(snap.region),
+        status=str(snap.status),
+        created_at=snap.created_at,
+        owned=is_owned_by(snap.description, policy_name),
+        backs_image=snap.has_image,
+    )
+
+
+async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: NightlyReport) -> None:
+    """Delete what the plan allows; record every planned deletion's fate."""
+    candidates = plan.deletions
+    if plan.blocked:
+        for decision in plan.keeps:
+            if any(r.startswith("blocked") for r in decision.reasons):
+                report.deletions.append(
+                    _deletion(decision.snapshot, DeletionStatus.BLOCKED, plan.blocked)
+                )
+    if not candidates:
+        return
+    if params.dry_run:
+        for decision in candidates:
+            report.deletions.append(
+                _deletion(decision.snapshot, DeletionStatus.WOULD_DELETE, decision.reason)
+            )
+        return
+    # Re-check image backing right before deleting: an image may have been made since.
+    backing = await snapshots_backing_images(params.connection, [d.snapshot.id for d in candidates])
+    jobs = []
+    for decision in candidates:
+        if decision.snapshot.id in backing:
+            report.deletions.append(
+                _deletion(decision.snapshot, DeletionStatus.REFUSED, "now backs a custom image")
+            )
+            continue
+        jobs.append((decision.snapshot.id, _deleter(params, decision.snapshot.id)))
+    results = await gather_bounded(jobs, params.max_concurrency)
+    by_id = {d.snapshot.id: d for d in candidates}
+    for snapshot_id, result in results.items():
+        decision = by_id[snapshot_id]
+        if isinstance(result, BaseException):
+            status = (
+                DeletionStatus.REFUSED
+                if isinstance(result, APIStatusError) and result.status == 409
+                else DeletionStatus.FAILED
+            )
+            report.deletions.append(_deletion(decision.snapshot, status, _describe_error(result)))
+        else:
+            status = DeletionStatus.DELETED if result == "deleted" else DeletionStatus.ALREADY_GONE
+            report.deletions.append(_deletion(decision.snapshot, status, decision.reason))
+
+
+def _deleter(params: NightlySnapshotsParams, snapshot_id: str) -> Callable[[], Awaitable[str]]:
+    async def delete() -> str:
+        return await delete_snapshot(params.connection, snapshot_id)
+
+    return delete
+
+
+def _deletion(record: SnapshotRecord, status: DeletionStatus, reason: str) -> DeletionOutcome:
+    return DeletionOutcome(
+        snapshot_id=record.id,
+        snapshot_name=record.name,
+        instance_id=record.instance_id,
+        instance_name=record.instance_name,
+        region=record.region,
+        created_at=record.created_at,
+        status=status,
+        reason=reason,
+    )
+
+
+def _tally(
+    plan: FleetPlan,
+    current: list[Snapshot],
+    report: NightlyReport,
+    outcomes: dict[str, InstanceOutcome],
+) -> None:
+    gone = {
+        d.snapshot_id: d.status
+        for d in report.deletions
+        if d.status in (DeletionStatus.DELETED, DeletionStatus.ALREADY_GONE)
+    }
+    for instance_plan in plan.instances:
+        outcome = outcomes.get(instance_plan.instance_id)
+        if outcome is None:
+            continue
+        outcome.pruning_suspended = instance_plan.suspended_reason
+        outcome.deleted = sum(
+            d.snapshot.id in gone for d in instance_plan.decisions if d.action is Action.DELETE
+        )
+        outcome.kept = len(instance_plan.decisions) - outcome.deleted
+
+
+def _describe_error(error: BaseException) -> str:
+    if isinstance(error, BarrackError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+async def _publish(report: NightlyReport) -> None:
+    """Publish the report as Prefect artifacts (keys: lowercase letters, digits, dashes)."""
+    key = f"nightly-snapshots-{_artifact_slug(report.policy_name)}"
+    await acreate_markdown_artifact(
+        markdown=report.markdown(), key=key, description=report.summary_line()
+    )
+    await acreate_table_artifact(
+        table=report.instance_rows(),
+        key=f"{key}-instances",
+        description="Per instance: snapshot for this slot, kept, deleted, freshness",
+    )
+    if report.deletions:
+        rows: list[dict[str, Any]] = report.deletion_rows()
+        await acreate_table_artifact(
+            table=rows, key=f"{key}-pruned", description="Snapshots pruned, with reasons"
+        )
+
+
+def _artifact_slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-") or "policy"
