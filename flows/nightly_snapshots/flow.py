@@ -144,6 +144,8 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
         for o in outcomes.values()
         if o.outcome is SnapshotStatusOutcome.FAILED
     }
+    for instance_id, why in suspended.items():
+        outcomes[instance_id].pruning_suspended = why
     plan = plan_fleet(records, policy, max_deletions=params.max_deletions, suspended=suspended)
     report.blocked = plan.blocked
     await _prune(plan, params, report)
@@ -321,7 +323,6 @@ def _tally(
         outcome = outcomes.get(instance_plan.instance_id)
         if outcome is None:
             continue
-        outcome.pruning_suspended = instance_plan.suspended_reason
         outcome.deleted = sum(
             d.snapshot.id in gone for d in instance_plan.decisions if d.action is Action.DELETE
         )

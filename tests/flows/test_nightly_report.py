@@ -74,8 +74,13 @@ def test_blocked_pruning_is_critical() -> None:
 def test_stale_alerts_and_resolutions() -> None:
     r = report(
         instances=[
-            outcome("old", "US-1", SnapshotStatusOutcome.SKIPPED, freshness="critical",
-                    freshness_message="no SUCCESS snapshot at all"),
+            outcome(
+                "old",
+                "US-1",
+                SnapshotStatusOutcome.SKIPPED,
+                freshness="critical",
+                freshness_message="no SUCCESS snapshot at all",
+            ),
             outcome("late", "US-1", SnapshotStatusOutcome.CREATED, freshness="warning"),
             outcome("fine", "US-1", SnapshotStatusOutcome.CREATED, freshness="ok"),
         ]

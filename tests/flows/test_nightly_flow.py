@@ -1,0 +1,176 @@
+"""The nightly-snapshots flow against the simulator, through Prefect's real engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from barrack import AsyncBarrack
+from barrack.models import Snapshot
+from barrack_ops.ticker import ClockTicker
+from flows.nightly_snapshots.flow import nightly_snapshots
+from flows.nightly_snapshots.ownership import is_owned_by
+from flows.nightly_snapshots.params import NightlySnapshotsParams
+from flows.nightly_snapshots.report import DeletionStatus, NightlyReport, SnapshotStatusOutcome
+from simulator.testing import SimHandle, running_simulator
+from tasks.connection import BarrackConnection
+
+START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+@pytest.fixture(scope="module")
+def demo_sim() -> Iterator[SimHandle]:
+    with running_simulator("demo", seed=1, start=START) as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim(demo_sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> SimHandle:
+    demo_sim.reset()
+    demo_sim.top_up("100000")  # the demo balance runs out in two days; a week needs more
+    monkeypatch.setenv("BARRACK_API_KEY", demo_sim.api_key)
+    return demo_sim
+
+
+def params(sim: SimHandle, **overrides: object) -> NightlySnapshotsParams:
+    base: dict[str, object] = {
+        "connection": BarrackConnection(base_url=sim.base_url),
+        "now": sim.now(),
+        "poll_seconds": 0.05,
+        "max_poll_seconds": 0.2,
+        "wait_timeout_minutes": 1,
+        "notify": False,
+    }
+    base.update(overrides)
+    return NightlySnapshotsParams.model_validate(base)
+
+
+def run(sim: SimHandle, **overrides: object) -> NightlyReport:
+    with ClockTicker(sim, step=300, interval=0.01):
+        return asyncio.run(nightly_snapshots(params(sim, **overrides)))
+
+
+def snapshots(sim: SimHandle) -> list[Snapshot]:
+    async def fetch() -> list[Snapshot]:
+        async with AsyncBarrack(api_key=sim.api_key, base_url=sim.base_url) as client:
+            return await client.snapshots.list().to_list()
+
+    return asyncio.run(fetch())
+
+
+def to_next_slot(sim: SimHandle) -> datetime:
+    """Move the clock to one minute past the next 02:00 UTC."""
+    now = sim.now()
+    target = (now + timedelta(days=1)).replace(hour=2, minute=1, second=0, microsecond=0)
+    if now.hour < 2:
+        target -= timedelta(days=1)
+    return sim.advance((target - now).total_seconds())
+
+
+def test_a_simulated_week_keeps_exactly_what_the_policy_says(sim: SimHandle) -> None:
+    before = snapshots(sim)
+    unowned = {s.id for s in before if not is_owned_by(s.description, "nightly")}
+    backing = {s.id for s in before if s.has_image}
+    assert unowned, "the demo scenario has manual snapshots"
+    assert backing, "the demo scenario has a snapshot backing an image"
+
+    nights = []
+    for _ in range(7):
+        to_next_slot(sim)
+        report = run(sim, retention={"keep_daily": 5}, max_deletions=1000)
+        assert report.ok, report.markdown()
+        nights.append(report.slot)
+
+    after = snapshots(sim)
+    ids = {s.id for s in after}
+    assert unowned <= ids, "snapshots not made by the policy are never deleted"
+    assert backing <= ids, "snapshots backing an image are never deleted"
+
+    last_report = report
+    active = {
+        i.instance_id
+        for i in last_report.instances
+        if i.outcome in (SnapshotStatusOutcome.CREATED, SnapshotStatusOutcome.EXISTS)
+    }
+    assert len(active) >= 8
+    owned_by_instance: dict[str, set[str]] = defaultdict(set)
+    for s in after:
+        if is_owned_by(s.description, "nightly") and not s.has_image and s.instance_id:
+            owned_by_instance[s.instance_id].add(s.name)
+    names = {i.instance_id: i.instance_name for i in last_report.instances}
+    for instance_id in active:
+        expected = {f"auto-{names[instance_id]}-{slot:%Y%m%d-%H%M}" for slot in nights[-5:]}
+        assert owned_by_instance[instance_id] == expected, names[instance_id]
+
+
+def test_a_rerun_of_the_same_slot_creates_nothing(sim: SimHandle) -> None:
+    to_next_slot(sim)
+    first = run(sim)
+    created = first.count(SnapshotStatusOutcome.CREATED)
+    assert created >= 8
+    count = len(snapshots(sim))
+    second = run(sim, now=first.evaluated_at + timedelta(minutes=30))
+    assert second.slot == first.slot
+    assert second.count(SnapshotStatusOutcome.CREATED) == 0
+    assert second.count(SnapshotStatusOutcome.EXISTS) == created
+    assert len(snapshots(sim)) == count
+
+
+def test_dry_run_changes_nothing(sim: SimHandle) -> None:
+    to_next_slot(sim)
+    before = sorted(s.id for s in snapshots(sim))
+    sim.clear_requests()
+    report = run(sim, dry_run=True, retention={"keep_last": 2}, max_deletions=1000)
+    assert report.count(SnapshotStatusOutcome.WOULD_CREATE) >= 8
+    assert any(d.status is DeletionStatus.WOULD_DELETE for d in report.deletions)
+    assert sorted(s.id for s in snapshots(sim)) == before
+    methods = {r["method"] for r in sim.requests()}
+    assert methods <= {"GET"}, methods
+
+
+def test_max_deletions_blocks_every_deletion(sim: SimHandle) -> None:
+    to_next_slot(sim)
+    before = {s.id for s in snapshots(sim)}
+    report = run(sim, retention={"keep_last": 1}, max_deletions=5)
+    assert report.blocked is not None
+    assert "exceed max_deletions=5" in report.blocked
+    assert not report.ok
+    assert all(d.status is DeletionStatus.BLOCKED for d in report.deletions)
+    assert before <= {s.id for s in snapshots(sim)}
+
+
+def test_failed_snapshots_suspend_pruning(sim: SimHandle) -> None:
+    to_next_slot(sim)
+    before = {s.id for s in snapshots(sim)}
+    sim.set_faults({"method": "POST", "path": "/v1/snapshots", "status": 400, "error_rate": 1.0})
+    try:
+        report = run(sim, retention={"keep_last": 1}, max_deletions=1000)
+    finally:
+        sim.clear_faults()
+    failed = report.failed_instances
+    assert len(failed) >= 8
+    assert all(i.pruning_suspended for i in failed)
+    assert all("create failed" in i.reason for i in failed)
+    failed_ids = {i.instance_id for i in failed}
+    assert not any(d.instance_id in failed_ids for d in report.deletions)
+    assert before <= {s.id for s in snapshots(sim)} | {
+        d.snapshot_id for d in report.deletions if d.status is DeletionStatus.DELETED
+    }
+
+
+def test_stopped_instances_are_skipped_and_go_stale(sim: SimHandle) -> None:
+    for _ in range(3):
+        to_next_slot(sim)
+        report = run(sim)
+    skipped = [i for i in report.instances if i.outcome is SnapshotStatusOutcome.SKIPPED]
+    assert {i.status for i in skipped} >= {"SHUTOFF", "HIBERNATED"}
+    assert all("not ACTIVE" in i.reason for i in skipped)
+    assert all(i.freshness in ("warning", "critical") for i in skipped)
+    fresh = [i for i in report.instances if i.outcome is SnapshotStatusOutcome.CREATED]
+    assert all(i.freshness == "ok" for i in fresh)
