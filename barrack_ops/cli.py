@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -113,6 +114,16 @@ def plan_retention(params: ParamsOption = None) -> None:
     )
 
 
+@app.command("demo")
+def demo_command(
+    nights: Annotated[int, typer.Option(min=1, max=60, help="Simulated nights to run.")] = 7,
+) -> None:
+    """Run the recipes against the embedded simulator (offline) and show what they did."""
+    from barrack_ops.demo import run_demo
+
+    raise typer.Exit(code=run_demo(nights=nights))
+
+
 @app.command("serve")
 def serve_command() -> None:
     """Serve every recipe's deployment on its schedule, from this process, until Ctrl-C."""
@@ -123,6 +134,11 @@ def serve_command() -> None:
 
 def main() -> None:
     """Entry point of the ``barrack-ops`` script."""
+    # Without PREFECT_API_URL a run starts a temporary local Prefect server; its first
+    # start migrates a database, which takes longer than Prefect's 20 s default on a
+    # small or busy machine. Offline, analytics would only fill the log with errors.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     app()
 
 

@@ -52,7 +52,7 @@ def params(sim: SimHandle, **overrides: object) -> NightlySnapshotsParams:
 
 
 def run(sim: SimHandle, **overrides: object) -> NightlyReport:
-    with ClockTicker(sim, step=300, interval=0.01):
+    with ClockTicker(sim, step=10, interval=0.01):
         return asyncio.run(nightly_snapshots(params(sim, **overrides)))
 
 

@@ -1,0 +1,1 @@
+"""Recipe commands as plain typer-ready functions; ``barrack_ops.cli`` registers them."""

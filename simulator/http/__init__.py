@@ -1,0 +1,1 @@
+"""The simulator's HTTP layer: parse, call the backend, serialise. It decides nothing."""

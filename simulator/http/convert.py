@@ -1,0 +1,474 @@
+"""Records to ``barrack.models``: the one boundary where backend state becomes wire models.
+
+A record's model is cached against its version, so an unchanged instance is converted
+once, not once per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+from pydantic import SecretStr
+
+from barrack import models as m
+from barrack.models.ai import AIModel, AITransaction
+from barrack.models.firewalls import (
+    AttachedFirewall,
+    FirewallAttachment,
+    FirewallEnvironment,
+    FirewallResponse,
+    FirewallRule,
+    FirewallVM,
+)
+from barrack.models.images import Image, SnapshotImageRelationship
+from barrack.models.scripts import Script
+from barrack.models.ssh_keys import CreatedSSHKey, SSHKey
+from barrack.models.volumes import VolumeResponse
+from simulator.backend import Backend
+from simulator.billing import Segment, money, seconds_between
+from simulator.records import (
+    AIUsageRec,
+    FirewallRec,
+    Flavor,
+    ImageRec,
+    InstanceRec,
+    Record,
+    RuleRec,
+    ScriptRec,
+    SnapshotRec,
+    SSHKeyRec,
+    VolumeRec,
+)
+from simulator.seed_data import AIModelSeed
+
+__all__ = [
+    "ai_model",
+    "ai_transaction",
+    "attached_firewall",
+    "balance",
+    "billing",
+    "created_ssh_key",
+    "firewall",
+    "firewall_rule",
+    "firewall_vm",
+    "flavor",
+    "image",
+    "instance",
+    "relationship",
+    "script",
+    "security_rule",
+    "snapshot",
+    "ssh_key",
+    "user_vm",
+    "volume",
+    "volume_billing",
+]
+
+_HOUR = timedelta(hours=1)
+
+T = TypeVar("T")
+RecT = TypeVar("RecT", bound=Record)
+
+
+def _cached(record: RecT, build: Callable[[RecT], T]) -> T:
+    cache = record.cache
+    if cache is not None and cache[0] == record.version:
+        return cache[1]  # type: ignore[no-any-return]
+    model = build(record)
+    record.cache = (record.version, model)
+    return model
+
+
+def flavor(value: Flavor) -> m.VMFlavor:
+    """An instance's hardware."""
+    return m.VMFlavor(
+        name=value.name,
+        gpu_model=m.GpuModelEnum(value.gpu_model),
+        gpu_count=m.GpuCountEnum(value.gpu_count),
+        vcpus=value.vcpus,
+        ram_gb=value.ram_gb,
+        disk_gb=value.disk_gb,
+    )
+
+
+def security_rule(rule: RuleRec) -> m.VMSecurityRule:
+    """An instance security rule."""
+    return m.VMSecurityRule(
+        id=rule.id,
+        direction=m.DirectionEnum(rule.direction),
+        protocol=m.ProtocolEnum(rule.protocol),
+        ethertype=m.EthertypeEnum(rule.ethertype),
+        port_range_min=rule.port_range_min,
+        port_range_max=rule.port_range_max,
+        remote_cidr=rule.remote_cidr,
+        description=rule.description,
+    )
+
+
+def firewall_rule(rule: RuleRec) -> FirewallRule:
+    """A firewall rule."""
+    return FirewallRule(
+        id=rule.id,
+        direction=m.DirectionEnum(rule.direction),
+        protocol=m.ProtocolEnum(rule.protocol),
+        ethertype=m.EthertypeEnum(rule.ethertype),
+        port_range_min=rule.port_range_min,
+        port_range_max=rule.port_range_max,
+        remote_cidr=rule.remote_cidr,
+        description=rule.description,
+        created_at=rule.created_at,
+    )
+
+
+def instance(backend: Backend, record: InstanceRec) -> m.VMInstance:
+    """A ``VMInstance``."""
+    world = backend.world
+
+    def build(rec: InstanceRec) -> m.VMInstance:
+        volumes = world.state.volumes.rows
+        image = None
+        if rec.image_id is not None:
+            image = m.VMImage(
+                id=rec.image_id, name=rec.image_name, source=m.BootSource(rec.boot_source)
+            )
+        return m.VMInstance(
+            id=rec.id,
+            name=rec.name,
+            status=m.VMStatus(rec.status),
+            region=m.RegionEnum(rec.region),
+            flavor=flavor(rec.flavor),
+            image=image,
+            boot_source=m.BootSource(rec.boot_source),
+            ip_address=rec.ip_address,
+            private_ip=rec.private_ip,
+            public_ip_enabled=rec.public_ip_enabled,
+            ssh_key_ids=list(rec.ssh_key_ids),
+            volumes=[
+                m.VMVolumeAttachment(
+                    volume_id=vid,
+                    name=volumes[vid].name if vid in volumes else None,
+                    size_gb=volumes[vid].size_gb if vid in volumes else None,
+                    bootable=vid in volumes and volumes[vid].device == "/dev/vda",
+                    device=volumes[vid].device if vid in volumes else None,
+                    attached_at=at,
+                )
+                for vid, at in rec.volumes.items()
+            ],
+            security_rules=[security_rule(r) for r in rec.security_rules.values()],
+            hourly_price=money(backend.instances.rate(rec)),
+            currency=m.CurrencyEnum(world.currency),
+            startup_script_id=rec.startup_script_id,
+            snapshot_id=rec.snapshot_id,
+            created_at=rec.created_at,
+            updated_at=rec.updated_at,
+        )
+
+    return _cached(record, build)
+
+
+def user_vm(record: InstanceRec) -> m.UserVM:
+    """An instance in short form."""
+    return m.UserVM(
+        id=record.id,
+        name=record.name,
+        status=m.VMStatus(record.status),
+        region=m.RegionEnum(record.region),
+        flavor=flavor(record.flavor),
+        disk_gb=record.flavor.disk_gb,
+        created_at=record.created_at,
+    )
+
+
+def snapshot(record: SnapshotRec) -> m.Snapshot:
+    """A ``Snapshot``."""
+
+    def build(rec: SnapshotRec) -> m.Snapshot:
+        return m.Snapshot(
+            id=rec.id,
+            name=rec.name,
+            description=rec.description,
+            status=m.SnapshotStatus(rec.status),
+            region=m.RegionEnum(rec.region),
+            instance_id=rec.instance_id,
+            instance_name=rec.instance_name,
+            size_gb=rec.size_gb,
+            disk_gb=rec.flavor.disk_gb,
+            flavor=flavor(rec.flavor),
+            has_image=bool(rec.image_ids),
+            created_at=rec.created_at,
+            updated_at=rec.updated_at,
+        )
+
+    return _cached(record, build)
+
+
+def relationship(record: SnapshotRec) -> SnapshotImageRelationship:
+    """Which images a snapshot backs."""
+    return SnapshotImageRelationship(
+        snapshot_id=record.id, has_image=bool(record.image_ids), image_ids=list(record.image_ids)
+    )
+
+
+def image(record: ImageRec) -> Image:
+    """A custom ``Image``."""
+    return Image(
+        id=record.id,
+        name=record.name,
+        description=record.description,
+        status=m.ImageStatus(record.status),
+        region=m.RegionEnum(record.region),
+        snapshot_id=record.snapshot_id,
+        size_gb=record.size_gb,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+def volume(backend: Backend, record: VolumeRec) -> VolumeResponse:
+    """A volume."""
+    return VolumeResponse(
+        id=record.id,
+        name=record.name,
+        description=record.description,
+        region=m.RegionEnum(record.region),
+        size_gb=record.size_gb,
+        volume_type=m.VolumeTypeEnum(record.volume_type),
+        status=m.VolumeStatus(record.status),
+        image_id=record.image_id,
+        instance_id=record.instance_id,
+        hourly_price=money(backend.volumes.rate(record)),
+        currency=m.CurrencyEnum(backend.world.currency),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+def firewall(record: FirewallRec, names: dict[str, str]) -> FirewallResponse:
+    """A firewall; ``names`` maps instance ids to names for the attachments."""
+    return FirewallResponse(
+        id=record.id,
+        name=record.name,
+        description=record.description,
+        region=m.RegionEnum(record.region),
+        environment=FirewallEnvironment(
+            region=m.RegionEnum(record.region),
+            network_id=record.network_id,
+            name=f"{record.region} default network",
+        ),
+        rules=[firewall_rule(r) for r in record.rules.values()],
+        attachments=[
+            FirewallAttachment(
+                firewall_id=record.id,
+                instance_id=iid,
+                instance_name=names.get(iid),
+                attached_at=at,
+            )
+            for iid, at in record.attachments.items()
+        ],
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+def attached_firewall(record: FirewallRec, attached_at: datetime | None) -> AttachedFirewall:
+    """A firewall as seen from an instance."""
+    return AttachedFirewall(
+        id=record.id,
+        name=record.name,
+        description=record.description,
+        region=m.RegionEnum(record.region),
+        rules=[firewall_rule(r) for r in record.rules.values()],
+        attached_at=attached_at,
+    )
+
+
+def firewall_vm(record: InstanceRec) -> FirewallVM:
+    """An instance a firewall could attach to."""
+    return FirewallVM(
+        id=record.id,
+        name=record.name,
+        status=m.VMStatus(record.status),
+        region=m.RegionEnum(record.region),
+        ip_address=record.ip_address,
+    )
+
+
+def ssh_key(record: SSHKeyRec) -> SSHKey:
+    """An SSH key."""
+    return SSHKey(
+        id=record.id,
+        name=record.name,
+        public_key=record.public_key,
+        fingerprint=record.fingerprint,
+        created_at=record.created_at,
+    )
+
+
+def created_ssh_key(record: SSHKeyRec, private_key: str | None) -> CreatedSSHKey:
+    """The one-time answer to creating a key (with the private half if it was generated)."""
+    return CreatedSSHKey(
+        id=record.id,
+        name=record.name,
+        public_key=record.public_key,
+        fingerprint=record.fingerprint,
+        created_at=record.created_at,
+        private_key=SecretStr(private_key) if private_key is not None else None,
+    )
+
+
+def script(record: ScriptRec) -> Script:
+    """A startup script."""
+    return Script(
+        id=record.id,
+        name=record.name,
+        description=record.description,
+        content=record.content,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+def balance(backend: Backend) -> m.Balance:
+    """The credit balance."""
+    world = backend.world
+    amount = world.balance()
+    return m.Balance(
+        balance=money(amount),
+        currency=m.CurrencyEnum(world.currency),
+        updated_at=world.ledger.updated_at,
+    )
+
+
+def _clip(segment: Segment, start: datetime | None, end: datetime) -> Segment | None:
+    seg_end = segment.end if segment.end is not None else end
+    lo = max(segment.start, start) if start is not None else segment.start
+    hi = min(seg_end, end)
+    if hi <= lo:
+        return None
+    open_end = segment.end is None and hi == end
+    return Segment(lo, None if open_end else hi, segment.status, segment.rate_per_hour)
+
+
+def billing(
+    backend: Backend,
+    kind: str,
+    resource_id: str,
+    start: datetime | None,
+    end: datetime | None,
+) -> m.Billing:
+    """A resource's bill over ``[start, end]`` (end defaults to now)."""
+    world = backend.world
+    now = world.now
+    until = min(end, now) if end is not None else now
+    currency = m.CurrencyEnum(world.currency)
+    records: list[m.BillingRecord] = []
+    total = Decimal(0)
+    total_minutes = Decimal(0)
+    by_status: dict[str, Decimal] = {}
+    for segment in world.ledger.segments(kind, resource_id):
+        clipped = _clip(segment, start, until)
+        if clipped is None:
+            continue
+        seconds = clipped.seconds(until)
+        amount = clipped.amount(until)
+        minutes = seconds / 60
+        records.append(
+            m.BillingRecord(
+                start=clipped.start,
+                end=clipped.end,
+                status=clipped.status,
+                minutes=minutes.normalize(),
+                rate_per_hour=money(clipped.rate_per_hour),
+                amount=money(amount),
+            )
+        )
+        total += amount
+        total_minutes += minutes
+        by_status[clipped.status] = by_status.get(clipped.status, Decimal(0)) + amount
+    return m.Billing(
+        resource_id=resource_id,
+        resource_type=m.ResourceTypeEnum(kind),
+        currency=currency,
+        start=start,
+        end=until,
+        total=money(total),
+        records=records,
+        summary=m.BillingSummary(
+            total_minutes=total_minutes.normalize(),
+            total_amount=money(total),
+            currency=currency,
+            by_status={k: money(v) for k, v in by_status.items()},
+        ),
+    )
+
+
+def volume_billing(backend: Backend, record: VolumeRec) -> m.VolumeBilling:
+    """A volume's bill, hour by hour (the last hour may be partial)."""
+    world = backend.world
+    now = world.now
+    rate = backend.volumes.rate_per_tb_hour()
+    rows: list[m.VolumeBillingRecord] = []
+    total = Decimal(0)
+    total_hours = Decimal(0)
+    for segment in world.ledger.segments("volume", record.id):
+        size_gb = segment.rate_per_hour * 1000 / rate if rate else Decimal(0)
+        cursor = segment.start
+        seg_end = segment.end if segment.end is not None else now
+        while cursor < seg_end:
+            hour_end = min(cursor.replace(minute=0, second=0, microsecond=0) + _HOUR, seg_end)
+            hours = seconds_between(cursor, hour_end) / 3600
+            amount = segment.rate_per_hour * hours
+            rows.append(
+                m.VolumeBillingRecord(
+                    start=cursor,
+                    end=hour_end,
+                    size_gb=int(size_gb),
+                    hours=hours.normalize(),
+                    rate_per_tb_hour=money(rate),
+                    amount=money(amount),
+                )
+            )
+            total += amount
+            total_hours += hours
+            cursor = hour_end
+    return m.VolumeBilling(
+        records=rows,
+        summary=m.VolumeBillingSummary(
+            volume_id=record.id,
+            currency=m.CurrencyEnum(world.currency),
+            total_hours=total_hours.normalize(),
+            total_amount=money(total),
+            hourly_cost=money(backend.volumes.rate(record)),
+        ),
+    )
+
+
+def ai_model(
+    seed: AIModelSeed, input_price: Decimal, output_price: Decimal, currency: str
+) -> AIModel:
+    """A hosted AI model."""
+    return AIModel(
+        id=seed.id,
+        name=seed.name,
+        tier=m.TierEnum(seed.tier),
+        context_length=seed.context_length,
+        input_price_per_million=money(input_price),
+        output_price_per_million=money(output_price),
+        currency=m.CurrencyEnum(currency),
+    )
+
+
+def ai_transaction(record: AIUsageRec, currency: str) -> AITransaction:
+    """One billed AI call."""
+    return AITransaction(
+        id=record.id,
+        model=record.model,
+        created_at=record.created_at,
+        input_tokens=record.prompt_tokens,
+        output_tokens=record.completion_tokens,
+        cost=money(record.cost),
+        currency=m.CurrencyEnum(currency),
+    )

@@ -1,0 +1,725 @@
+"""One handler per operation of ``barrack._wire.ROUTES``: call the backend, return models.
+
+A handler gets the backend and the parsed :class:`Call` and returns a :class:`Reply`
+(the envelope's ``data`` and, for paginated lists, the page). It never touches HTTP;
+paths, methods and statuses come from the route table when the handlers are mounted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from barrack import models as m
+from barrack.models.ai import ChatChoice, ChatCompletion, ChatMessage, ChatUsage, UsageSummary
+from barrack.models.catalog import PricingRequest
+from barrack.models.firewalls import FirewallAttachment, Protocol
+from barrack.models.hibernation import HibernatedVMs, HibernationBillingMetrics, RecentHibernation
+from barrack.models.volumes import VolumesWithNextName, VolumeType
+from simulator.backend import Backend
+from simulator.billing import money
+from simulator.http import convert
+from simulator.http.parsing import BulkDeleteBody, Query, TogglePublicIPBody
+from simulator.seed_data import GPU_COUNTS, GPU_SPECS
+
+__all__ = ["HANDLERS", "Call", "Handler", "Reply"]
+
+
+@dataclass(slots=True)
+class Call:
+    """A parsed request: path parameters, accepted query parameters, validated body."""
+
+    params: dict[str, str]
+    query: Query
+    body: Any
+
+
+@dataclass(slots=True)
+class Reply:
+    """What goes in the success envelope."""
+
+    data: Any
+    pagination: m.Pagination | None = None
+    message: str | None = None
+
+
+Handler = Callable[[Backend, Call], Reply]
+HANDLERS: dict[str, Handler] = {}
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def handles(operation: str) -> Callable[[Handler], Handler]:
+    """Register a handler for an operation of the route table."""
+
+    def register(handler: Handler) -> Handler:
+        if operation in HANDLERS:
+            raise ValueError(f"two handlers for {operation}")
+        HANDLERS[operation] = handler
+        return handler
+
+    return register
+
+
+def page(items: Sequence[T], query: Query, convert_one: Callable[[T], R]) -> Reply:
+    """One page of a list (B1); only the items on the page are converted."""
+    per_page = query.per_page
+    total = len(items)
+    start = (query.page - 1) * per_page
+    chunk = items[start : start + per_page]
+    return Reply(
+        [convert_one(item) for item in chunk],
+        m.Pagination(
+            page=query.page,
+            per_page=per_page,
+            total=total,
+            total_pages=max(1, math.ceil(total / per_page)),
+        ),
+    )
+
+
+# -- account and catalog ------------------------------------------------------------------
+
+
+@handles("balance.get")
+def balance_get(b: Backend, call: Call) -> Reply:
+    """GET /balance."""
+    return Reply(convert.balance(b))
+
+
+@handles("regions.list")
+def regions_list(b: Backend, call: Call) -> Reply:
+    """GET /regions."""
+    return Reply(
+        [
+            m.Region(name=m.RegionEnum(r.name), location=r.location, available=r.available)
+            for r in b.catalog.regions()
+        ]
+    )
+
+
+@handles("gpu_stocks.list")
+def gpu_stocks_list(b: Backend, call: Call) -> Reply:
+    """GET /gpu-stocks?region=."""
+    return Reply(
+        [
+            m.GPUStockItem(
+                region=m.RegionEnum(catalog.name),
+                gpu_model=m.GpuModelEnum(model),
+                available=free,
+                configurations=[
+                    m.GPUStockConfiguration(gpu_count=m.GpuCountEnum(c), available=free // c)
+                    for c in GPU_COUNTS
+                ],
+            )
+            for catalog, model, free in b.catalog.stock(call.query.text("region"))
+        ]
+    )
+
+
+@handles("gpu_specs.list")
+def gpu_specs_list(b: Backend, call: Call) -> Reply:
+    """GET /gpu-specs."""
+    specs = []
+    for model, regions in b.catalog.specs():
+        seed = GPU_SPECS[model]
+        specs.append(
+            m.GPUSpec(
+                gpu_model=m.GpuModelEnum(model),
+                tier=m.TierEnum(seed.tier),
+                specs=m.Specs(
+                    gpu_memory_gb=seed.memory_gb,
+                    vcpus_per_gpu=seed.vcpus_per_gpu,
+                    ram_gb_per_gpu=seed.ram_gb_per_gpu,
+                    disk_gb_per_gpu=seed.disk_gb_per_gpu,
+                ),
+                metadata=m.SpecsMetadata(
+                    architecture=seed.architecture,
+                    memory_type=seed.memory_type,
+                    interconnect=seed.interconnect,
+                    description=seed.dcgm_name,
+                ),
+                gpu_counts=[m.GpuCountEnum(c) for c in GPU_COUNTS],
+                regions=[m.RegionEnum(r) for r in regions],
+            )
+        )
+    return Reply(specs)
+
+
+def _prices(b: Backend, gpu_model: str | None, region: str | None, gpu_count: int) -> Reply:
+    currency = m.CurrencyEnum(b.world.currency)
+    return Reply(
+        [
+            m.Price(
+                gpu_model=m.GpuModelEnum(model),
+                region=m.RegionEnum(region_name),
+                currency=currency,
+                price_per_hour=money(price),
+                gpu_count=m.GpuCountEnum(count),
+                hibernated_price_per_hour=money(hibernated),
+            )
+            for model, region_name, price, count, hibernated in b.catalog.prices(
+                gpu_model, region, gpu_count
+            )
+        ]
+    )
+
+
+@handles("pricing.list")
+def pricing_list(b: Backend, call: Call) -> Reply:
+    """GET /pricing?gpu_model=&region=."""
+    return _prices(b, call.query.text("gpu_model"), call.query.text("region"), 1)
+
+
+@handles("pricing.quote")
+def pricing_quote(b: Backend, call: Call) -> Reply:
+    """POST /pricing."""
+    body: PricingRequest = call.body
+    region = str(body.region) if body.region is not None else None
+    return _prices(b, str(body.gpu_model), region, int(body.gpu_count))
+
+
+@handles("os_images.list")
+def os_images_list(b: Backend, call: Call) -> Reply:
+    """GET /os-images?region=."""
+    return Reply(
+        [
+            m.OSImage(
+                id=image_id,
+                name=catalog.os_images[image_id][0],
+                region=m.RegionEnum(catalog.name),
+                os=catalog.os_images[image_id][1],
+                version=catalog.os_images[image_id][2],
+                size_gb=catalog.os_images[image_id][3],
+            )
+            for image_id, catalog in b.catalog.os_images(call.query.text("region"))
+        ]
+    )
+
+
+# -- instances -----------------------------------------------------------------------------
+
+
+def _vm(b: Backend) -> Callable[[Any], m.VMInstance]:
+    return lambda record: convert.instance(b, record)
+
+
+@handles("instances.create")
+def instances_create(b: Backend, call: Call) -> Reply:
+    """POST /instances."""
+    return Reply(convert.instance(b, b.instances.deploy(call.body)))
+
+
+@handles("instances.list")
+def instances_list(b: Backend, call: Call) -> Reply:
+    """GET /instances?status=&region=."""
+    region = call.query.text("region")
+    if region is not None:
+        b.instances.require_region(region)
+    records = b.instances.select(call.query.status(), region)
+    return page(records, call.query, _vm(b))
+
+
+@handles("instances.get")
+def instances_get(b: Backend, call: Call) -> Reply:
+    """GET /instances/{id}."""
+    return Reply(convert.instance(b, b.instances.get(call.params["instance_id"])))
+
+
+@handles("instances.billing")
+def instances_billing(b: Backend, call: Call) -> Reply:
+    """GET /instances/{id}/billing?start=&end=."""
+    record = b.instances.get_or_tombstone(call.params["instance_id"])
+    return Reply(
+        convert.billing(b, "instance", record.id, call.query.time("start"), call.query.time("end"))
+    )
+
+
+def _action(action: str) -> Handler:
+    def handler(b: Backend, call: Call) -> Reply:
+        return Reply(convert.instance(b, b.instances.act(call.params["instance_id"], action)))
+
+    handler.__doc__ = f"POST /instances/{{id}}/{action}."
+    return handler
+
+
+for _op, _verb in (
+    ("instances.start", "start"),
+    ("instances.stop", "stop"),
+    ("instances.reboot", "reboot"),
+    ("instances.hibernate", "hibernate"),
+    ("instances.restore_hibernated", "hibernate_restore"),
+    ("instances.delete", "delete"),
+):
+    handles(_op)(_action(_verb))
+
+
+@handles("instances.toggle_public_ip")
+def instances_toggle_public_ip(b: Backend, call: Call) -> Reply:
+    """POST /instances/{id}/public-ip."""
+    body: TogglePublicIPBody = call.body
+    record = b.instances.toggle_public_ip(call.params["instance_id"], body.enabled)
+    return Reply(convert.instance(b, record))
+
+
+@handles("instances.add_security_rule")
+def instances_add_security_rule(b: Backend, call: Call) -> Reply:
+    """POST /instances/{id}/security-rules."""
+    return Reply(
+        convert.security_rule(b.instances.add_security_rule(call.params["instance_id"], call.body))
+    )
+
+
+@handles("instances.remove_security_rule")
+def instances_remove_security_rule(b: Backend, call: Call) -> Reply:
+    """DELETE /instances/{id}/security-rules/{rule_id}."""
+    rule_id = b.instances.remove_security_rule(call.params["instance_id"], call.params["rule_id"])
+    return Reply(m.Data(id=rule_id))
+
+
+@handles("instances.list_hibernated")
+def instances_list_hibernated(b: Backend, call: Call) -> Reply:
+    """GET /instances/hibernated."""
+    world = b.world
+    currency = m.CurrencyEnum(world.currency)
+    rows: list[RecentHibernation] = []
+    cost = savings = accrued_total = Decimal(0)
+    for record in b.instances.hibernated():
+        rate = b.instances.rate(record)
+        since = record.hibernated_at or record.status_since or record.updated_at
+        accrued = sum(
+            (s.amount(world.now) for s in world.ledger.segments("instance", record.id)
+             if s.status == "HIBERNATED" and s.start >= since),
+            Decimal(0),
+        )  # fmt: skip
+        rows.append(
+            RecentHibernation(
+                instance_id=record.id,
+                instance_name=record.name,
+                region=m.RegionEnum(record.region),
+                flavor=convert.flavor(record.flavor),
+                hibernated_at=since,
+                hourly_price=money(rate),
+                active_hourly_price=money(record.hourly_price),
+                accrued_cost=money(accrued),
+            )
+        )
+        cost += rate
+        savings += record.hourly_price - rate
+        accrued_total += accrued
+    return Reply(
+        HibernatedVMs(
+            instances=rows,
+            metrics=HibernationBillingMetrics(
+                hibernated_count=len(rows),
+                currency=currency,
+                total_hourly_cost=money(cost),
+                total_hourly_savings=money(savings),
+                total_accrued_cost=money(accrued_total),
+            ),
+        )
+    )
+
+
+@handles("instances.firewalls")
+def instances_firewalls(b: Backend, call: Call) -> Reply:
+    """GET /instances/{id}/firewalls."""
+    pairs = b.firewalls.of_instance(call.params["instance_id"])
+    return Reply([convert.attached_firewall(f, i.firewalls.get(f.id)) for f, i in pairs])
+
+
+@handles("instances.attach_volumes")
+def instances_attach_volumes(b: Backend, call: Call) -> Reply:
+    """POST /instances/{id}/volumes/attach."""
+    volumes = b.volumes.attach(call.params["instance_id"], list(call.body.volume_ids))
+    return Reply([convert.volume(b, v) for v in volumes])
+
+
+@handles("instances.detach_volumes")
+def instances_detach_volumes(b: Backend, call: Call) -> Reply:
+    """POST /instances/{id}/volumes/detach."""
+    volumes = b.volumes.detach(call.params["instance_id"], list(call.body.volume_ids))
+    return Reply([convert.volume(b, v) for v in volumes])
+
+
+# -- SSH keys and scripts ------------------------------------------------------------------
+
+
+@handles("ssh_keys.list")
+def ssh_keys_list(b: Backend, call: Call) -> Reply:
+    """GET /ssh-keys."""
+    return Reply([convert.ssh_key(k) for k in b.ssh_keys.select()])
+
+
+@handles("ssh_keys.get")
+def ssh_keys_get(b: Backend, call: Call) -> Reply:
+    """GET /ssh-keys/{id}."""
+    return Reply(convert.ssh_key(b.ssh_keys.get(call.params["key_id"])))
+
+
+@handles("ssh_keys.create")
+def ssh_keys_create(b: Backend, call: Call) -> Reply:
+    """POST /ssh-keys."""
+    record, private = b.ssh_keys.create(call.body)
+    return Reply(convert.created_ssh_key(record, private))
+
+
+@handles("ssh_keys.delete")
+def ssh_keys_delete(b: Backend, call: Call) -> Reply:
+    """DELETE /ssh-keys/{id}."""
+    return Reply(m.Data(id=b.ssh_keys.delete(call.params["key_id"])))
+
+
+@handles("scripts.list")
+def scripts_list(b: Backend, call: Call) -> Reply:
+    """GET /scripts."""
+    return Reply([convert.script(s) for s in b.scripts.select()])
+
+
+@handles("scripts.get")
+def scripts_get(b: Backend, call: Call) -> Reply:
+    """GET /scripts/{id}."""
+    return Reply(convert.script(b.scripts.get(call.params["script_id"])))
+
+
+@handles("scripts.create")
+def scripts_create(b: Backend, call: Call) -> Reply:
+    """POST /scripts."""
+    return Reply(convert.script(b.scripts.create(call.body)))
+
+
+@handles("scripts.update")
+def scripts_update(b: Backend, call: Call) -> Reply:
+    """PUT /scripts/{id}."""
+    return Reply(convert.script(b.scripts.update(call.params["script_id"], call.body)))
+
+
+@handles("scripts.delete")
+def scripts_delete(b: Backend, call: Call) -> Reply:
+    """DELETE /scripts/{id}."""
+    return Reply(m.Data(id=b.scripts.delete(call.params["script_id"])))
+
+
+@handles("scripts.delete_many")
+def scripts_delete_many(b: Backend, call: Call) -> Reply:
+    """POST /scripts/bulk-delete."""
+    body: BulkDeleteBody = call.body
+    return Reply(m.Data(ids=b.scripts.delete_many(body.ids)))
+
+
+# -- volumes -------------------------------------------------------------------------------
+
+
+@handles("volumes.list")
+def volumes_list(b: Backend, call: Call) -> Reply:
+    """GET /volumes?region=."""
+    region = call.query.text("region")
+    if region is not None:
+        b.volumes.require_region(region)
+    return Reply(
+        VolumesWithNextName(
+            volumes=[convert.volume(b, v) for v in b.volumes.select(region)],
+            next_name=b.volumes.next_name(),
+        )
+    )
+
+
+@handles("volumes.create")
+def volumes_create(b: Backend, call: Call) -> Reply:
+    """POST /volumes."""
+    return Reply(convert.volume(b, b.volumes.create(call.body)))
+
+
+@handles("volumes.get")
+def volumes_get(b: Backend, call: Call) -> Reply:
+    """GET /volumes/{id}."""
+    return Reply(convert.volume(b, b.volumes.get(call.params["volume_id"])))
+
+
+@handles("volumes.delete")
+def volumes_delete(b: Backend, call: Call) -> Reply:
+    """DELETE /volumes/{id}."""
+    return Reply(m.Data(id=b.volumes.delete(call.params["volume_id"])))
+
+
+@handles("volumes.resize")
+def volumes_resize(b: Backend, call: Call) -> Reply:
+    """POST /volumes/{id}/resize."""
+    return Reply(convert.volume(b, b.volumes.resize(call.params["volume_id"], call.body.size_gb)))
+
+
+@handles("volumes.clone")
+def volumes_clone(b: Backend, call: Call) -> Reply:
+    """POST /volumes/{id}/clone."""
+    return Reply(convert.volume(b, b.volumes.clone(call.params["volume_id"], call.body)))
+
+
+@handles("volumes.types")
+def volumes_types(b: Backend, call: Call) -> Reply:
+    """GET /volume-types."""
+    rate = b.volumes.rate_per_tb_hour()
+    currency = m.CurrencyEnum(b.world.currency)
+    return Reply(
+        [
+            VolumeType(
+                name=m.VolumeTypeEnum(name),
+                min_size_gb=low,
+                max_size_gb=high,
+                price_per_tb_hour=money(rate),
+                currency=currency,
+                description="bootable: installed from an OS image"
+                if name == "bootable"
+                else "data volume",
+            )
+            for name, low, high in b.catalog.volume_types()
+        ]
+    )
+
+
+@handles("volumes.billing")
+def volumes_billing(b: Backend, call: Call) -> Reply:
+    """GET /volumes/{id}/billing."""
+    return Reply(convert.volume_billing(b, b.volumes.get(call.params["volume_id"])))
+
+
+# -- firewalls -----------------------------------------------------------------------------
+
+
+def _instance_names(b: Backend) -> dict[str, str]:
+    return {i.id: i.name for i in b.world.state.instances.rows.values()}
+
+
+@handles("firewalls.list")
+def firewalls_list(b: Backend, call: Call) -> Reply:
+    """GET /firewalls."""
+    names = _instance_names(b)
+    return Reply([convert.firewall(f, names) for f in b.firewalls.select()])
+
+
+@handles("firewalls.protocols")
+def firewalls_protocols(b: Backend, call: Call) -> Reply:
+    """GET /firewalls/protocols."""
+    return Reply(
+        [
+            Protocol(name=m.ProtocolEnum.TCP, supports_ports=True, description="TCP"),
+            Protocol(name=m.ProtocolEnum.UDP, supports_ports=True, description="UDP"),
+            Protocol(name=m.ProtocolEnum.ICMP, supports_ports=False, description="ICMP (ping)"),
+        ]
+    )
+
+
+@handles("firewalls.get")
+def firewalls_get(b: Backend, call: Call) -> Reply:
+    """GET /firewalls/{id}."""
+    return Reply(convert.firewall(b.firewalls.get(call.params["firewall_id"]), _instance_names(b)))
+
+
+@handles("firewalls.create")
+def firewalls_create(b: Backend, call: Call) -> Reply:
+    """POST /firewalls."""
+    return Reply(convert.firewall(b.firewalls.create(call.body), {}))
+
+
+@handles("firewalls.delete")
+def firewalls_delete(b: Backend, call: Call) -> Reply:
+    """DELETE /firewalls/{id}."""
+    return Reply(m.Data(id=b.firewalls.delete(call.params["firewall_id"])))
+
+
+@handles("firewalls.available_instances")
+def firewalls_available_instances(b: Backend, call: Call) -> Reply:
+    """GET /firewalls/{id}/available-instances."""
+    return Reply(
+        [
+            convert.firewall_vm(i)
+            for i in b.firewalls.available_instances(call.params["firewall_id"])
+        ]
+    )
+
+
+@handles("firewalls.add_rule")
+def firewalls_add_rule(b: Backend, call: Call) -> Reply:
+    """POST /firewalls/{id}/rules."""
+    return Reply(convert.firewall_rule(b.firewalls.add_rule(call.params["firewall_id"], call.body)))
+
+
+@handles("firewalls.remove_rule")
+def firewalls_remove_rule(b: Backend, call: Call) -> Reply:
+    """DELETE /firewalls/{id}/rules/{rule_id}."""
+    rule_id = b.firewalls.remove_rule(call.params["firewall_id"], call.params["rule_id"])
+    return Reply(m.Data(id=rule_id))
+
+
+@handles("firewalls.attach")
+def firewalls_attach(b: Backend, call: Call) -> Reply:
+    """POST /firewalls/{id}/attach."""
+    firewall_id = call.params["firewall_id"]
+    instances = b.firewalls.attach(firewall_id, list(call.body.instance_ids))
+    return Reply(
+        [
+            FirewallAttachment(
+                firewall_id=firewall_id,
+                instance_id=i.id,
+                instance_name=i.name,
+                attached_at=i.firewalls.get(firewall_id),
+            )
+            for i in instances
+        ]
+    )
+
+
+# -- snapshots and images ------------------------------------------------------------------
+
+
+@handles("snapshots.list")
+def snapshots_list(b: Backend, call: Call) -> Reply:
+    """GET /snapshots?region=&instance_id=."""
+    region = call.query.text("region")
+    if region is not None:
+        b.snapshots.require_region(region)
+    records = b.snapshots.select(region, call.query.text("instance_id"))
+    return page(records, call.query, convert.snapshot)
+
+
+@handles("snapshots.eligible_instances")
+def snapshots_eligible_instances(b: Backend, call: Call) -> Reply:
+    """GET /snapshots/eligible-instances."""
+    return Reply([convert.user_vm(i) for i in b.instances.eligible_for_snapshot()])
+
+
+@handles("snapshots.get")
+def snapshots_get(b: Backend, call: Call) -> Reply:
+    """GET /snapshots/{id}."""
+    return Reply(convert.snapshot(b.snapshots.get(call.params["snapshot_id"])))
+
+
+@handles("snapshots.billing")
+def snapshots_billing(b: Backend, call: Call) -> Reply:
+    """GET /snapshots/{id}/billing."""
+    record = b.snapshots.get(call.params["snapshot_id"])
+    return Reply(convert.billing(b, "snapshot", record.id, None, None))
+
+
+@handles("snapshots.create")
+def snapshots_create(b: Backend, call: Call) -> Reply:
+    """POST /snapshots."""
+    return Reply(convert.snapshot(b.snapshots.create(call.body)))
+
+
+@handles("snapshots.delete")
+def snapshots_delete(b: Backend, call: Call) -> Reply:
+    """DELETE /snapshots/{id}."""
+    return Reply(m.Data(id=b.snapshots.delete(call.params["snapshot_id"])))
+
+
+@handles("snapshots.restore")
+def snapshots_restore(b: Backend, call: Call) -> Reply:
+    """POST /snapshots/{id}/restore."""
+    return Reply(convert.instance(b, b.snapshots.restore(call.params["snapshot_id"], call.body)))
+
+
+@handles("snapshots.image_relationship")
+def snapshots_image_relationship(b: Backend, call: Call) -> Reply:
+    """GET /snapshots/{id}/image-relationship."""
+    return Reply(convert.relationship(b.snapshots.get(call.params["snapshot_id"])))
+
+
+@handles("snapshots.image_relationships")
+def snapshots_image_relationships(b: Backend, call: Call) -> Reply:
+    """POST /snapshots/image-relationships."""
+    ids: list[str] = list(dict.fromkeys(call.body.snapshot_ids))
+    return Reply([convert.relationship(b.snapshots.get(i)) for i in ids])
+
+
+@handles("images.list")
+def images_list(b: Backend, call: Call) -> Reply:
+    """GET /images."""
+    return Reply([convert.image(i) for i in b.images.select()])
+
+
+@handles("images.get")
+def images_get(b: Backend, call: Call) -> Reply:
+    """GET /images/{id}."""
+    return Reply(convert.image(b.images.get(call.params["image_id"])))
+
+
+@handles("images.create")
+def images_create(b: Backend, call: Call) -> Reply:
+    """POST /images."""
+    return Reply(convert.image(b.images.create(call.body)))
+
+
+@handles("images.delete")
+def images_delete(b: Backend, call: Call) -> Reply:
+    """DELETE /images/{id}."""
+    return Reply(m.Data(id=b.images.delete(call.params["image_id"])))
+
+
+# -- AI --------------------------------------------------------------------------------------
+
+
+@handles("ai.models")
+def ai_models(b: Backend, call: Call) -> Reply:
+    """GET /ai/models."""
+    currency = b.world.currency
+    return Reply([convert.ai_model(s, i, o, currency) for s, i, o in b.ai.models()])
+
+
+@handles("ai.chat")
+def ai_chat(b: Backend, call: Call) -> Reply:
+    """POST /ai/chat/completions."""
+    usage, answer = b.ai.chat(call.body)
+    return Reply(
+        ChatCompletion(
+            id=usage.id,
+            model=usage.model,
+            created_at=usage.created_at,
+            choices=[
+                ChatChoice(
+                    index=0,
+                    message=ChatMessage(role="assistant", content=answer),
+                    finish_reason="stop",
+                )
+            ],
+            usage=ChatUsage(
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                total_tokens=usage.prompt_tokens + usage.completion_tokens,
+            ),
+            cost=money(usage.cost),
+            currency=m.CurrencyEnum(b.world.currency),
+        )
+    )
+
+
+@handles("ai.usage_summary")
+def ai_usage_summary(b: Backend, call: Call) -> Reply:
+    """GET /ai/usage/summary?start=&end=."""
+    start, end = call.query.time("start"), call.query.time("end")
+    records = b.ai.history(start, end)
+    by_model: dict[str, Decimal] = {}
+    for record in records:
+        by_model[record.model] = by_model.get(record.model, Decimal(0)) + record.cost
+    return Reply(
+        UsageSummary(
+            start=start,
+            end=end,
+            total_requests=len(records),
+            total_input_tokens=sum(r.prompt_tokens for r in records),
+            total_output_tokens=sum(r.completion_tokens for r in records),
+            total_cost=money(sum((r.cost for r in records), Decimal(0))),
+            currency=m.CurrencyEnum(b.world.currency),
+            cost_by_model={k: money(v) for k, v in by_model.items()},
+        )
+    )
+
+
+@handles("ai.usage_history")
+def ai_usage_history(b: Backend, call: Call) -> Reply:
+    """GET /ai/usage/history?start=&end=."""
+    records = b.ai.history(call.query.time("start"), call.query.time("end"))
+    currency = b.world.currency
+    return page(records, call.query, lambda r: convert.ai_transaction(r, currency))

@@ -1,0 +1,1 @@
+"""GPU telemetry: utilisation profiles over simulated time, and a Prometheus query subset."""
