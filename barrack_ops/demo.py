@@ -28,7 +28,7 @@ __all__ = ["DEMO_START", "run_demo"]
 DEMO_START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 """The simulated time the demo starts at (any time works; a fixed one makes runs alike)."""
 
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if Console().is_terminal else 110)
 
 
 @contextmanager
@@ -62,6 +62,8 @@ async def _warm_up_prefect() -> None:
 
 def run_demo(nights: int = 7) -> int:
     """Run the demo; returns the process exit code (0 when every run succeeded)."""
+    # Prefect's per-task INFO lines would bury the demo's own output (set before import).
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from barrack_ops.ticker import ClockTicker
     from flows.nightly_snapshots.flow import nightly_snapshots
     from flows.nightly_snapshots.params import NightlySnapshotsParams
@@ -127,12 +129,19 @@ def run_demo(nights: int = 7) -> int:
                     str(sum(i.kept for i in report.instances)),
                 )
             console.print(table)
-            console.print("[bold]Last night, per instance:[/]")
+            last = Table(title=f"Last night ({report.slot:%a %d %b}), per instance")
+            for column in ("instance", "region", "snapshot", "kept", "freshness", "why"):
+                last.add_column(column)
             for item in report.instances:
-                console.print(
-                    f"  {item.instance_name:<16} {item.region:<9} {item.outcome.value:<8} "
-                    f"kept {item.kept:>3}  freshness {item.freshness:<8} {item.reason}"
+                last.add_row(
+                    item.instance_name,
+                    item.region,
+                    item.outcome.value,
+                    str(item.kept),
+                    item.freshness,
+                    item.reason,
                 )
+            console.print(last)
             console.print("[bold]Why snapshots were pruned:[/]")
             for reason, count in reasons.most_common():
                 console.print(f"  {count:>4} x {reason}")
@@ -140,8 +149,13 @@ def run_demo(nights: int = 7) -> int:
             received = receiver.received
             for note in received:
                 console.print(f"  [{note.type}] {note.title}")
+            if received:
+                console.print("[bold]The first one, as a chat channel shows it:[/]")
+                console.print(received[0].body or "", markup=False)
             if not received:
                 console.print("  (none)")
-    verdict = "[green]all runs succeeded[/]" if not failures else f"[red]{failures} run(s) failed[/]"
+    verdict = (
+        "[green]all runs succeeded[/]" if not failures else f"[red]{failures} run(s) failed[/]"
+    )
     console.rule(verdict)
     return 1 if failures else 0

@@ -63,4 +63,3 @@ def run_hibernate_idle(
     console.print(Markdown(report.markdown()))
     if not report.ok:
         raise typer.Exit(code=1)
-
