@@ -22,7 +22,9 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from barrack import BarrackError
+from notifications.errors import NotificationConfigError
 from barrack_ops.params_file import ParamsFileError, load_params
+from simulator.cli import sim
 
 __all__ = ["app", "main"]
 
@@ -36,6 +38,7 @@ run_app = typer.Typer(help="Run a recipe once, now, in this process.", no_args_i
 plan_app = typer.Typer(help="Show what a recipe would do, without doing it.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
 app.add_typer(plan_app, name="plan")
+app.command("sim")(sim)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -62,7 +65,10 @@ def run_nightly_snapshots(params: ParamsOption = None, dry_run: DryRunOption = F
         parsed = load_params(NightlySnapshotsParams, params, dry_run=dry_run or None)
     except ParamsFileError as exc:
         raise _fail(str(exc)) from None
-    report = asyncio.run(nightly_snapshots(parsed))
+    try:
+        report = asyncio.run(nightly_snapshots(parsed))
+    except (BarrackError, NotificationConfigError) as exc:
+        raise _fail(str(exc)) from None
     console.print(Markdown(report.markdown()))
     if not report.ok:
         raise typer.Exit(code=1)
