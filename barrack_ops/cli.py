@@ -22,9 +22,11 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from barrack import BarrackError
-from notifications.errors import NotificationConfigError
+from barrack_ops.commands.hibernate_idle import run_hibernate_idle
 from barrack_ops.params_file import ParamsFileError, load_params
+from notifications.errors import NotificationConfigError
 from simulator.cli import sim
+from tasks.connection import BarrackConnection
 
 __all__ = ["app", "main"]
 
@@ -39,6 +41,7 @@ plan_app = typer.Typer(help="Show what a recipe would do, without doing it.", no
 app.add_typer(run_app, name="run")
 app.add_typer(plan_app, name="plan")
 app.command("sim")(sim)
+run_app.command("hibernate-idle")(run_hibernate_idle)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -55,6 +58,19 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _preflight(connection: BarrackConnection, *, notify: bool) -> None:
+    """Check the settings a run needs before starting it, so mistakes read as one line."""
+    from flows.common.alerting import load_notifier
+    from tasks.connection import resolve_settings
+
+    try:
+        asyncio.run(resolve_settings(connection)).require_api_key()
+        if notify:
+            load_notifier()
+    except (BarrackError, NotificationConfigError) as exc:
+        raise _fail(str(exc)) from None
+
+
 @run_app.command("nightly-snapshots")
 def run_nightly_snapshots(params: ParamsOption = None, dry_run: DryRunOption = False) -> None:
     """Snapshot the selected instances for the current slot, then prune by policy."""
@@ -65,6 +81,7 @@ def run_nightly_snapshots(params: ParamsOption = None, dry_run: DryRunOption = F
         parsed = load_params(NightlySnapshotsParams, params, dry_run=dry_run or None)
     except ParamsFileError as exc:
         raise _fail(str(exc)) from None
+    _preflight(parsed.connection, notify=parsed.notify)
     try:
         report = asyncio.run(nightly_snapshots(parsed))
     except (BarrackError, NotificationConfigError) as exc:

@@ -19,9 +19,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from simulator.testing import SimHandle
 
 __all__ = ["DEMO_START", "run_demo"]
 
@@ -60,19 +64,80 @@ async def _warm_up_prefect() -> None:
         await client.api_healthcheck()
 
 
-def run_demo(nights: int = 7) -> int:
-    """Run the demo; returns the process exit code (0 when every run succeeded)."""
-    # Prefect's per-task INFO lines would bury the demo's own output (set before import).
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+def _nightly_section(sim: SimHandle, nights: int) -> bool:
+    """The nightly-snapshots recipe over ``nights`` simulated nights; True when all were ok."""
     from barrack_ops.ticker import ClockTicker
     from flows.nightly_snapshots.flow import nightly_snapshots
     from flows.nightly_snapshots.params import NightlySnapshotsParams
     from flows.nightly_snapshots.report import DeletionStatus, SnapshotStatusOutcome
-    from notifications.receiver import NotificationReceiver
-    from simulator.testing import running_simulator
     from tasks.connection import BarrackConnection
 
-    failures = 0
+    ok = True
+    table = Table(title="Nightly snapshots over a simulated week (policy 'standard')")
+    for column in ("night", "taken", "already", "skipped", "failed", "pruned", "kept"):
+        table.add_column(column, justify="right" if column != "night" else "left")
+    reasons: Counter[str] = Counter()
+    report = None
+    for _ in range(nights):
+        sim.advance((_next_slot(sim.now()) - sim.now()).total_seconds())
+        params = NightlySnapshotsParams(
+            connection=BarrackConnection(base_url=sim.base_url),
+            now=sim.now(),
+            preset="standard",
+            max_deletions=500,
+            poll_seconds=0.05,
+            max_poll_seconds=0.25,
+            wait_timeout_minutes=2,
+        )
+        with ClockTicker(sim, step=10, interval=0.02):
+            report = asyncio.run(nightly_snapshots(params))
+        ok = ok and report.ok
+        pruned = [d for d in report.deletions if d.status is DeletionStatus.DELETED]
+        reasons.update(d.reason for d in pruned)
+        table.add_row(
+            f"{report.slot:%a %d %b}",
+            str(report.count(SnapshotStatusOutcome.CREATED)),
+            str(report.count(SnapshotStatusOutcome.EXISTS)),
+            str(report.count(SnapshotStatusOutcome.SKIPPED)),
+            str(len(report.failed_instances)),
+            str(len(pruned)),
+            str(sum(i.kept for i in report.instances)),
+        )
+    console.print(table)
+    if report is not None:
+        last = Table(title=f"Last night ({report.slot:%a %d %b}), per instance")
+        for column in ("instance", "region", "snapshot", "kept", "freshness", "why"):
+            last.add_column(column)
+        for item in report.instances:
+            last.add_row(
+                item.instance_name,
+                item.region,
+                item.outcome.value,
+                str(item.kept),
+                item.freshness,
+                item.reason,
+            )
+        console.print(last)
+    console.print("[bold]Why snapshots were pruned:[/]")
+    for reason, count in reasons.most_common():
+        console.print(f"  {count:>4} x {reason}")
+    return ok
+
+
+def _print_lines(lines: list[str]) -> None:
+    for line in lines:
+        console.print(line, markup=False)
+
+
+def run_demo(nights: int = 7) -> int:
+    """Run the demo; returns the process exit code (0 when every run succeeded)."""
+    # Prefect's per-task INFO lines would bury the demo's own output (set before import).
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows.hibernate_idle.demo import demo_hibernate_idle
+    from notifications.receiver import NotificationReceiver
+    from simulator.testing import running_simulator
+
+    failed: list[str] = []
     with (
         tempfile.TemporaryDirectory(prefix="barrack-ops-demo-") as state_dir,
         running_simulator("demo", seed=1, start=DEMO_START) as sim,
@@ -84,6 +149,7 @@ def run_demo(nights: int = 7) -> int:
             "BARRACK_NOTIFY_URLS": receiver.json_url("/ops-channel"),
             "BARRACK_NOTIFY_STATE": "file",
             "BARRACK_NOTIFY_STATE_FILE": str(Path(state_dir) / "alerts.json"),
+            "BARRACK_OPS_STATE_DIR": state_dir,
         }
         with _environment(env):
             console.rule("[bold]barrack-ops demo")
@@ -98,64 +164,28 @@ def run_demo(nights: int = 7) -> int:
             )
             console.print("Starting Prefect's local engine (a temporary server, once)...")
             asyncio.run(_warm_up_prefect())
-            table = Table(title="Nightly snapshots over a simulated week (policy 'standard')")
-            for column in ("night", "taken", "already", "skipped", "failed", "pruned", "kept"):
-                table.add_column(column, justify="right" if column != "night" else "left")
-            reasons: Counter[str] = Counter()
-            for _ in range(nights):
-                sim.advance((_next_slot(sim.now()) - sim.now()).total_seconds())
-                params = NightlySnapshotsParams(
-                    connection=BarrackConnection(base_url=sim.base_url),
-                    now=sim.now(),
-                    preset="standard",
-                    max_deletions=500,
-                    poll_seconds=0.05,
-                    max_poll_seconds=0.25,
-                    wait_timeout_minutes=2,
-                )
-                with ClockTicker(sim, step=10, interval=0.02):
-                    report = asyncio.run(nightly_snapshots(params))
-                if not report.ok:
-                    failures += 1
-                pruned = [d for d in report.deletions if d.status is DeletionStatus.DELETED]
-                reasons.update(d.reason for d in pruned)
-                table.add_row(
-                    f"{report.slot:%a %d %b}",
-                    str(report.count(SnapshotStatusOutcome.CREATED)),
-                    str(report.count(SnapshotStatusOutcome.EXISTS)),
-                    str(report.count(SnapshotStatusOutcome.SKIPPED)),
-                    str(len(report.failed_instances)),
-                    str(len(pruned)),
-                    str(sum(i.kept for i in report.instances)),
-                )
-            console.print(table)
-            last = Table(title=f"Last night ({report.slot:%a %d %b}), per instance")
-            for column in ("instance", "region", "snapshot", "kept", "freshness", "why"):
-                last.add_column(column)
-            for item in report.instances:
-                last.add_row(
-                    item.instance_name,
-                    item.region,
-                    item.outcome.value,
-                    str(item.kept),
-                    item.freshness,
-                    item.reason,
-                )
-            console.print(last)
-            console.print("[bold]Why snapshots were pruned:[/]")
-            for reason, count in reasons.most_common():
-                console.print(f"  {count:>4} x {reason}")
-            console.print("[bold]Alerts received by the local channel:[/]")
+
+            console.rule("1. Nightly snapshots with retention")
+            if not _nightly_section(sim, nights):
+                failed.append("nightly snapshots")
+
+            console.rule("2. Hibernate idle GPUs")
+            lines, ok = demo_hibernate_idle(sim, Path(state_dir))
+            _print_lines(lines)
+            if not ok:
+                failed.append("hibernate idle")
+
+            console.rule("Alerts received by the local channel")
             received = receiver.received
             for note in received:
                 console.print(f"  [{note.type}] {note.title}")
             if received:
                 console.print("[bold]The first one, as a chat channel shows it:[/]")
                 console.print(received[0].body or "", markup=False)
-            if not received:
+            else:
                 console.print("  (none)")
     verdict = (
-        "[green]all runs succeeded[/]" if not failures else f"[red]{failures} run(s) failed[/]"
+        "[green]every run succeeded[/]" if not failed else f"[red]failed: {', '.join(failed)}[/]"
     )
     console.rule(verdict)
-    return 1 if failures else 0
+    return 1 if failed else 0

@@ -60,4 +60,26 @@ RECIPES: Final[tuple[Recipe, ...]] = (
         tags=("barrack-ops", "snapshots"),
         parameters={"params": {"cron": "0 2 * * *", "timezone": "UTC", "preset": "standard"}},
     ),
+    Recipe(
+        name="hibernate-idle",
+        entrypoint="flows.hibernate_idle.flow:hibernate_idle",
+        cron="*/15 * * * *",
+        timezone="UTC",
+        description=(
+            "Warn about Barrack instances whose GPUs sat idle (below 5 % and 1024 MiB) for a "
+            "whole hour, then hibernate those still idle 30 minutes later. Missing telemetry "
+            "counts as busy; exempt and snoozed instances are never touched."
+        ),
+        tags=("barrack-ops", "hibernation", "cost"),
+        parameters={
+            "params": {
+                "probe": "prometheus",
+                "prometheus": {"url": "http://127.0.0.1:9090"},
+                "window_minutes": 60,
+                "grace_minutes": 30,
+                "min_uptime_minutes": 120,
+                "max_actions": 10,
+            }
+        },
+    ),
 )

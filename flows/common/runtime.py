@@ -21,4 +21,7 @@ def scheduled_start() -> datetime | None:
     value = flow_run.scheduled_start_time
     if not isinstance(value, datetime):
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        value = datetime(*value.timetuple()[:6], value.microsecond, tzinfo=UTC)
+    # A plain datetime: Prefect may hand out a Pendulum one, whose methods warn.
+    return datetime.fromtimestamp(value.timestamp(), UTC)

@@ -1,0 +1,322 @@
+"""The hibernate-idle recipe: probe GPU utilisation, warn, then hibernate what stays idle.
+
+Select the instances, set aside those exempt, snoozed or not ACTIVE, ask the probe about
+the rest, decide with the pure rules (``rules.py``), hold hibernations beyond
+``max_actions``, then act: warnings are remembered (``state.py``), hibernations re-read
+the instance first (it must still be ACTIVE), run the pre-hibernate command if one is
+set, and hibernate. Every instance gets a verdict with its evidence; the report becomes
+artifacts and notifications. The flow decides nothing about HTTP; every call is a task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from prefect import flow
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.logging import get_run_logger
+
+from barrack import BarrackError, InvalidStateError, NotFoundError
+from barrack.models import Price, VMInstance
+from flows.common.alerting import dispatch_alerts, load_notifier
+from flows.common.concurrency import gather_bounded
+from flows.common.runtime import current_flow_run_url, scheduled_start
+from flows.common.selection import select_instances
+from flows.hibernate_idle.params import HibernateIdleParams
+from flows.hibernate_idle.report import Action, HibernateReport, InstanceOutcome, hibernate_alerts
+from flows.hibernate_idle.rules import (
+    Decision,
+    IdleRules,
+    InstanceFacts,
+    Verdict,
+    decide,
+    limit_actions,
+    screen,
+)
+from flows.hibernate_idle.savings import Rates, hourly_rates
+from flows.hibernate_idle.state import InstanceState, select_state_store
+from flows.hibernate_idle.streaks import extend_streak
+from tasks.account import list_prices
+from tasks.instances import get_instance, hibernate_instance, list_instances
+from tasks.probes import ProbeTarget, UtilizationEvidence
+from tasks.probes.ssh import SSHCommandError
+from tasks.telemetry import collect_utilization, run_remote_command
+
+__all__ = ["hibernate_idle", "run_hibernate_idle"]
+
+_LEFT_RUNNING = {
+    Verdict.EXEMPT,
+    Verdict.SNOOZED,
+    Verdict.NOT_ACTIVE,
+    Verdict.NOT_ARMED,
+    Verdict.PROBE_FAILED,
+    Verdict.NO_DATA,
+    Verdict.BUSY,
+}
+
+
+@flow(name="hibernate-idle", log_prints=False, validate_parameters=True)
+async def hibernate_idle(params: HibernateIdleParams | None = None) -> HibernateReport:
+    """Warn about instances idle for a whole window, then hibernate those still idle later.
+
+    Safety: a probe that fails, times out or finds too little data counts as busy; only
+    ACTIVE instances up for ``min_uptime`` are considered; exempt and snoozed instances
+    are never touched; a warning always comes first, on an earlier run; the status is
+    re-read right before acting; a failing pre-hibernate command cancels that
+    hibernation; at most ``max_actions`` per run; ``dry_run`` changes nothing.
+
+    Args:
+        params: the recipe's parameters (defaults: every instance, the prometheus probe).
+
+    Returns:
+        The run's report (also published as Prefect artifacts and notifications).
+    """
+    return await run_hibernate_idle(params or HibernateIdleParams())
+
+
+async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
+    """The body of :func:`hibernate_idle` (inside a flow run)."""
+    logger = get_run_logger()
+    conn = params.connection
+    notifier = load_notifier() if params.notify else None
+    now = params.evaluation_time(scheduled_start(), datetime.now(UTC))
+    rules = params.rules()
+    store = await select_state_store(params.state_store, params.policy_name, params.state_path())
+    remembered = await store.load()
+    report = HibernateReport(
+        policy_name=params.policy_name,
+        evaluated_at=now,
+        dry_run=params.dry_run,
+        probe=params.probe,
+        rules=(
+            f"idle below {params.util_threshold_pct:g} % and {params.memory_threshold_mib:g} "
+            f"MiB for {params.window_minutes:g} min; armed after {params.min_uptime_minutes:g} "
+            f"min up; grace {params.grace_minutes:g} min; max {params.max_actions} per run"
+        ),
+        selection=params.selection.describe(),
+        state_store=store.describe(),
+        flow_run_url=current_flow_run_url(),
+    )
+
+    # 1. Select, and probe only what telemetry can still decide.
+    selected = select_instances(await list_instances(conn), params.selection)
+    report.excluded = [f"{vm.name}: {why}" for vm, why in selected.excluded]
+    instances = {vm.id: vm for vm in selected.chosen}
+    facts = {vm.id: InstanceFacts.from_instance(vm) for vm in selected.chosen}
+    targets = [_target(vm) for vm in selected.chosen if screen(facts[vm.id], rules, now) is None]
+    evidence: dict[str, UtilizationEvidence] = {}
+    if targets:
+        evidence = await collect_utilization(
+            params.probe,
+            targets,
+            now=now,
+            window_minutes=params.window_minutes,
+            prometheus=params.prometheus,
+            ssh=params.ssh,
+        )
+
+    # 2. Decide (pure), then hold what max_actions does not allow.
+    decisions = [
+        _decide(params, rules, facts[i], evidence.get(i), remembered.get(i), now) for i in facts
+    ]
+    rates = await _rates(params, decisions, instances)
+    priority = {i: r.saving_per_day for i, r in rates.items() if r is not None}
+    decisions = limit_actions(decisions, params.max_actions, priority)
+    outcomes = {
+        d.instance.id: _outcome(d, rates.get(d.instance.id), params.dry_run) for d in decisions
+    }
+    states: dict[str, InstanceState | None] = {d.instance.id: d.state for d in decisions}
+
+    # 3. Act.
+    to_hibernate = [d for d in decisions if d.verdict is Verdict.HIBERNATE]
+    if to_hibernate and not params.dry_run:
+        results = await gather_bounded(
+            ((d.instance.id, _hibernator(params, instances[d.instance.id])) for d in to_hibernate),
+            params.max_concurrency,
+        )
+        for instance_id, result in results.items():
+            outcome = outcomes[instance_id]
+            if isinstance(result, BaseException):
+                outcome.action, outcome.reason = (
+                    Action.FAILED,
+                    f"hibernate failed: {_describe(result)}",
+                )
+            else:
+                outcome.action = result[0]
+                outcome.reason = result[1] or outcome.reason
+            if outcome.action in (Action.HIBERNATED, Action.SKIPPED):
+                states[instance_id] = None  # nothing left to remember about this idle spell
+
+    # 4. Remember (a dry run remembers nothing), report.
+    if not params.dry_run:
+        forgotten = {i: None for i in remembered if i not in instances}
+        await store.save({**forgotten, **states})
+    report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
+    if notifier is not None:
+        alerts, cleared = hibernate_alerts(report)
+        report.alerts = [a.title or a.kind.value for a in alerts]
+        delivery = await dispatch_alerts(notifier, alerts, cleared, dry_run=params.dry_run)
+        if delivery is not None:
+            report.notifications = delivery.summary()
+    await _publish(report)
+    logger.info(report.summary_line())
+    return report
+
+
+def _target(vm: VMInstance) -> ProbeTarget:
+    return ProbeTarget(
+        id=vm.id,
+        name=vm.name,
+        region=str(vm.region),
+        public_ip=vm.ip_address,
+        private_ip=vm.private_ip,
+        gpu_count=int(vm.flavor.gpu_count),
+    )
+
+
+def _decide(
+    params: HibernateIdleParams,
+    rules: IdleRules,
+    facts: InstanceFacts,
+    seen: UtilizationEvidence | None,
+    prior: InstanceState | None,
+    now: datetime,
+) -> Decision:
+    """One decision; the ssh probe's single observation first joins the idle streak."""
+    streak = None
+    if seen is not None and params.probe == "ssh":
+        streak, seen = extend_streak(
+            prior.streak if prior else None,
+            seen,
+            util_threshold_pct=params.util_threshold_pct,
+            memory_threshold_mib=params.memory_threshold_mib,
+        )
+    return decide(facts, seen, prior, rules, now, streak=streak)
+
+
+async def _rates(
+    params: HibernateIdleParams, decisions: list[Decision], instances: dict[str, VMInstance]
+) -> dict[str, Rates | None]:
+    """Running and hibernated rates of the idle instances (one price-list call, if any)."""
+    idle = [d.instance.id for d in decisions if d.verdict.idle]
+    if not idle:
+        return {}
+    prices: list[Price] = await list_prices(params.connection)
+    return {i: hourly_rates(instances[i], prices) for i in idle}
+
+
+def _outcome(decision: Decision, rates: Rates | None, dry_run: bool) -> InstanceOutcome:
+    verdict = decision.verdict
+    if verdict in _LEFT_RUNNING:
+        action = Action.LEFT_RUNNING
+    elif verdict is Verdict.WARN:
+        action = Action.WOULD_WARN if dry_run else Action.WARNED
+    elif verdict is Verdict.WAITING:
+        action = Action.WAITING
+    elif verdict is Verdict.HELD:
+        action = Action.HELD
+    else:
+        action = Action.WOULD_HIBERNATE if dry_run else Action.HIBERNATED
+    facts, seen = decision.instance, decision.evidence
+    return InstanceOutcome(
+        instance_id=facts.id,
+        instance_name=facts.name,
+        region=facts.region,
+        status=facts.status,
+        verdict=verdict.value,
+        action=action,
+        reason=decision.reason,
+        probe=seen.probe if seen else None,
+        evidence=seen.describe() if seen else "",
+        max_util_pct=seen.max_util_pct if seen else None,
+        avg_util_pct=seen.avg_util_pct if seen else None,
+        max_memory_mib=seen.max_memory_mib if seen else None,
+        samples=seen.sample_count if seen else 0,
+        window_start=seen.window_start if seen else None,
+        window_end=seen.window_end if seen else None,
+        warned_at=decision.state.warned_at if decision.state else None,
+        hibernate_after=decision.hibernate_after,
+        saving_per_day=rates.saving_per_day if rates else None,
+        currency=rates.currency if rates else None,
+        rates_source=rates.source if rates else None,
+        probe_error=seen.error if seen and seen.error else None,
+    )
+
+
+def _hibernator(
+    params: HibernateIdleParams, vm: VMInstance
+) -> Callable[[], Awaitable[tuple[Action, str | None]]]:
+    async def run() -> tuple[Action, str | None]:
+        return await _hibernate_one(params, vm)
+
+    return run
+
+
+async def _hibernate_one(params: HibernateIdleParams, vm: VMInstance) -> tuple[Action, str | None]:
+    """Re-read, run the pre-hibernate command, re-read, hibernate; the action and why."""
+    conn = params.connection
+    changed = await _status_changed(params, vm.id)
+    if changed:
+        return Action.SKIPPED, changed
+    if params.pre_hibernate_command:
+        host = params.ssh.host_for(_target(vm))
+        if not host:
+            return Action.FAILED, f"pre-hibernate command: no {params.ssh.address} IP address"
+        try:
+            await run_remote_command(
+                params.ssh,
+                host,
+                params.pre_hibernate_command,
+                timeout_seconds=params.pre_hibernate_timeout_seconds,
+            )
+        except SSHCommandError as exc:
+            return Action.FAILED, f"pre-hibernate command failed, not hibernated: {exc}"
+        changed = await _status_changed(params, vm.id)
+        if changed:
+            return Action.SKIPPED, changed
+    try:
+        await hibernate_instance(conn, vm.id)
+    except InvalidStateError as exc:
+        now_status = exc.current_status or "another state"
+        return Action.SKIPPED, f"status changed to {now_status} just before acting"
+    except NotFoundError:
+        return Action.SKIPPED, "deleted just before acting"
+    return Action.HIBERNATED, None
+
+
+async def _status_changed(params: HibernateIdleParams, instance_id: str) -> str | None:
+    """Why the instance can no longer be hibernated (re-read now), or None."""
+    try:
+        current = await get_instance(params.connection, instance_id)
+    except NotFoundError:
+        return "deleted before acting"
+    if current.status != "ACTIVE":
+        return f"status changed to {current.status} before acting"
+    return None
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, BarrackError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+async def _publish(report: HibernateReport) -> None:
+    """Publish the report as Prefect artifacts (keys: lowercase letters, digits, dashes)."""
+    key = f"hibernate-idle-{report.policy_name}"
+    await acreate_markdown_artifact(
+        markdown=report.markdown(), key=key, description=report.summary_line()
+    )
+    await acreate_table_artifact(
+        table=report.instance_rows(),
+        key=f"{key}-instances",
+        description="Per instance: verdict, evidence, action, reason",
+    )
+    hibernated = report.hibernated_rows()
+    if hibernated:
+        await acreate_table_artifact(
+            table=hibernated,
+            key=f"{key}-hibernated",
+            description="Hibernated instances and their estimated savings per day",
+        )
