@@ -23,6 +23,7 @@ from rich.table import Table
 
 from barrack import BarrackError
 from barrack_ops.commands.hibernate_idle import run_hibernate_idle
+from barrack_ops.commands.low_balance import run_low_balance
 from barrack_ops.params_file import ParamsFileError, load_params
 from notifications.errors import NotificationConfigError
 from simulator.cli import sim
@@ -42,6 +43,7 @@ app.add_typer(run_app, name="run")
 app.add_typer(plan_app, name="plan")
 app.command("sim")(sim)
 run_app.command("hibernate-idle")(run_hibernate_idle)
+run_app.command("low-balance")(run_low_balance)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -124,6 +124,22 @@ def _nightly_section(sim: SimHandle, nights: int) -> bool:
     return ok
 
 
+def _low_balance_section(sim: SimHandle, state_dir: Path, days: int = 7) -> None:
+    """The low-balance recipe every 6 simulated hours over ``days``, from a fresh fleet."""
+    from flows.low_balance.demo import LowBalanceDemo, demo_low_balance
+
+    sim.reset()
+    console.print(
+        "Back to the demo scenario's start: its balance lasts about two days at the fleet's "
+        "burn. The recipe runs every 6 simulated hours; a person tops up 6 hours after the "
+        "alert turns critical."
+    )
+    state = LowBalanceDemo()
+    for _ in range(days * 4):
+        now = sim.advance(6 * 3600)
+        _print_lines(asyncio.run(demo_low_balance(sim, now, state=state, state_dir=state_dir)))
+
+
 def _print_lines(lines: list[str]) -> None:
     for line in lines:
         console.print(line, markup=False)
@@ -174,6 +190,9 @@ def run_demo(nights: int = 7) -> int:
             _print_lines(lines)
             if not ok:
                 failed.append("hibernate idle")
+
+            console.rule("4. Low-balance alerts with a runway forecast")
+            _low_balance_section(sim, Path(state_dir))
 
             console.rule("Alerts received by the local channel")
             received = receiver.received

@@ -82,4 +82,18 @@ RECIPES: Final[tuple[Recipe, ...]] = (
             }
         },
     ),
+    Recipe(
+        name="low-balance",
+        entrypoint="flows.low_balance.flow:low_balance",
+        cron="*/30 * * * *",
+        timezone="UTC",
+        description=(
+            "Forecast how long the prepaid balance lasts (fleet model and measured burn), "
+            "alert on balance and runway thresholds (once per crossing, repeated, escalated, "
+            "resolved after a top-up); optional hibernation at a critical runway, off by "
+            "default."
+        ),
+        tags=("barrack-ops", "billing"),
+        parameters={"params": {"account_name": "barrack"}},
+    ),
 )

@@ -1,0 +1,74 @@
+"""``barrack-ops run low-balance``: the prepaid runway forecast and its alerts, once, now.
+
+A plain function with typer options; the CLI registers it with
+``run_app.command("low-balance")(run_low_balance)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+
+from barrack import BarrackError
+from barrack_ops.params_file import ParamsFileError, load_params
+from notifications.errors import NotificationConfigError
+
+__all__ = ["run_low_balance"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def run_low_balance(
+    params: Annotated[
+        Path | None,
+        typer.Option("--params", "-p", help="YAML or JSON file of recipe parameters."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Forecast and report; send and change nothing.")
+    ] = False,
+    protect: Annotated[
+        bool,
+        typer.Option(
+            "--protect",
+            help="At a critical runway, act on the protective plan (hibernate within "
+            "protection.max_actions, snapshots first where data is at risk).",
+        ),
+    ] = False,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="The account name used in alerts and the history."),
+    ] = None,
+) -> None:
+    """Forecast how long the prepaid balance lasts at the current burn and alert on the
+    balance and runway thresholds. Exit status 1 when a threshold fires or a protective
+    action failed; 2 on bad parameters or an unreachable API."""
+    from flows.low_balance.flow import low_balance
+    from flows.low_balance.params import LowBalanceParams
+
+    try:
+        parsed = load_params(
+            LowBalanceParams, params, dry_run=dry_run or None, account_name=account
+        )
+    except ParamsFileError as exc:
+        raise _fail(str(exc)) from None
+    if protect:
+        enabled = parsed.protection.model_copy(update={"enabled": True})
+        parsed = parsed.model_copy(update={"protection": enabled})
+    try:
+        report = asyncio.run(low_balance(parsed))
+    except (BarrackError, NotificationConfigError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(Markdown(report.markdown()))
+    if not report.ok:
+        raise typer.Exit(code=1)

@@ -1,0 +1,78 @@
+"""From the readings to the verdict: runway, levels and the report that carries them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from flows.low_balance.burn import FleetBurn
+from flows.low_balance.history import MeasuredBurn
+from flows.low_balance.report import BurnLine, LowBalanceReport
+from flows.low_balance.runway import compute_runway, runway_burn
+from flows.low_balance.thresholds import Thresholds, assess, top_up_to_clear
+
+__all__ = ["evaluate"]
+
+
+def evaluate(
+    *,
+    account_name: str,
+    now: datetime,
+    balance: Decimal,
+    currency: str,
+    fleet: FleetBurn,
+    measured: MeasuredBurn,
+    thresholds: Thresholds,
+    dry_run: bool = False,
+    history: str = "",
+    flow_run_url: str | None = None,
+) -> LowBalanceReport:
+    """The run's report before any protective action: burn, runway, depletion, levels.
+
+    Args:
+        account_name: the account (alert subject).
+        now: the evaluation time.
+        balance: the balance, exact.
+        currency: the account currency.
+        fleet: the fleet model's burn.
+        measured: the burn measured from the balance history.
+        thresholds: the thresholds of the run.
+        dry_run: whether the run changes nothing (no clearance is reported then).
+        history: where the balance history is kept, for the report.
+        flow_run_url: the flow run's UI page.
+    """
+    per_hour, basis = runway_burn(fleet.total, measured)
+    runway = compute_runway(balance, per_hour, now, basis)
+    assessment = assess(
+        balance=balance, runway_hours=runway.hours, currency=currency, thresholds=thresholds
+    )
+    return LowBalanceReport(
+        account_name=account_name,
+        evaluated_at=now,
+        dry_run=dry_run,
+        currency=currency,
+        balance=balance,
+        fleet_burn_per_hour=fleet.total,
+        burn_lines=[
+            BurnLine(category=line.category.value, per_hour=line.per_hour, count=line.count)
+            for line in fleet.by_category()
+        ],
+        measured_burn_per_hour=measured.per_hour,
+        measured_modelled_per_hour=measured.modelled_per_hour,
+        measured_note=measured.note,
+        runway_burn_per_hour=runway.burn_per_hour,
+        runway_basis=runway.basis,
+        runway_hours=runway.hours,
+        depletion_at=runway.depletion_at,
+        thresholds=thresholds.describe(currency),
+        severity=assessment.severity,
+        runway_severity=assessment.severity_of("runway"),
+        crossings=[c.text for c in assessment.crossings],
+        top_up_to_clear=top_up_to_clear(
+            balance=balance, burn_per_hour=per_hour, currency=currency, thresholds=thresholds
+        ),
+        unpriced=[f"{u.kind} {u.name}: {u.reason}" for u in fleet.unpriced],
+        not_billed=[f"{u.name}: {u.reason}" for u in fleet.uncharged if not u.unpriced],
+        history=history,
+        flow_run_url=flow_run_url,
+    )

@@ -1,0 +1,217 @@
+"""The low-balance recipe: burn, runway, thresholds, alerts, and an optional protective plan.
+
+Read the balance and the fleet, price the fleet (the burn model), record the balance in
+the history and measure the burn from it, compute the runway and its depletion time,
+judge the thresholds, plan protection when the runway is critical (act only when enabled,
+not in a dry run, within ``max_actions``), then report (artifacts, notifications).
+The flow decides nothing about HTTP; every API call is a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import anyio
+from prefect import flow
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.logging import get_run_logger
+
+from flows.common.runtime import current_flow_run_url
+from flows.low_balance.act import carry_out, describe_error, protection_report
+from flows.low_balance.burn import FleetBurn, fleet_burn
+from flows.low_balance.evaluate import evaluate
+from flows.low_balance.history import MeasuredBurn, append_sample, measure_burn
+from flows.low_balance.history_store import HistoryStore, history_slug, select_history_store
+from flows.low_balance.notify import notify_low_balance
+from flows.low_balance.params import LowBalanceParams
+from flows.low_balance.protection import plan_protection
+from flows.low_balance.rates import PriceIndex
+from flows.low_balance.report import LowBalanceReport, low_balance_alerts
+from notifications import DeliveryReport, Notifier, NotifySettings, Severity
+from tasks.account import get_balance, list_prices
+from tasks.fleet import list_volume_types, list_volumes
+from tasks.instances import list_instances
+from tasks.snapshots import list_snapshots
+
+__all__ = ["MAX_SAMPLES", "build_notifier", "low_balance", "run_low_balance"]
+
+MAX_SAMPLES = 150
+"""Samples kept per account (a 30-minute schedule fills 48 hours with 96)."""
+
+
+@flow(name="low-balance", log_prints=False, validate_parameters=True)
+async def low_balance(params: LowBalanceParams | None = None) -> LowBalanceReport:
+    """Forecast the prepaid runway, alert on thresholds, optionally protect the fleet.
+
+    Safety: nothing is changed unless ``protection.enabled`` is set, the runway is at a
+    critical level and the run is not a dry run; then at most ``protection.max_actions``
+    instances are hibernated (stopped only if a price list makes that cheaper), exempt
+    ones never, each snapshotted first when its data would otherwise be at risk.
+
+    Args:
+        params: the recipe's parameters (defaults: currency thresholds, protection off).
+
+    Returns:
+        The run's report (also published as Prefect artifacts and notifications).
+    """
+    return await run_low_balance(params or LowBalanceParams())
+
+
+def build_notifier(params: LowBalanceParams, now: datetime) -> Notifier:
+    """The notifier of a run: ``BARRACK_NOTIFY_*``, on the run's clock, with its repeat.
+
+    The dedup clock is the evaluation time, so "repeat every N hours" counts simulated
+    hours when the demo or a test passes the simulator's time.
+
+    Raises:
+        notifications.NotificationConfigError: a malformed URL or config (masked), so a
+            misconfigured recipe fails before it changes anything.
+    """
+    settings = NotifySettings()
+    if params.repeat_interval is not None:
+        settings = settings.model_copy(update={"repeat_interval": params.repeat_interval})
+    return Notifier.from_settings(settings, now=lambda: now)
+
+
+async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
+    """The body of :func:`low_balance` (inside a flow run)."""
+    logger = get_run_logger()
+    conn = params.connection
+    now = params.now or datetime.now(UTC)
+    notifier = build_notifier(params, now) if params.notify else None
+
+    # 1. Read the account and the fleet.
+    balance, instances, volumes, snapshots, prices, volume_types = await asyncio.gather(
+        get_balance(conn),
+        list_instances(conn),
+        list_volumes(conn),
+        list_snapshots(conn),
+        list_prices(conn),
+        list_volume_types(conn),
+    )
+    currency = str(balance.currency)
+    index = PriceIndex.build(currency, prices, volume_types)
+
+    # 2. The fleet model and the measured burn.
+    burn = fleet_burn(
+        index=index,
+        instances=instances,
+        volumes=volumes,
+        snapshots=snapshots,
+        snapshot_rate_per_gb_hour=params.snapshot_rate_per_gb_hour,
+    )
+    # "auto" asks the Prefect API whether it answers: blocking I/O, so off the event loop.
+    store = await anyio.to_thread.run_sync(
+        select_history_store, params.history_store, params.account_name, params.history_file
+    )
+    measured = await _record_and_measure(store, params, currency, balance.balance, burn, now)
+
+    # 3. Runway, depletion and levels.
+    report = evaluate(
+        account_name=params.account_name,
+        now=now,
+        balance=balance.balance,
+        currency=currency,
+        fleet=burn,
+        measured=measured,
+        thresholds=params.thresholds,
+        dry_run=params.dry_run,
+        history=store.describe(),
+        flow_run_url=current_flow_run_url(),
+    )
+
+    # 4. The protective plan, and acting on it when allowed.
+    plan = plan_protection(
+        policy=params.protection,
+        critical=report.runway_severity is Severity.CRITICAL,
+        instances=instances,
+        snapshots=snapshots,
+        index=index,
+        balance=balance.balance,
+        burn_per_hour=report.runway_burn_per_hour,
+        now=now,
+    )
+    if plan.triggered:
+        report.protection = protection_report(plan, params)
+        if params.protection.enabled and not params.dry_run and plan.steps:
+            await carry_out(plan, params, report.protection, now)
+
+    # 5. Report.
+    if notifier is not None:
+        alerts, _ = low_balance_alerts(report)
+        report.alerts = [a.title or a.kind.value for a in alerts]
+        delivery = await _notify(notifier, report, dry_run=params.dry_run)
+        if delivery is not None:
+            report.notifications = delivery.summary()
+            report.alert_outcomes = [
+                f"{o.kind.value} {o.subject}: {o.decision.value}" for o in delivery.outcomes
+            ]
+    await _publish(report)
+    logger.info(report.summary_line())
+    return report
+
+
+async def _record_and_measure(
+    store: HistoryStore,
+    params: LowBalanceParams,
+    currency: str,
+    balance: Decimal,
+    burn: FleetBurn,
+    now: datetime,
+) -> MeasuredBurn:
+    """Append this run's sample to the history (a dry run too: it is an observation)."""
+    logger = get_run_logger()
+
+    def update() -> MeasuredBurn:
+        samples = append_sample(
+            store.load(currency),
+            at=now,
+            balance=balance,
+            modelled_burn=burn.total,
+            keep=params.history_keep,
+            max_samples=MAX_SAMPLES,
+        )
+        store.save(currency, samples)
+        return measure_burn(
+            samples, now=now, window=params.measured_window, min_span=params.measured_min_span
+        )
+
+    try:
+        return await anyio.to_thread.run_sync(update)
+    except Exception as error:  # a broken history costs the measurement, never the alert
+        logger.warning("balance history %s failed: %s", store.describe(), describe_error(error))
+        return MeasuredBurn(
+            None, None, 0, 0, timedelta(0), f"history unavailable ({describe_error(error)})"
+        )
+
+
+async def _notify(
+    notifier: Notifier, report: LowBalanceReport, *, dry_run: bool
+) -> DeliveryReport | None:
+    """Send the run's alerts in a worker thread (apprise blocks); a dry run sends nothing."""
+    logger = get_run_logger()
+    if dry_run:
+        logger.info("dry run: %d alert(s) not sent", len(report.alerts))
+        return None
+    delivery = await anyio.to_thread.run_sync(lambda: notify_low_balance(notifier, report))
+    log = logger.info if delivery.ok else logger.warning
+    log("notifications: %s", delivery.summary())
+    return delivery
+
+
+async def _publish(report: LowBalanceReport) -> None:
+    """Publish the report as Prefect artifacts (keys: lowercase letters, digits, dashes)."""
+    key = f"low-balance-{history_slug(report.account_name)}"
+    await acreate_markdown_artifact(
+        markdown=report.markdown(), key=key, description=report.summary_line()
+    )
+    await acreate_table_artifact(
+        table=report.burn_rows(), key=f"{key}-burn", description="Burn per hour by category"
+    )
+    rows = report.protection_rows()
+    if rows:
+        await acreate_table_artifact(
+            table=rows, key=f"{key}-protection", description="Protective plan and outcomes"
+        )
