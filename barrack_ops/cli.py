@@ -24,6 +24,7 @@ from rich.table import Table
 from barrack import BarrackError
 from barrack_ops.commands.hibernate_idle import run_hibernate_idle
 from barrack_ops.commands.low_balance import run_low_balance
+from barrack_ops.commands.restore import run_restore_drill, run_restore_to_region
 from barrack_ops.params_file import ParamsFileError, load_params
 from notifications.errors import NotificationConfigError
 from simulator.cli import sim
@@ -44,6 +45,8 @@ app.add_typer(plan_app, name="plan")
 app.command("sim")(sim)
 run_app.command("hibernate-idle")(run_hibernate_idle)
 run_app.command("low-balance")(run_low_balance)
+run_app.command("restore-to-region")(run_restore_to_region)
+run_app.command("restore-drill")(run_restore_drill)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -149,7 +149,9 @@ def run_demo(nights: int = 7) -> int:
     """Run the demo; returns the process exit code (0 when every run succeeded)."""
     # Prefect's per-task INFO lines would bury the demo's own output (set before import).
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from barrack_ops.ticker import ClockTicker
     from flows.hibernate_idle.demo import demo_hibernate_idle
+    from flows.restore.demo import demo_restore
     from notifications.receiver import NotificationReceiver
     from simulator.testing import running_simulator
 
@@ -190,6 +192,12 @@ def run_demo(nights: int = 7) -> int:
             _print_lines(lines)
             if not ok:
                 failed.append("hibernate idle")
+
+            console.rule("3. Restore into another region, and a restore drill")
+            lines, ok = demo_restore(sim, lambda: ClockTicker(sim, step=10, interval=0.02))
+            _print_lines(lines)
+            if not ok:
+                failed.append("restore")
 
             console.rule("4. Low-balance alerts with a runway forecast")
             _low_balance_section(sim, Path(state_dir))

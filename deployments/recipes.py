@@ -96,4 +96,29 @@ RECIPES: Final[tuple[Recipe, ...]] = (
         tags=("barrack-ops", "billing"),
         parameters={"params": {"account_name": "barrack"}},
     ),
+    Recipe(
+        name="restore-to-region",
+        entrypoint="flows.restore.flow:restore_to_region",
+        cron=None,
+        timezone="UTC",
+        description=(
+            "Restore a snapshot (or an instance's newest SUCCESS snapshot) into a new "
+            "instance in the best region that can take it: checks first, falls through on "
+            "stock, waits for ACTIVE with an IP, optional SSH check, deletes a failed instance."
+        ),
+        tags=("barrack-ops", "restore"),
+        parameters={},
+    ),
+    Recipe(
+        name="restore-drill",
+        entrypoint="flows.restore.drill:restore_drill",
+        cron="0 4 * * 0",
+        timezone="UTC",
+        description=(
+            "Weekly restore drill: restore each protected instance's newest snapshot in turn, "
+            "verify it, time it, delete it; a failed drill is a critical alert."
+        ),
+        tags=("barrack-ops", "restore", "drill"),
+        parameters={"params": {"targets": ["source"], "max_drills": 10}},
+    ),
 )

@@ -3,7 +3,6 @@ Prefect test harness for the whole session (it costs seconds to start)."""
 
 from __future__ import annotations
 
-import logging
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -83,24 +82,3 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-@pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """A temporary Prefect API for the tests that need one (started once, on first use)."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    prefect_logger = logging.getLogger("prefect")
-    try:
-        with (
-            prefect_test_harness(),
-            # Each sync flow run would otherwise wait about a second for its heartbeat thread.
-            temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
-        ):
-            yield
-            # The harness says "Stopping temporary server" through a console handler that
-            # may hold a stream pytest has closed by now ("--- Logging error ---").
-            prefect_logger.disabled = True
-    finally:
-        prefect_logger.disabled = False

@@ -1,0 +1,144 @@
+"""The restore-to-region recipe: bring a machine back from a snapshot, wherever it fits.
+
+Resolve the source snapshot, read regions, stock, prices, balance and instances once,
+plan with the pure planner (every candidate region with a reason), then act: restore,
+fall through to the next region on a refusal about the region, wait for ``ACTIVE`` with
+an IP, verify over SSH when asked, delete a failed instance, report (artifacts,
+notifications). With ``drill: true`` the restored instance is deleted at the end.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prefect import flow
+from prefect.logging import get_run_logger
+
+from barrack import BarrackError, NotFoundError
+from barrack.models import Snapshot
+from flows.common.alerting import dispatch_alerts, load_notifier
+from flows.common.runtime import current_flow_run_url, scheduled_start
+from flows.restore.drill_report import DrillReport, drill_alerts
+from flows.restore.execute import (
+    Execution,
+    carry_out,
+    describe_error,
+    fill_source,
+    read_facts,
+    run_scope,
+)
+from flows.restore.params import RestoreParams
+from flows.restore.plan import plan_restore
+from flows.restore.publish import publish_restore
+from flows.restore.report import RestoreOutcome, RestoreReport, restore_alerts
+from flows.restore.source import describe_unready, newest_ready_snapshot, snapshots_of
+from notifications import Alert, AlertKey
+from tasks.instances import list_instances
+from tasks.restore import get_snapshot
+from tasks.snapshots import list_snapshots
+
+__all__ = ["resolve_source", "restore_to_region", "run_restore_to_region"]
+
+
+@flow(name="restore-to-region", log_prints=False, validate_parameters=True)
+async def restore_to_region(params: RestoreParams) -> RestoreReport:
+    """Restore a snapshot (or an instance's newest ready one) into the best region for it.
+
+    Safety: nothing is created when a check fails (snapshot status, balance, name); a
+    retried run adopts the instance an earlier attempt made instead of making a second;
+    an instance whose restore ends in ERROR or times out is deleted (``delete_failed``);
+    ``dry_run`` changes nothing.
+
+    Args:
+        params: the source, the targets, the name, timeouts and verification.
+
+    Returns:
+        The run's report (also published as Prefect artifacts and notifications).
+    """
+    return await run_restore_to_region(params)
+
+
+async def resolve_source(params: RestoreParams) -> tuple[Snapshot | None, str]:
+    """The snapshot to restore, or None and why there is none."""
+    conn = params.connection
+    if params.snapshot_id is not None:
+        try:
+            return await get_snapshot(conn, params.snapshot_id), ""
+        except NotFoundError as exc:
+            return None, f"snapshot {params.snapshot_id} not found ({describe_error(exc)})"
+    name = params.instance_name or ""
+    snapshots = snapshots_of(
+        await list_snapshots(conn), instance_name=name, instances=await list_instances(conn)
+    )
+    newest = newest_ready_snapshot(snapshots)
+    if newest is None:
+        return None, describe_unready(snapshots, name)
+    return newest, ""
+
+
+async def run_restore_to_region(params: RestoreParams) -> RestoreReport:
+    """The body of :func:`restore_to_region` (inside a flow run)."""
+    logger = get_run_logger()
+    notifier = load_notifier() if params.notify else None
+    now = params.evaluation_time(scheduled_start(), datetime.now(UTC))
+    report = RestoreReport(
+        mode="drill" if params.drill else "restore",
+        requested=params.describe_source(),
+        dry_run=params.dry_run,
+        evaluated_at=now,
+        targets=params.targets,
+        flow_run_url=current_flow_run_url(),
+    )
+    try:
+        await _restore(params, report, now)
+    except BarrackError as exc:
+        # Reading the source or the facts failed after the retries: report it (and alert)
+        # rather than end the run without a word. Nothing was created before this point
+        # unless the report's attempts say so.
+        report.outcome = RestoreOutcome.FAILED
+        report.reason = f"Barrack API error: {describe_error(exc)}"
+    if notifier is not None:
+        alerts, cleared = _alerts(report)
+        report.alerts = [a.title or a.kind.value for a in alerts]
+        delivery = await dispatch_alerts(notifier, alerts, cleared, dry_run=params.dry_run)
+        if delivery is not None:
+            report.notifications = delivery.summary()
+    await publish_restore(report)
+    logger.info(report.summary_line())
+    return report
+
+
+async def _restore(params: RestoreParams, report: RestoreReport, now: datetime) -> None:
+    snapshot, problem = await resolve_source(params)
+    if snapshot is None:
+        report.outcome = RestoreOutcome.BLOCKED
+        report.reason = problem
+        return
+    fill_source(report, snapshot)
+    facts = await read_facts(params.connection, report.gpu_model)
+    plan = plan_restore(
+        snapshot=snapshot,
+        facts=facts,
+        targets=params.targets,
+        exclude_source_region=params.exclude_source_region,
+        name=params.name,
+        drill_day=now if params.drill else None,
+        min_runway_hours=params.min_runway_hours,
+    )
+    execution = Execution(
+        settings=params, drill=params.drill, delete_failed=params.delete_failed, scope=run_scope()
+    )
+    await carry_out(snapshot, plan, execution, report)
+
+
+def _alerts(report: RestoreReport) -> tuple[list[Alert], list[AlertKey]]:
+    if report.mode == "drill":
+        return drill_alerts(
+            DrillReport(
+                evaluated_at=report.evaluated_at,
+                dry_run=report.dry_run,
+                drills=[report],
+                flow_run_url=report.flow_run_url,
+            )
+        )
+    return restore_alerts(report)

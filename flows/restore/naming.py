@@ -1,0 +1,94 @@
+"""Names of restored instances: validated, and derived deterministically from the source.
+
+A name derived from the request is what makes a retried restore safe: the same request
+always asks for the same name, so a second attempt finds the first attempt's instance
+instead of creating another (names are unique among an account's instances, A3).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Final
+
+from barrack.models._rules import NAME_RULES, check_name
+
+__all__ = [
+    "INSTANCE_NAME_MAX",
+    "derive_drill_name",
+    "derive_restore_name",
+    "region_short",
+    "sanitize_base",
+    "validate_instance_name",
+]
+
+INSTANCE_NAME_MAX: Final = NAME_RULES["instance"].max_length
+_INVALID_RUN: Final = re.compile(r"[^A-Za-z0-9_.-]+")
+_TRAILING: Final = "-_."
+_FALLBACK_BASE: Final = "restore"
+
+
+def validate_instance_name(value: str, *, field: str = "name") -> str:
+    """Return ``value`` when it is a valid instance name, else raise naming ``field``.
+
+    Raises:
+        ValueError: ``"<field>: instance name must be 2-30 characters long, got 1"``.
+    """
+    problem = check_name("instance", value)
+    if problem is not None:
+        raise ValueError(f"{field}: {problem}")
+    return value
+
+
+def region_short(region: str) -> str:
+    """A short lowercase tag for a region: ``NORWAY-1`` -> ``no1``, ``EU-WEST-2`` -> ``ew2``.
+
+    One word keeps its first two letters; several words keep their initials; digits are
+    kept as they are. Unknown future regions get a tag by the same rule.
+    """
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", region) if p]
+    words = [p for p in parts if not p.isdigit()]
+    digits = "".join(p for p in parts if p.isdigit())
+    letters = words[0][:2] if len(words) == 1 else "".join(w[0] for w in words)
+    return (letters + digits).lower() or "rg"
+
+
+def sanitize_base(text: str | None) -> str:
+    """Turn free text (an instance or snapshot name) into the start of an instance name.
+
+    Characters an instance name may not hold become ``-``; the result starts with a
+    letter or digit; empty input gives ``restore``.
+    """
+    cleaned = _INVALID_RUN.sub("-", text or "").strip(_TRAILING)
+    return cleaned or _FALLBACK_BASE
+
+
+def _fit(base: str, suffix: str) -> str:
+    """``base-suffix`` cut to the longest valid length, shortening ``base`` only."""
+    room = INSTANCE_NAME_MAX - len(suffix) - 1
+    trimmed = base[:room].rstrip(_TRAILING) or _FALLBACK_BASE[:room]
+    return f"{trimmed}-{suffix}"
+
+
+def derive_restore_name(source_name: str | None, target_region: str) -> str:
+    """The default name of a restore: ``<source>-<region short>``, at most 30 characters.
+
+    Example:
+        >>> derive_restore_name("llm-train-01", "US-1")
+        'llm-train-01-us1'
+    """
+    return _fit(sanitize_base(source_name), region_short(target_region))
+
+
+def derive_drill_name(source_name: str | None, day: datetime) -> str:
+    """The name of a drill's throw-away instance: ``<source>-drill-MMDD``.
+
+    The day keeps a rerun of the same day's drill on the same name (so it adopts a
+    leftover instead of making a second one) while next week's drill gets a fresh one.
+
+    Example:
+        >>> from datetime import UTC
+        >>> derive_drill_name("llm-train-01", datetime(2026, 11, 29, tzinfo=UTC))
+        'llm-train-01-drill-1129'
+    """
+    return _fit(sanitize_base(source_name), f"drill-{day:%m%d}")
