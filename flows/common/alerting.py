@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import anyio
 from prefect.logging import get_run_logger
 
 from notifications import Alert, AlertKey, DeliveryReport, Notifier
+from notifications.hooks import failure_hooks, recovery_hook
 
-__all__ = ["dispatch_alerts", "load_notifier"]
+__all__ = ["RECIPE_HOOKS", "dispatch_alerts", "load_notifier"]
 
 
 def load_notifier() -> Notifier:
@@ -44,3 +46,14 @@ async def dispatch_alerts(
     log = logger.info if report.ok else logger.warning
     log("notifications: %s", report.summary())
     return report
+
+
+_FAILURE = failure_hooks(Notifier.from_settings)
+
+RECIPE_HOOKS: dict[str, Any] = {
+    "on_failure": [_FAILURE.on_failure],
+    "on_crashed": [_FAILURE.on_crashed],
+    "on_completion": [recovery_hook(Notifier.from_settings)],
+}
+"""``@flow(**RECIPE_HOOKS)``: a failed or crashed run sends a critical ``flow-failed`` alert
+(run name, error, UI link); the next successful run resolves it."""

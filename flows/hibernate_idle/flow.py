@@ -19,7 +19,7 @@ from prefect.logging import get_run_logger
 
 from barrack import BarrackError, InvalidStateError, NotFoundError
 from barrack.models import Price, VMInstance
-from flows.common.alerting import dispatch_alerts, load_notifier
+from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
 from flows.common.concurrency import gather_bounded
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
@@ -56,7 +56,7 @@ _LEFT_RUNNING = {
 }
 
 
-@flow(name="hibernate-idle", log_prints=False, validate_parameters=True)
+@flow(name="hibernate-idle", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
 async def hibernate_idle(params: HibernateIdleParams | None = None) -> HibernateReport:
     """Warn about instances idle for a whole window, then hibernate those still idle later.
 

@@ -18,6 +18,7 @@ from prefect import flow
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
+from flows.common.alerting import RECIPE_HOOKS
 from flows.common.runtime import current_flow_run_url
 from flows.low_balance.act import carry_out, describe_error, protection_report
 from flows.low_balance.burn import FleetBurn, fleet_burn
@@ -41,7 +42,7 @@ MAX_SAMPLES = 150
 """Samples kept per account (a 30-minute schedule fills 48 hours with 96)."""
 
 
-@flow(name="low-balance", log_prints=False, validate_parameters=True)
+@flow(name="low-balance", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
 async def low_balance(params: LowBalanceParams | None = None) -> LowBalanceReport:
     """Forecast the prepaid runway, alert on thresholds, optionally protect the fleet.
 

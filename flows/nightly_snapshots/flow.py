@@ -18,7 +18,7 @@ from prefect.logging import get_run_logger
 
 from barrack import APIStatusError, BarrackError
 from barrack.models import Snapshot, VMInstance, VMStatus
-from flows.common.alerting import dispatch_alerts, load_notifier
+from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
 from flows.common.concurrency import gather_bounded
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
@@ -41,7 +41,7 @@ from tasks.snapshots import create_snapshot, delete_snapshot, list_snapshots, wa
 __all__ = ["nightly_snapshots", "run_nightly_snapshots"]
 
 
-@flow(name="nightly-snapshots", log_prints=False, validate_parameters=True)
+@flow(name="nightly-snapshots", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
 async def nightly_snapshots(
     params: NightlySnapshotsParams | None = None,
 ) -> NightlyReport:

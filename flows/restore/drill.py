@@ -19,7 +19,7 @@ from prefect.logging import get_run_logger
 
 from barrack import BarrackError
 from barrack.models import BootSource, Snapshot, VMInstance
-from flows.common.alerting import dispatch_alerts, load_notifier
+from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.restore.drill_report import DrillReport, drill_alerts
@@ -68,7 +68,7 @@ def drill_order(
     return rotated[:limit], rotated[limit:]
 
 
-@flow(name="restore-drill", log_prints=False, validate_parameters=True)
+@flow(name="restore-drill", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
 async def restore_drill(params: RestoreDrillParams | None = None) -> DrillReport:
     """Restore each protected instance's newest snapshot in turn, verify it, then delete it.
 

@@ -16,7 +16,7 @@ from prefect.logging import get_run_logger
 
 from barrack import BarrackError, NotFoundError
 from barrack.models import Snapshot
-from flows.common.alerting import dispatch_alerts, load_notifier
+from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.restore.drill_report import DrillReport, drill_alerts
 from flows.restore.execute import (
@@ -40,7 +40,7 @@ from tasks.snapshots import list_snapshots
 __all__ = ["resolve_source", "restore_to_region", "run_restore_to_region"]
 
 
-@flow(name="restore-to-region", log_prints=False, validate_parameters=True)
+@flow(name="restore-to-region", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
 async def restore_to_region(params: RestoreParams) -> RestoreReport:
     """Restore a snapshot (or an instance's newest ready one) into the best region for it.
 
