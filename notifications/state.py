@@ -8,28 +8,25 @@ Three stores share one small interface, :class:`AlertStateStore`:
   ``os.replace``) under a lock, so a crash mid-write leaves the previous ledger intact;
 * :class:`MemoryStateStore`: a dict, for one process (tests, scripts).
 
-:func:`select_store` picks one from the settings.
+:func:`select_store` picks one from the settings. The helpers for Prefect Variables
+(:func:`check_variable_name`, :func:`variable_slug`, :func:`hashed_variable_slug`,
+:func:`put_variable`, :func:`sync_prefect_client`), :func:`prefect_api_reachable` and
+:func:`default_state_dir` serve the recipes' stores too.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
-import logging
 import os
 import re
-import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
-from pydantic import ValidationError
-
 from notifications.dedup import AlertRecord
+from notifications.jsonfile import LockedJsonFile
 
 __all__ = [
     "AlertStateStore",
@@ -37,19 +34,20 @@ __all__ = [
     "MemoryStateStore",
     "PrefectVariableStore",
     "StateMode",
+    "check_variable_name",
     "default_state_dir",
+    "hashed_variable_slug",
     "prefect_api_reachable",
+    "put_variable",
     "select_store",
+    "sync_prefect_client",
+    "variable_slug",
 ]
-
-logger = logging.getLogger(__name__)
 
 StateMode = Literal["auto", "prefect", "file", "memory"]
 
 STATE_FILE_NAME: Final = "notifications.json"
 _FILE_FORMAT_VERSION: Final = 1
-# A temp file this old belongs to a writer that crashed, not to one still writing.
-_STALE_TEMP_SECONDS: Final = 600
 
 
 class AlertStateStore(Protocol):
@@ -114,42 +112,39 @@ class MemoryStateStore:
 class FileStateStore:
     """A ledger in one JSON file, safe against crashes and concurrent writers.
 
-    Every change reads the file, changes it and writes a complete new copy to a temp file
-    in the same directory, fsyncs it and renames it over the old one (``os.replace`` is
-    atomic), all under an exclusive ``flock`` on ``<file>.lock``. A reader therefore sees
-    the old ledger or the new one, never half of one. A file that is not a valid ledger
-    (edited by hand) is moved aside to ``<file>.corrupt-<time>`` and the ledger restarts
-    empty: alerts may then repeat once, which is better than never sending them again.
+    Every change reads the file, changes it and writes a complete new copy atomically, all
+    under an exclusive lock (see :class:`notifications.jsonfile.LockedJsonFile`). A reader
+    therefore sees the old ledger or the new one, never half of one. A file that is not a
+    valid ledger (edited by hand) is moved aside to ``<file>.corrupt-<time>`` and the
+    ledger restarts empty: alerts may then repeat once, which is better than never sending
+    them again.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock_path = path.with_name(path.name + ".lock")
-        self._thread_lock = threading.RLock()
+        self._file = LockedJsonFile(path, kind="notification ledger", version=_FILE_FORMAT_VERSION)
 
     def get(self, key: str) -> AlertRecord | None:
         """The open record for ``key``, or None."""
-        with self._locked():
-            return self._read().get(key)
+        return self._read().get(key)
 
     def put(self, key: str, record: AlertRecord) -> None:
         """Create or replace the record for ``key``."""
-        with self._locked():
+        with self._file.locked():
             records = self._read()
             records[key] = record
             self._write(records)
 
     def delete(self, key: str) -> None:
         """Forget ``key``."""
-        with self._locked():
+        with self._file.locked():
             records = self._read()
             if records.pop(key, None) is not None:
                 self._write(records)
 
     def all(self) -> dict[str, AlertRecord]:
         """Every open record."""
-        with self._locked():
-            return self._read()
+        return self._read()
 
     def describe(self) -> str:
         """``file <path>``."""
@@ -158,83 +153,24 @@ class FileStateStore:
     def __repr__(self) -> str:
         return f"FileStateStore({str(self.path)!r})"
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._thread_lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self._lock_path, "a+b") as lock_file:
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
-
     def _read(self) -> dict[str, AlertRecord]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        try:
-            data = json.loads(text)
-            if not isinstance(data, dict) or data.get("version") != _FILE_FORMAT_VERSION:
-                raise ValueError("not a barrack-ops notification ledger (version 1)")
-            raw = data.get("records")
-            if not isinstance(raw, dict):
-                raise ValueError("'records' is not a mapping")
-            return {str(key): AlertRecord.model_validate(value) for key, value in raw.items()}
-        except (ValueError, ValidationError) as error:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-            os.replace(self.path, aside)
-            logger.warning(
-                "notification ledger %s is unreadable (%s); moved it to %s and started empty",
-                self.path,
-                type(error).__name__,
-                aside.name,
-            )
-            return {}
+        return self._file.read_as(_records_from_payload) or {}
 
     def _write(self, records: dict[str, AlertRecord]) -> None:
-        payload = json.dumps(
+        self._file.write(
             {
-                "version": _FILE_FORMAT_VERSION,
                 "records": {
                     key: record.model_dump(mode="json") for key, record in sorted(records.items())
-                },
-            },
-            indent=2,
+                }
+            }
         )
-        descriptor, temp_name = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as temp:
-                temp.write(payload)
-                temp.flush()
-                os.fsync(temp.fileno())
-            os.replace(temp_name, self.path)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(temp_name)
-            raise
-        _fsync_directory(self.path.parent)
-        self._remove_stale_temp_files()
-
-    def _remove_stale_temp_files(self) -> None:
-        cutoff = time.time() - _STALE_TEMP_SECONDS
-        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-            with suppress(OSError):
-                if leftover.stat().st_mtime < cutoff:
-                    leftover.unlink()
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (a no-op where directories cannot be opened)."""
-    with suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+def _records_from_payload(payload: dict[str, Any]) -> dict[str, AlertRecord]:
+    raw = payload.get("records")
+    if not isinstance(raw, dict):
+        raise ValueError("'records' is not a mapping")
+    return {str(key): AlertRecord.model_validate(value) for key, value in raw.items()}
 
 
 class PrefectVariableStore:
@@ -257,19 +193,12 @@ class PrefectVariableStore:
     def __init__(
         self, prefix: str = "barrack-ops-alert", client_factory: Callable[[], Any] | None = None
     ) -> None:
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,100}", prefix):
-            raise ValueError(
-                f"prefix {prefix!r}: Prefect Variable names allow lowercase letters, digits, "
-                "'-' and '_' (at most 100 characters here)"
-            )
-        self.prefix = prefix
-        self._client_factory = client_factory or _default_prefect_client
+        self.prefix = check_variable_name(prefix, field="prefix", max_length=100)
+        self._client_factory = client_factory or sync_prefect_client
 
     def variable_name(self, key: str) -> str:
         """The Variable name for ``key``: ``<prefix>--<slug of key>--<hash of key>``."""
-        slug = re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")[:120]
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
-        return f"{self.prefix}--{slug}--{digest}"
+        return f"{self.prefix}--{hashed_variable_slug(key, max_slug=120, separator='--')}"
 
     def get(self, key: str) -> AlertRecord | None:
         """The open record for ``key``, or None."""
@@ -281,19 +210,9 @@ class PrefectVariableStore:
 
     def put(self, key: str, record: AlertRecord) -> None:
         """Create or replace the record for ``key``."""
-        from prefect.client.schemas.actions import VariableCreate, VariableUpdate
-        from prefect.exceptions import ObjectAlreadyExists
-
-        name = self.variable_name(key)
         value = {"key": key, "record": record.model_dump(mode="json")}
         with self._client_factory() as client:
-            if client.read_variable_by_name(name) is None:
-                try:
-                    client.create_variable(VariableCreate(name=name, value=value, tags=[self.TAG]))
-                    return
-                except ObjectAlreadyExists:
-                    pass  # another run created it since the read: update it instead
-            client.update_variable(VariableUpdate(name=name, value=value, tags=[self.TAG]))
+            put_variable(client, self.variable_name(key), value, tag=self.TAG)
 
     def delete(self, key: str) -> None:
         """Forget ``key``."""
@@ -329,7 +248,67 @@ def _record_from_value(value: Any) -> AlertRecord:
     return AlertRecord.model_validate(value["record"])
 
 
-def _default_prefect_client() -> Any:
+def check_variable_name(name: str, *, field: str, max_length: int) -> str:
+    """``name`` when Prefect accepts it as (the start of) a Variable name.
+
+    Args:
+        name: The name or name prefix.
+        field: The argument it came from, for the error.
+        max_length: The most characters allowed here.
+
+    Raises:
+        ValueError: ``name`` has characters Prefect refuses, or is too long.
+    """
+    if not re.fullmatch(rf"[a-z0-9][a-z0-9_-]{{0,{max_length - 1}}}", name):
+        raise ValueError(
+            f"{field} {name!r}: Prefect Variable names allow lowercase letters, digits, "
+            f"'-' and '_' (at most {max_length} characters here)"
+        )
+    return name
+
+
+def variable_slug(text: str) -> str:
+    """``text`` lowercased, every run of other characters than ``a-z0-9`` turned into ``-``.
+
+    Example: ``variable_slug("Acme_Corp.EU") == "acme-corp-eu"``; empty when ``text`` has
+    no letters or digits.
+    """
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def hashed_variable_slug(key: str, *, max_slug: int, separator: str) -> str:
+    """``<slug of key, cut to max_slug><separator><10 hex digits of the key's sha256>``.
+
+    The slug keeps the name readable; the hash of the exact key keeps keys that differ
+    only in case or punctuation apart.
+    """
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+    return f"{variable_slug(key)[:max_slug]}{separator}{digest}"
+
+
+def put_variable(client: Any, name: str, value: Any, *, tag: str) -> None:
+    """Create or replace the Variable ``name`` through a sync Prefect ``client``.
+
+    Args:
+        client: An open sync Prefect client.
+        name: The Variable name.
+        value: Its JSON value.
+        tag: The one tag it carries.
+    """
+    from prefect.client.schemas.actions import VariableCreate, VariableUpdate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    if client.read_variable_by_name(name) is None:
+        try:
+            client.create_variable(VariableCreate(name=name, value=value, tags=[tag]))
+            return
+        except ObjectAlreadyExists:
+            pass  # another run created it since the read: update it instead
+    client.update_variable(VariableUpdate(name=name, value=value, tags=[tag]))
+
+
+def sync_prefect_client() -> Any:
+    """``prefect.get_client(sync_client=True)``, the default client of the sync stores."""
     from prefect import get_client
 
     return get_client(sync_client=True)

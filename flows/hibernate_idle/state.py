@@ -7,7 +7,7 @@ streak. Two stores share one small async interface:
   a Prefect API is reachable (every worker sees the same memory; one Variable per
   instance keeps each value far below Prefect's 5000-character limit);
 * :class:`FileStateStore`: one JSON file, changed under an exclusive lock and written
-  atomically (temp file, fsync, ``os.replace``).
+  atomically (temp file, fsync, ``os.replace``; :mod:`notifications.jsonfile`).
 
 A lost or unreadable memory is safe: instances are warned again before anything is
 hibernated.
@@ -15,16 +15,9 @@ hibernated.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import json
 import logging
-import os
-import re
-import tempfile
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
@@ -32,6 +25,13 @@ import anyio
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from flows.hibernate_idle.streaks import IdleStreak
+from notifications.jsonfile import LockedJsonFile
+from notifications.state import (
+    default_state_dir,
+    hashed_variable_slug,
+    prefect_api_reachable,
+    variable_slug,
+)
 
 __all__ = [
     "FileStateStore",
@@ -98,20 +98,19 @@ def _apply(states: dict[str, InstanceState], changes: Mapping[str, InstanceState
 class FileStateStore:
     """Memory in one JSON file: ``{"version": 1, "instances": {id: state}}``.
 
-    Changes read, modify and rewrite the whole file under an exclusive ``flock`` on
-    ``<file>.lock``; the new copy goes to a temp file in the same directory, is fsynced
-    and renamed over the old one, so a crash leaves the old or the new file, never half.
-    A file that does not parse is moved aside (``<file>.corrupt-<time>``) and the
-    memory starts empty.
+    Changes read, modify and rewrite the whole file under an exclusive lock, atomically
+    (see :class:`notifications.jsonfile.LockedJsonFile`), so a crash leaves the old or the
+    new file, never half. A file that does not parse is moved aside
+    (``<file>.corrupt-<time>``) and the memory starts empty.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock_path = path.with_name(path.name + ".lock")
+        self._file = LockedJsonFile(path, kind="hibernate-idle state", version=_FORMAT_VERSION)
 
     async def load(self) -> dict[str, InstanceState]:
         """Everything remembered."""
-        return await anyio.to_thread.run_sync(self._load)
+        return await anyio.to_thread.run_sync(self._read)
 
     async def save(self, changes: Mapping[str, InstanceState | None]) -> None:
         """Apply the changes atomically."""
@@ -124,81 +123,23 @@ class FileStateStore:
     def __repr__(self) -> str:
         return f"FileStateStore({str(self.path)!r})"
 
-    def _load(self) -> dict[str, InstanceState]:
-        with self._locked():
-            return self._read()
-
     def _save(self, changes: dict[str, InstanceState | None]) -> None:
-        with self._locked():
+        with self._file.locked():
             states = self._read()
             _apply(states, changes)
-            self._write(states)
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self._lock_path, "a+b") as lock_file:
-            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+            self._file.write(
+                {"instances": {k: v.model_dump(mode="json") for k, v in sorted(states.items())}}
+            )
 
     def _read(self) -> dict[str, InstanceState]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        try:
-            data = json.loads(text)
-            if not isinstance(data, dict) or data.get("version") != _FORMAT_VERSION:
-                raise ValueError("not a hibernate-idle state file (version 1)")
-            raw = data.get("instances")
-            if not isinstance(raw, dict):
-                raise ValueError("'instances' is not a mapping")
-            return {str(k): InstanceState.model_validate(v) for k, v in raw.items()}
-        except (ValueError, ValidationError) as error:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-            os.replace(self.path, aside)
-            logger.warning(
-                "hibernate-idle state %s is unreadable (%s); moved to %s, starting empty",
-                self.path,
-                type(error).__name__,
-                aside.name,
-            )
-            return {}
-
-    def _write(self, states: dict[str, InstanceState]) -> None:
-        payload = json.dumps(
-            {
-                "version": _FORMAT_VERSION,
-                "instances": {k: v.model_dump(mode="json") for k, v in sorted(states.items())},
-            },
-            indent=2,
-        )
-        descriptor, temp_name = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as temp:
-                temp.write(payload)
-                temp.flush()
-                os.fsync(temp.fileno())
-            os.replace(temp_name, self.path)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(temp_name)
-            raise
-        with suppress(OSError):  # make the rename itself durable where possible
-            directory = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+        return self._file.read_as(_states_from_payload) or {}
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+def _states_from_payload(payload: dict[str, Any]) -> dict[str, InstanceState]:
+    raw = payload.get("instances")
+    if not isinstance(raw, dict):
+        raise ValueError("'instances' is not a mapping")
+    return {str(k): InstanceState.model_validate(v) for k, v in raw.items()}
 
 
 class PrefectVariableStateStore:
@@ -218,7 +159,7 @@ class PrefectVariableStateStore:
     TAG: Final = "barrack-ops-idle"
 
     def __init__(self, policy_name: str, client_factory: Any | None = None) -> None:
-        slug = _slug(policy_name)
+        slug = variable_slug(policy_name)
         if not slug:
             raise ValueError(f"policy_name {policy_name!r} has no letters or digits")
         self.prefix = f"barrack-ops-idle--{slug[:80]}--"
@@ -226,8 +167,7 @@ class PrefectVariableStateStore:
 
     def variable_name(self, instance_id: str) -> str:
         """The Variable holding ``instance_id``'s state."""
-        digest = hashlib.sha256(instance_id.encode("utf-8")).hexdigest()[:10]
-        return f"{self.prefix}{_slug(instance_id)[:100]}-{digest}"
+        return f"{self.prefix}{hashed_variable_slug(instance_id, max_slug=100, separator='-')}"
 
     async def load(self) -> dict[str, InstanceState]:
         """Every Variable of this policy (paged)."""
@@ -297,9 +237,7 @@ def _default_client() -> Any:
 
 def default_state_file(policy_name: str) -> Path:
     """``<state dir>/hibernate-idle-<policy>.json`` (state dir: ``$BARRACK_OPS_STATE_DIR``)."""
-    from notifications.state import default_state_dir
-
-    return default_state_dir() / f"hibernate-idle-{_slug(policy_name) or 'default'}.json"
+    return default_state_dir() / f"hibernate-idle-{variable_slug(policy_name) or 'default'}.json"
 
 
 async def select_state_store(
@@ -311,8 +249,6 @@ async def select_state_store(
     run ends, so ``auto`` then uses the file.
     """
     if mode == "auto":
-        from notifications.state import prefect_api_reachable
-
         mode = "prefect" if await anyio.to_thread.run_sync(prefect_api_reachable) else "file"
     if mode == "prefect":
         return PrefectVariableStateStore(policy_name)

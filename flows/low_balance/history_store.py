@@ -13,22 +13,24 @@ per sample. A history written for another currency is ignored (it cannot be comp
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import os
-import re
-import tempfile
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
 from flows.low_balance.history import BalanceSample
-from notifications.state import default_state_dir, prefect_api_reachable
+from notifications.jsonfile import LockedJsonFile
+from notifications.state import (
+    check_variable_name,
+    default_state_dir,
+    prefect_api_reachable,
+    put_variable,
+    sync_prefect_client,
+    variable_slug,
+)
 
 __all__ = [
     "FileHistory",
@@ -130,67 +132,29 @@ class MemoryHistory:
 
 
 class FileHistory:
-    """A history in one JSON file; a file that is not a history is moved aside, not trusted."""
+    """A history in one JSON file; a file that is not a history is moved aside, not trusted.
+
+    Locking, atomic writes and the move aside are :class:`notifications.jsonfile.LockedJsonFile`.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock_path = path.with_name(path.name + ".lock")
-        self._thread_lock = threading.Lock()
+        # Compact, like the Variable value: the same encoding serves both.
+        self._file = LockedJsonFile(
+            path, kind="balance history", version=FORMAT_VERSION, indent=None
+        )
 
     def load(self, currency: str) -> list[BalanceSample]:
         """The samples recorded in ``currency``."""
-        with self._locked():
-            try:
-                text = self.path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                return []
-            try:
-                return decode_history(json.loads(text), currency)
-            except ValueError as error:
-                aside = self.path.with_name(
-                    f"{self.path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%S}"
-                )
-                os.replace(self.path, aside)
-                logger.warning(
-                    "balance history %s is unreadable (%s); moved it to %s and started empty",
-                    self.path,
-                    error,
-                    aside.name,
-                )
-                return []
+        return self._file.read_as(lambda payload: decode_history(payload, currency)) or []
 
     def save(self, currency: str, samples: Sequence[BalanceSample]) -> None:
         """Replace the history atomically."""
-        payload = json.dumps(encode_history(currency, samples), separators=(",", ":"))
-        with self._locked():
-            descriptor, temp_name = tempfile.mkstemp(
-                dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-            )
-            try:
-                with os.fdopen(descriptor, "w", encoding="utf-8") as temp:
-                    temp.write(payload)
-                    temp.flush()
-                    os.fsync(temp.fileno())
-                os.replace(temp_name, self.path)
-            except BaseException:
-                with suppress(OSError):
-                    os.unlink(temp_name)
-                raise
+        self._file.write(encode_history(currency, samples))
 
     def describe(self) -> str:
         """``file <path>``."""
         return f"file {self.path}"
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._thread_lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self._lock_path, "a+b") as lock_file:
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
 
 
 class PrefectVariableHistory:
@@ -205,13 +169,8 @@ class PrefectVariableHistory:
     TAG: Final = "barrack-ops-balance"
 
     def __init__(self, name: str, client_factory: Callable[[], Any] | None = None) -> None:
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,200}", name):
-            raise ValueError(
-                f"name {name!r}: Prefect Variable names allow lowercase letters, digits, "
-                "'-' and '_'"
-            )
-        self.name = name
-        self._client_factory = client_factory or _default_prefect_client
+        self.name = check_variable_name(name, field="name", max_length=200)
+        self._client_factory = client_factory or sync_prefect_client
 
     def load(self, currency: str) -> list[BalanceSample]:
         """The samples recorded in ``currency``; an unreadable value starts empty."""
@@ -227,29 +186,18 @@ class PrefectVariableHistory:
 
     def save(self, currency: str, samples: Sequence[BalanceSample]) -> None:
         """Create or replace the Variable."""
-        from prefect.client.schemas.actions import VariableCreate, VariableUpdate
-
         value = encode_history(currency, samples)
         with self._client_factory() as client:
-            if client.read_variable_by_name(self.name) is None:
-                client.create_variable(VariableCreate(name=self.name, value=value, tags=[self.TAG]))
-            else:
-                client.update_variable(VariableUpdate(name=self.name, value=value, tags=[self.TAG]))
+            put_variable(client, self.name, value, tag=self.TAG)
 
     def describe(self) -> str:
         """``prefect variable <name>``."""
         return f"prefect variable {self.name}"
 
 
-def _default_prefect_client() -> Any:
-    from prefect import get_client
-
-    return get_client(sync_client=True)
-
-
 def history_slug(account: str) -> str:
     """A file- and Variable-safe form of an account name."""
-    return re.sub(r"[^a-z0-9]+", "-", account.lower()).strip("-") or "account"
+    return variable_slug(account) or "account"
 
 
 def select_history_store(mode: HistoryMode, account: str, path: Path | None = None) -> HistoryStore:
