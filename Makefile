@@ -1,6 +1,8 @@
 # barrack-ops: every entry point a new user or CI needs.
 #   make demo   set up, then run the recipes against the embedded simulator
 #   make test   set up, then run ruff, mypy (strict) and the whole pytest suite
+#   make up     a local Prefect server, UI, simulator, work pool, deployments and a worker
+#   make down   stop everything make up started
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +16,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint typecheck pytest bench clean sim lock system-deps
+.PHONY: install demo test lint typecheck pytest bench clean sim lock system-deps up down
 
 install: $(STAMP)
 
@@ -49,16 +51,20 @@ pytest: install system-deps
 	$(BIN)/pytest
 
 # The SSH probe and restore verification are tested against a real OpenSSH server on
-# loopback. Install it where it is missing and we may (root with apt); otherwise those
-# tests skip and say why.
+# loopback, and the Prefect UI with Debian's headless Chromium (driven by Playwright, which
+# downloads no browser). Install what is missing where we may (root with apt); otherwise
+# those tests skip and say why.
 system-deps:
-	@if [ ! -x /usr/sbin/sshd ]; then \
+	@missing=""; \
+	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing openssh-server for the SSH tests"; \
+			echo "installing$$missing for the SSH and browser tests"; \
 			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "note: /usr/sbin/sshd is missing; the SSH tests will be skipped"; \
+			echo "note: missing$$missing; the tests that need them will be skipped"; \
 		fi; \
 	fi
 
@@ -69,6 +75,15 @@ bench: install
 
 sim: install
 	$(BIN)/barrack-ops sim --clock 60
+
+# The production path on one machine: Prefect server and UI, simulator, receiver, work pool,
+# every deployment of deployments/prefect.yaml, one worker (docs/operations.md).
+up: install
+	$(BIN)/python -m deployments.stack up
+
+down:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m deployments.stack down; \
+	else echo "nothing to stop: $(VENV) does not exist"; fi
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(BIN)/python
