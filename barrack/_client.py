@@ -30,12 +30,18 @@ from barrack._exceptions import (
     RequestValidationError,
     status_error_class,
 )
-from barrack._ratelimit import RateLimiter, shared_rate_limiter
+from barrack._ratelimit import (
+    RateLimiter,
+    announced_rate,
+    following_rate_limiter,
+    shared_rate_limiter,
+)
 from barrack._retry import RetryPolicy, parse_retry_after, retry_delay
 from barrack._settings import BarrackSettings
 from barrack._version import __version__
 from barrack._wire import (
     HEADER_IDEMPOTENCY_KEY,
+    HEADER_RATELIMIT_LIMIT,
     HEADER_REQUEST_ID,
     HEADER_RETRY_AFTER,
     Route,
@@ -91,7 +97,11 @@ class AsyncBarrack:
         settings: complete settings (the two arguments above override them).
         retry_policy: attempts and backoff; defaults follow ``settings.max_attempts``.
         rate_limiter: a limiter to share; defaults to the process-wide one for this base
-            URL and key when ``settings.rate_limit`` is set, else none.
+            URL and key when ``settings.rate_limit`` is set, else none (see below).
+        follow_rate_limit: with no limiter and no ``settings.rate_limit``, share the
+            process-wide limiter for this base URL and key that adopts the limit the API
+            announces (``X-RateLimit-Limit``), so concurrent calls queue at the API's pace
+            instead of bouncing off 429s. Off by default; the recipes' tasks turn it on.
         transport: an httpx transport (tests, proxies).
         sleep: the async sleep between retries (tests inject a fake).
         rng: the source of retry jitter.
@@ -113,6 +123,7 @@ class AsyncBarrack:
         settings: BarrackSettings | None = None,
         retry_policy: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
+        follow_rate_limit: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         rng: random.Random | None = None,
@@ -132,12 +143,13 @@ class AsyncBarrack:
         self.retry_policy = retry_policy or RetryPolicy(
             max_attempts=base.max_attempts, max_retry_after=base.max_retry_after
         )
+        limiter_key = f"{base.base_url}#{_key_fingerprint(self._api_key)}"
+        self._follows_api = False
         if rate_limiter is None and base.rate_limit is not None:
-            rate_limiter = shared_rate_limiter(
-                f"{base.base_url}#{_key_fingerprint(self._api_key)}",
-                base.rate_limit,
-                base.rate_limit_burst,
-            )
+            rate_limiter = shared_rate_limiter(limiter_key, base.rate_limit, base.rate_limit_burst)
+        elif rate_limiter is None and follow_rate_limit:
+            rate_limiter = following_rate_limiter(limiter_key)
+            self._follows_api = True
         self.rate_limiter = rate_limiter
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -234,6 +246,7 @@ class AsyncBarrack:
         payload = _json_body(body)
 
         attempt = 0
+        answer_lost = False
         while True:
             attempt += 1
             try:
@@ -241,7 +254,11 @@ class AsyncBarrack:
             except BarrackError as error:
                 delay = retry_delay(error, attempt, self.retry_policy, self._rng)
                 if delay is None:
+                    if answer_lost and isinstance(error, APIStatusError):
+                        # An earlier attempt may have made the change this answer refuses.
+                        error.retried_after_lost_answer = True
                     raise
+                answer_lost = answer_lost or isinstance(error, APIConnectionError)
                 if isinstance(error, RateLimitError) and self.rate_limiter is not None:
                     self.rate_limiter.pause(delay)
                 logger.warning(
@@ -282,9 +299,18 @@ class AsyncBarrack:
             raise APIConnectionError(
                 f"connection failed ({type(exc).__name__}: {exc})", method=spec.method, path=path
             ) from None
+        if self._follows_api:
+            self._follow_announced_limit(response)
         if response.is_success:
             return _parse_success(response, response_model, spec, path)
         raise _status_error(response, spec, path, self._now())
+
+    def _follow_announced_limit(self, response: httpx.Response) -> None:
+        rate = announced_rate(response.headers.get(HEADER_RATELIMIT_LIMIT))
+        limiter = self.rate_limiter
+        if rate is not None and limiter is not None and rate != limiter.rate:
+            logger.info("following the API's rate limit: %g requests per second", rate)
+            limiter.adopt(rate)
 
 
 def _settings_dict(settings: BarrackSettings) -> dict[str, Any]:

@@ -129,6 +129,9 @@ class APIStatusError(BarrackError):
         request_id: the server's request id, for support tickets.
         method: the HTTP method of the request.
         path: the request path (never the query string or headers).
+        retried_after_lost_answer: an earlier attempt of the same call got no answer (the
+            connection was cut, or it timed out), so that attempt may have made the change
+            this answer refuses: a ``409`` to a retried POST is often its own effect.
     """
 
     def __init__(
@@ -149,6 +152,7 @@ class APIStatusError(BarrackError):
         self.request_id = request_id
         self.method = method
         self.path = path
+        self.retried_after_lost_answer = False
         where = f"{method} {path} -> " if method else ""
         rid = f" (request {request_id})" if request_id else ""
         super().__init__(f"{where}{status} {code}: {message}{rid}")

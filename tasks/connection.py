@@ -4,7 +4,9 @@ Flows pass a :class:`BarrackConnection` to tasks, never a client (Prefect record
 inputs) and never the API key: the key comes from ``BARRACK_API_KEY`` or from a Prefect
 Secret block named in the connection. Tasks borrow one :class:`~barrack.AsyncBarrack` per
 event loop and connection, so a flow that gathers a thousand task runs shares one
-connection pool and one rate limiter.
+connection pool and one rate limiter. With no rate limit set, that limiter follows the
+limit the API announces, so the tasks of a fleet-wide run queue at the API's pace instead
+of bouncing off 429s.
 """
 
 from __future__ import annotations
@@ -37,7 +39,15 @@ class BarrackConnection(RequestModel):
         "the BARRACK_API_KEY environment variable.",
     )
     rate_limit: float | None = Field(
-        default=None, gt=0, description="Client-side requests per second for this process."
+        default=None,
+        gt=0,
+        description="Client-side requests per second for this process; empty means "
+        "BARRACK_RATE_LIMIT, else the limit the API announces (see follow_api_rate_limit).",
+    )
+    follow_api_rate_limit: bool = Field(
+        default=True,
+        description="With no rate_limit, pace requests at the limit the API announces "
+        "(X-RateLimit-Limit) instead of sending freely and retrying 429s.",
     )
     timeout: float | None = Field(default=None, gt=0, description="HTTP timeout in seconds.")
 
@@ -88,6 +98,9 @@ async def borrow_client(connection: BarrackConnection) -> AsyncBarrack:
     key = connection.model_dump_json()
     client = per_loop.get(key)
     if client is None:
-        client = AsyncBarrack(settings=await resolve_settings(connection))
+        client = AsyncBarrack(
+            settings=await resolve_settings(connection),
+            follow_rate_limit=connection.follow_api_rate_limit,
+        )
         per_loop[key] = client
     return client

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from barrack import (
     APIConnectionError,
+    APIResponseValidationError,
     DuplicateNameError,
     InvalidStateError,
     NotFoundError,
@@ -148,9 +149,10 @@ async def restore_snapshot(
             raise
         logger.info("%s already restored from %s (%s): adopted", name, snapshot_id, existing.id)
         return RestoreResult(instance=existing, adopted=True)
-    except APIConnectionError:
-        # The answer was lost (the client's own retries included). The server may still
-        # have made the instance: look before a retry could ask for a second one.
+    except (APIConnectionError, APIResponseValidationError):
+        # The answer was lost (the client's own retries included), or came with a success
+        # status and an unreadable body. The server may have made the instance (it did,
+        # for the latter): look before a retry could ask for a second one.
         existing = await _find_by_name(connection, name)
         if not _adoptable(existing, snapshot_id):
             raise

@@ -19,6 +19,13 @@ TASK_RETRY_DELAYS: Final = [10.0, 60.0]
 
 
 def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Prefect ``retry_condition_fn``: retry connection errors, timeouts, 429 and 5xx."""
-    error = state.result(raise_on_failure=False)
+    """Prefect ``retry_condition_fn``: retry connection errors, timeouts, 429 and 5xx.
+
+    Prefect hands over a Failed state whose data is the task's exception. The state is
+    read directly, never through ``state.result()``: inside the async engine that call
+    returns an un-awaited coroutine, which is not an error, so no task would be retried.
+    """
+    error = state.data
+    if not isinstance(error, BaseException):
+        error = state.result(raise_on_failure=False, _sync=True)
     return isinstance(error, BarrackError) and is_retryable(error)

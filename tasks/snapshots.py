@@ -10,9 +10,14 @@ from prefect import task
 from prefect.logging import get_run_logger
 from pydantic import BaseModel, Field
 
-from barrack import DuplicateNameError, NotFoundError, RequestValidationError
+from barrack import (
+    APIResponseValidationError,
+    DuplicateNameError,
+    NotFoundError,
+    RequestValidationError,
+)
 from barrack.models import READY_SNAPSHOT_STATUSES, Snapshot, SnapshotStatus
-from tasks._options import API_TASK
+from tasks._options import API_TASK, PAGES_IN_FLIGHT
 from tasks.connection import BarrackConnection, borrow_client
 
 __all__ = [
@@ -31,9 +36,19 @@ async def list_snapshots(
     region: str | None = None,
     instance_id: str | None = None,
 ) -> list[Snapshot]:
-    """Every snapshot of the account (or of one region or instance), all pages."""
+    """Every snapshot of the account (or of one region or instance), all pages.
+
+    The first page tells how many there are; the others are fetched a few at a time and
+    joined in page order. A snapshot that shifts from one page to the next while the
+    listing runs is kept once.
+    """
     client = await borrow_client(connection)
-    return await client.snapshots.list(region=region, instance_id=instance_id).to_list()
+    listing = client.snapshots.list(region=region, instance_id=instance_id)
+    return await listing.to_list(concurrency=PAGES_IN_FLIGHT, key=_identity)
+
+
+def _identity(snapshot: Snapshot) -> str:
+    return snapshot.id
 
 
 @task(name="create-snapshot", task_run_name="create-snapshot-{name}", **API_TASK)
@@ -61,7 +76,9 @@ async def create_snapshot(
             description=description,
             idempotency_key=f"snapshot:{instance_id}:{name}",
         )
-    except DuplicateNameError:
+    except (DuplicateNameError, APIResponseValidationError):
+        # Taken already, or made just now with an unreadable answer (a success status
+        # whose body broke the contract): either way, find it rather than fail or retake.
         existing = await _find_by_name(connection, name=name, instance_id=instance_id)
         if existing is None:
             raise
@@ -169,4 +186,6 @@ async def delete_snapshot(connection: BarrackConnection, snapshot_id: str) -> st
         await client.snapshots.delete(snapshot_id)
     except NotFoundError:
         return "already gone"
+    except APIResponseValidationError:
+        pass  # a success status with an unreadable body: it was deleted all the same
     return "deleted"

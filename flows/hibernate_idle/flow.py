@@ -21,6 +21,7 @@ from barrack import BarrackError, InvalidStateError, NotFoundError
 from barrack.models import Price, VMInstance
 from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
 from flows.common.concurrency import gather_bounded
+from flows.common.guard import run_exclusive
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.hibernate_idle.params import HibernateIdleParams
@@ -35,7 +36,7 @@ from flows.hibernate_idle.rules import (
     screen,
 )
 from flows.hibernate_idle.savings import Rates, hourly_rates
-from flows.hibernate_idle.state import InstanceState, select_state_store
+from flows.hibernate_idle.state import InstanceState, changed_states, select_state_store
 from flows.hibernate_idle.streaks import extend_streak
 from tasks.account import list_prices
 from tasks.instances import get_instance, hibernate_instance, list_instances
@@ -72,7 +73,13 @@ async def hibernate_idle(params: HibernateIdleParams | None = None) -> Hibernate
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
     """
-    return await run_hibernate_idle(params or HibernateIdleParams())
+    chosen = params or HibernateIdleParams()
+    return await run_exclusive(
+        "hibernate-idle",
+        chosen.policy_name,
+        lambda: run_hibernate_idle(chosen),
+        dry_run=chosen.dry_run,
+    )
 
 
 async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
@@ -151,7 +158,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     # 4. Remember (a dry run remembers nothing), report.
     if not params.dry_run:
         forgotten = {i: None for i in remembered if i not in instances}
-        await store.save({**forgotten, **states})
+        await store.save(changed_states(remembered, {**forgotten, **states}))
     report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
     if notifier is not None:
         alerts, cleared = hibernate_alerts(report)

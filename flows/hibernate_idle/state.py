@@ -39,6 +39,7 @@ __all__ = [
     "InstanceState",
     "PrefectVariableStateStore",
     "StateMode",
+    "changed_states",
     "default_state_file",
     "select_state_store",
 ]
@@ -69,6 +70,23 @@ class InstanceState(BaseModel):
     def empty(self) -> bool:
         """True when there is nothing to remember (the store forgets the instance)."""
         return self.warned_at is None and self.last_idle_at is None and self.streak is None
+
+
+def changed_states(
+    remembered: Mapping[str, InstanceState], wanted: Mapping[str, InstanceState | None]
+) -> dict[str, InstanceState | None]:
+    """What a save must write: ``wanted`` without the entries that are already so.
+
+    An empty state and no state are the same (nothing to remember), so an instance with
+    neither before nor after costs no write: at 5,000 instances, saving every instance
+    took a minute of Prefect API calls after the run's last action.
+    """
+    changes: dict[str, InstanceState | None] = {}
+    for instance_id, state in wanted.items():
+        after = None if state is None or state.empty else state
+        if after != remembered.get(instance_id):
+            changes[instance_id] = after
+    return changes
 
 
 class IdleStateStore(Protocol):
@@ -142,6 +160,10 @@ def _states_from_payload(payload: dict[str, Any]) -> dict[str, InstanceState]:
     return {str(k): InstanceState.model_validate(v) for k, v in raw.items()}
 
 
+_WRITES_IN_FLIGHT: Final = 8
+"""Variable writes at once: each is its own Prefect API call (two for an upsert)."""
+
+
 class PrefectVariableStateStore:
     """Memory in Prefect Variables, one per instance with state.
 
@@ -200,17 +222,18 @@ class PrefectVariableStateStore:
                 offset += _PAGE
 
     async def save(self, changes: Mapping[str, InstanceState | None]) -> None:
-        """Create, update or delete one Variable per changed instance."""
+        """Create, update or delete one Variable per changed instance, a few at a time."""
         from prefect.client.schemas.actions import VariableCreate, VariableUpdate
         from prefect.exceptions import ObjectNotFound
 
         async with self._client_factory() as client:
-            for instance_id, state in changes.items():
+
+            async def write(instance_id: str, state: InstanceState | None) -> None:
                 name = self.variable_name(instance_id)
                 if state is None or state.empty:
                     with suppress(ObjectNotFound):
                         await client.delete_variable_by_name(name)
-                    continue
+                    return
                 value = {"instance_id": instance_id, "state": state.model_dump(mode="json")}
                 if await client.read_variable_by_name(name) is None:
                     await client.create_variable(
@@ -220,6 +243,16 @@ class PrefectVariableStateStore:
                     await client.update_variable(
                         VariableUpdate(name=name, value=value, tags=[self.TAG])
                     )
+
+            gate = anyio.Semaphore(_WRITES_IN_FLIGHT)
+
+            async def bounded(instance_id: str, state: InstanceState | None) -> None:
+                async with gate:
+                    await write(instance_id, state)
+
+            async with anyio.create_task_group() as group:
+                for instance_id, state in changes.items():
+                    group.start_soon(bounded, instance_id, state)
 
     def describe(self) -> str:
         """``prefect variables <prefix>*``."""

@@ -19,6 +19,7 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
 from flows.common.alerting import RECIPE_HOOKS
+from flows.common.guard import run_exclusive
 from flows.common.runtime import current_flow_run_url
 from flows.low_balance.act import carry_out, describe_error, protection_report
 from flows.low_balance.burn import FleetBurn, fleet_burn
@@ -57,7 +58,10 @@ async def low_balance(params: LowBalanceParams | None = None) -> LowBalanceRepor
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
     """
-    return await run_low_balance(params or LowBalanceParams())
+    chosen = params or LowBalanceParams()
+    return await run_exclusive(
+        "low-balance", chosen.account_name, lambda: run_low_balance(chosen), dry_run=chosen.dry_run
+    )
 
 
 def build_notifier(params: LowBalanceParams, now: datetime) -> Notifier:

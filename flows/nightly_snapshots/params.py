@@ -54,7 +54,8 @@ class NightlySnapshotsParams(RequestModel):
         default=50,
         ge=0,
         description="Safety valve: if pruning would delete more than this, delete nothing "
-        "and raise a critical alert.",
+        "and raise a critical alert. In steady state a run prunes about one snapshot per "
+        "instance, so set it above the number of instances the policy covers.",
     )
     dry_run: bool = Field(default=False, description="Plan and report, change nothing.")
     wait_timeout_minutes: float = Field(

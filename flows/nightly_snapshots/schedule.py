@@ -130,8 +130,12 @@ def slot_for(cron: str, timezone: str, now: datetime) -> datetime:
     return _latest_fire_at_or_before(expression, zone, _aware_utc(now, "now"))
 
 
+@functools.lru_cache(maxsize=256)
 def period_of(cron: str, timezone: str, at: datetime) -> timedelta:
     """Return the gap between the two consecutive fire times around ``at``.
+
+    Cached: a run asks it once per instance with the same arguments (about 1 ms each
+    uncached, 5 s over 5,000 instances).
 
     The gap runs from the latest fire time at or before ``at`` to the next one, so it
     follows daylight saving time: a daily ``0 2 * * *`` in Europe/Oslo has a period of

@@ -20,6 +20,7 @@ from prefect.logging import get_run_logger
 from barrack import BarrackError
 from barrack.models import BootSource, Snapshot, VMInstance
 from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
+from flows.common.guard import run_exclusive
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.restore.drill_report import DrillReport, drill_alerts
@@ -83,7 +84,10 @@ async def restore_drill(params: RestoreDrillParams | None = None) -> DrillReport
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
     """
-    return await run_restore_drill(params or RestoreDrillParams())
+    chosen = params or RestoreDrillParams()
+    return await run_exclusive(
+        "restore-drill", "drill", lambda: run_restore_drill(chosen), dry_run=chosen.dry_run
+    )
 
 
 async def run_restore_drill(params: RestoreDrillParams) -> DrillReport:

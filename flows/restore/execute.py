@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,7 +23,7 @@ from barrack import (
     RegionIncompatibleError,
     SnapshotDeletedError,
 )
-from barrack.models import Snapshot
+from barrack.models import Snapshot, VMInstance
 from flows.restore.candidates import Candidate, CandidateVerdict
 from flows.restore.params import RestoreSettings, SSHVerification
 from flows.restore.plan import Facts, RestorePlan
@@ -105,16 +106,32 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-async def read_facts(connection: BarrackConnection, gpu_model: str | None) -> Facts:
-    """Read regions, stock, prices, balance and instances at once (five calls)."""
-    regions, stock, prices, balance, instances = await asyncio.gather(
+async def read_facts(
+    connection: BarrackConnection,
+    gpu_model: str | None,
+    *,
+    instances: Sequence[VMInstance] | None = None,
+) -> Facts:
+    """Read regions, stock, prices, balance and instances at once (five calls).
+
+    ``instances`` is a listing the caller has just read; given, it is used as is.
+    """
+    regions, stock, prices, balance, listed = await asyncio.gather(
         list_regions(connection),
         list_gpu_stock(connection),
         list_prices(connection, gpu_model=gpu_model),
         get_balance(connection),
-        list_instances(connection),
+        _listing(connection, instances),
     )
-    return Facts(regions=regions, stock=stock, prices=prices, balance=balance, instances=instances)
+    return Facts(regions=regions, stock=stock, prices=prices, balance=balance, instances=listed)
+
+
+async def _listing(
+    connection: BarrackConnection, instances: Sequence[VMInstance] | None
+) -> list[VMInstance]:
+    if instances is not None:
+        return list(instances)
+    return await list_instances(connection)
 
 
 def fill_source(report: RestoreReport, snapshot: Snapshot) -> None:

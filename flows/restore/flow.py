@@ -9,14 +9,16 @@ notifications). With ``drill: true`` the restored instance is deleted at the end
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from prefect import flow
 from prefect.logging import get_run_logger
 
 from barrack import BarrackError, NotFoundError
-from barrack.models import Snapshot
+from barrack.models import Snapshot, VMInstance, VMStatus
 from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
+from flows.common.guard import run_exclusive
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.restore.drill_report import DrillReport, drill_alerts
 from flows.restore.execute import (
@@ -55,11 +57,26 @@ async def restore_to_region(params: RestoreParams) -> RestoreReport:
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
     """
-    return await run_restore_to_region(params)
+    return await run_exclusive(
+        "restore-to-region",
+        params.describe_source(),
+        lambda: run_restore_to_region(params),
+        dry_run=params.dry_run,
+    )
 
 
-async def resolve_source(params: RestoreParams) -> tuple[Snapshot | None, str]:
-    """The snapshot to restore, or None and why there is none."""
+async def resolve_source(
+    params: RestoreParams, instances: Sequence[VMInstance] | None = None
+) -> tuple[Snapshot | None, str]:
+    """The snapshot to restore, or None and why there is none.
+
+    By name, a live instance of that name is looked up in ``instances`` (listed when not
+    given) and only its own snapshots are listed (one page, not the whole account's: 280
+    pages at 5,000 instances). Its newest ready one is the newest of the name: a name is
+    unique among live instances, so snapshots recording it from an earlier holder
+    predate this instance. The whole listing is read only when the instance is gone or
+    has no ready snapshot.
+    """
     conn = params.connection
     if params.snapshot_id is not None:
         try:
@@ -67,9 +84,15 @@ async def resolve_source(params: RestoreParams) -> tuple[Snapshot | None, str]:
         except NotFoundError as exc:
             return None, f"snapshot {params.snapshot_id} not found ({describe_error(exc)})"
     name = params.instance_name or ""
-    snapshots = snapshots_of(
-        await list_snapshots(conn), instance_name=name, instances=await list_instances(conn)
-    )
+    if instances is None:
+        instances = await list_instances(conn)
+    live = [vm for vm in instances if vm.name == name and vm.status != VMStatus.DELETED]
+    if live:
+        own = await list_snapshots(conn, instance_id=live[0].id)
+        newest = newest_ready_snapshot(own)
+        if newest is not None:
+            return newest, ""
+    snapshots = snapshots_of(await list_snapshots(conn), instance_name=name, instances=instances)
     newest = newest_ready_snapshot(snapshots)
     if newest is None:
         return None, describe_unready(snapshots, name)
@@ -109,13 +132,15 @@ async def run_restore_to_region(params: RestoreParams) -> RestoreReport:
 
 
 async def _restore(params: RestoreParams, report: RestoreReport, now: datetime) -> None:
-    snapshot, problem = await resolve_source(params)
+    # One instance listing serves the source and the facts (names, quota).
+    instances = None if params.snapshot_id is not None else await list_instances(params.connection)
+    snapshot, problem = await resolve_source(params, instances)
     if snapshot is None:
         report.outcome = RestoreOutcome.BLOCKED
         report.reason = problem
         return
     fill_source(report, snapshot)
-    facts = await read_facts(params.connection, report.gpu_model)
+    facts = await read_facts(params.connection, report.gpu_model, instances=instances)
     plan = plan_restore(
         snapshot=snapshot,
         facts=facts,

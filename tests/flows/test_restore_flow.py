@@ -364,6 +364,36 @@ def test_timeout_is_reported_and_the_instance_left_is_named(sim: SimHandle) -> N
     assert [vm["status"] for vm in instances_named(sim, "train-h100-us1")] == ["CREATING"]
 
 
+# -- what it reads --------------------------------------------------------------------------
+
+
+def test_by_name_it_lists_only_the_instances_own_snapshots_and_the_instances_once(
+    sim: SimHandle,
+) -> None:
+    sim.clear_requests()
+    report = restore(sim, targets=["US-1"], dry_run=True)
+    reads = [r for r in sim.requests() if r["method"] == "GET"]
+
+    assert report.outcome is RestoreOutcome.WOULD_RESTORE, report.reason
+    assert report.snapshot_id == snapshot_id(sim, "train-h100-snap")
+    snapshot_listings = [r["query"] for r in reads if r["path"] == "/v1/snapshots"]
+    (source,) = instances_named(sim, "train-h100")
+    assert snapshot_listings == [f"instance_id={source['id']}&page=1&per_page=100"]
+    assert len([r for r in reads if r["path"] == "/v1/instances"]) == 1
+
+
+def test_a_deleted_source_is_found_through_the_whole_listing(sim: SimHandle) -> None:
+    (source,) = instances_named(sim, "notebook")
+    with sim.client() as client:
+        assert client.delete(f"/instances/{source['id']}").status_code < 300
+    sim.advance(600)
+
+    report = restore(sim, instance_name="notebook", targets=["auto"], dry_run=True)
+
+    assert report.outcome is RestoreOutcome.WOULD_RESTORE, report.reason
+    assert report.snapshot_id == snapshot_id(sim, "notebook-snap")
+
+
 # -- never twice -----------------------------------------------------------------------------
 
 

@@ -1,0 +1,1 @@
+"""The chaos suite: every recipe against the simulator under faults, crashes and overlap."""
