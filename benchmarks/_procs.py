@@ -1,0 +1,221 @@
+"""The benchmark's processes: a real Prefect server, the simulator, and their CPU time.
+
+Both servers run as separate processes so the CPU each spends is measured apart from the
+flow's. CPU time is read from ``/proc`` (Linux) for a process and all its descendants,
+since ``prefect server start`` serves from a child process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import httpx
+
+__all__ = [
+    "ADMIN_TOKEN",
+    "API_KEY",
+    "ManagedProcess",
+    "free_port",
+    "machine_description",
+    "prefect_environment",
+    "start_prefect_server",
+    "start_simulator",
+    "tree_cpu_seconds",
+]
+
+API_KEY: Final = "bench-api-key"
+ADMIN_TOKEN: Final = "bench-admin-token"  # noqa: S105 - a local benchmark's throwaway token
+_CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Field 4 (after the parenthesised command, which may hold spaces) is the parent.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat; index 11 and 12 after the command.
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a live process and its live descendants."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        total += _cpu_seconds(current)
+        pending.extend(_children(current))
+    return total
+
+
+@dataclass
+class ManagedProcess:
+    """A server process the benchmark started (and stops, by its own pid only)."""
+
+    name: str
+    process: subprocess.Popen[str]
+    url: str
+    log: Path | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self.process.pid
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the process and its descendants."""
+        return tree_cpu_seconds(self.pid)
+
+    def stop(self) -> None:
+        """Stop the process and its children: SIGTERM, then SIGKILL after 10 s."""
+        if self.process.poll() is not None:
+            return
+        descendants = _descendants(self.pid)
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        for pid in descendants:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        kids = _children(pending.pop())
+        found.extend(kids)
+        pending.extend(kids)
+    return found
+
+
+def prefect_environment(home: Path, api_url: str | None) -> dict[str, str]:
+    """The environment of every Prefect process of the benchmark (offline, quiet)."""
+    env = dict(os.environ)
+    env.pop("PREFECT_API_URL", None)
+    env.update(
+        {
+            "PREFECT_HOME": str(home.resolve()),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+        }
+    )
+    if api_url is not None:
+        env["PREFECT_API_URL"] = api_url
+    return env
+
+
+def start_prefect_server(home: Path, *, timeout: float = 120.0) -> ManagedProcess:
+    """``prefect server start`` on a free loopback port, SQLite under ``home``.
+
+    Raises:
+        RuntimeError: it did not answer ``/api/health`` within ``timeout`` seconds.
+    """
+    port = free_port()
+    log = home / "prefect-server.log"
+    handle = log.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start",
+         "--host", "127.0.0.1", "--port", str(port), "--analytics-off", "--no-ui"],
+        env=prefect_environment(home, None),
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api"
+    managed = ManagedProcess("prefect server", process, url, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the Prefect server exited; see {log}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return managed
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    managed.stop()
+    raise RuntimeError(f"the Prefect server did not become healthy in {timeout:.0f} s; see {log}")
+
+
+def start_simulator(clock: str, workdir: Path, *, timeout: float = 60.0) -> ManagedProcess:
+    """The simulator (``python -m simulator``) on a free loopback port, scenario ``empty``.
+
+    Raises:
+        RuntimeError: it did not print its base URL within ``timeout`` seconds.
+    """
+    log = workdir / "simulator.log"
+    handle = log.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--port", "0", "--scenario", "empty",
+         "--clock", clock, "--api-key", API_KEY, "--admin-token", ADMIN_TOKEN],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match = re.search(r"base URL\s+(http://\S+)/v1", log.read_text())
+        if match:
+            return ManagedProcess("simulator", process, match.group(1), log)
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"the simulator did not start; see {log}")
+
+
+def machine_description() -> str:
+    """Cores, CPU model, memory and Python version of this machine."""
+    cpu = platform.processor() or platform.machine()
+    memory = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f", {int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}){memory}, Python {platform.python_version()}"

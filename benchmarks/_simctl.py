@@ -1,0 +1,200 @@
+"""Driving the simulator from the benchmark: scenario, latency, rate limit, request log.
+
+The request log keeps the last 10,000 requests, fewer than a 5,000-instance nightly run
+makes, so a :class:`RequestCollector` reads it every few seconds while a recipe runs and
+keeps each request once (by its request id, a counter). A read that comes back full and
+shares no request with the reads before may have missed some: the collector reports it
+rather than hide it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Final, Self
+
+import httpx
+
+from simulator.requestlog import MAX_ENTRIES
+
+__all__ = ["RequestCollector", "SimControl", "Spans", "route_of"]
+
+Spans = dict[str, tuple[float, float]]
+"""Per route, its first and last request in real seconds after the run's first request."""
+
+_ID_SEGMENT: Final = re.compile(r"^(BRK|snap|img|vol|fw|key|scr|rule|net|ai)-[A-Za-z0-9]+$")
+"""Path segments that are resource ids (``simulator/ids.py``), folded into ``{id}``."""
+
+
+def route_of(method: str, path: str) -> str:
+    """A request's route with ids folded: ``DELETE /v1/snapshots/{id}``."""
+    parts = ["{id}" if _ID_SEGMENT.match(part) else part for part in path.split("/")]
+    return f"{method} {'/'.join(parts)}"
+
+
+class SimControl:
+    """The control routes the benchmark needs (``/_sim``, admin token), and plain reads."""
+
+    def __init__(self, root_url: str, admin_token: str, api_key: str) -> None:
+        self.root_url = root_url
+        self.base_url = f"{root_url}/v1"
+        self._http = httpx.Client(
+            base_url=f"{root_url}/_sim",
+            headers={"Authorization": f"Bearer {admin_token}"},
+            timeout=600,
+        )
+        self._api = httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=120
+        )
+
+    def close(self) -> None:
+        """Close the connection pools."""
+        self._http.close()
+        self._api.close()
+
+    def list_all(self, path: str) -> list[dict[str, Any]]:
+        """Every item of an API listing (``/snapshots``), page by page, as plain JSON.
+
+        For reading the outcome after a measured run: turn the rate limit off first.
+        """
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            response = self._api.get(path, params={"page": page, "per_page": 100})
+            response.raise_for_status()
+            body = response.json()
+            items.extend(body["data"])
+            pagination = body.get("pagination")
+            if not pagination or page >= pagination["total_pages"]:
+                return items
+            page += 1
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        response = self._http.request(method, path, json=body)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} /_sim{path}: {response.status_code} {response.text}")
+        return response.json()["data"]
+
+    def start(self) -> datetime:
+        """The clock's start (the scenario's time zero)."""
+        return datetime.fromisoformat(self._call("GET", "/clock")["start"])
+
+    def now(self) -> datetime:
+        """The simulated time now."""
+        return datetime.fromisoformat(self._call("GET", "/clock")["now"])
+
+    def load(self, document: str) -> dict[str, Any]:
+        """Load a scenario document (YAML or JSON); the clock goes back to its start."""
+        data: dict[str, Any] = self._call("POST", "/scenario", {"yaml": document})
+        return data
+
+    def reset(self) -> dict[str, Any]:
+        """Back to the loaded scenario's start (state, clock, settings, faults, log)."""
+        data: dict[str, Any] = self._call("POST", "/reset")
+        return data
+
+    def configure(self, *, latency_ms: float, rate_limit: float) -> None:
+        """Every API call takes ``latency_ms`` more; ``rate_limit`` requests/s (0: off)."""
+        self._call("PUT", "/settings", {"rate_limit_per_second": rate_limit})
+        rules = [{"method": "*", "path": "/v1/*", "latency_ms": latency_ms}] if latency_ms else []
+        self._call("PUT", "/faults", {"rules": rules})
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the simulated clock on."""
+        return datetime.fromisoformat(
+            self._call("POST", "/clock/advance", {"seconds": seconds})["now"]
+        )
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log, oldest first."""
+        entries: list[dict[str, Any]] = self._call("GET", "/requests")
+        return entries
+
+    def clear_requests(self) -> None:
+        """Empty the request log."""
+        self._call("DELETE", "/requests")
+
+
+class RequestCollector:
+    """Read the request log in the background and keep every request once.
+
+    ``with RequestCollector(control) as log: ...`` clears the log first; after the block
+    :attr:`by_route` counts the requests by route and status class.
+    """
+
+    def __init__(self, control: SimControl, *, interval: float = 5.0) -> None:
+        self._control = control
+        self._interval = interval
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._seen: dict[int, dict[str, Any]] = {}
+        self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
+        self.error: Exception | None = None
+        self.overflowed = False
+
+    def __enter__(self) -> Self:
+        self._control.clear_requests()
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._collect()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._collect()
+            except Exception as error:  # a failed read is retried at the next tick
+                self.error = error
+
+    def _collect(self) -> None:
+        entries = self._control.requests()
+        with self._lock:
+            ids = [int(e["request_id"].removeprefix("req-")) for e in entries]
+            if len(entries) >= MAX_ENTRIES and not any(i in self._seen for i in ids):
+                self.overflowed = True
+            for entry in entries:
+                self._seen[int(entry["request_id"].removeprefix("req-"))] = entry
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        """Every request seen, in order."""
+        with self._lock:
+            return [self._seen[k] for k in sorted(self._seen)]
+
+    def spans(self, speed: float) -> Spans:
+        """Per route, its first and last request in real seconds after the run's first.
+
+        The log stamps simulated time; ``speed`` turns it back into real seconds.
+        """
+        entries = self.entries
+        if not entries:
+            return {}
+        origin = datetime.fromisoformat(entries[0]["time"])
+        spans: Spans = {}
+        for entry in entries:
+            at = (datetime.fromisoformat(entry["time"]) - origin).total_seconds() / speed
+            route = _label(entry)
+            first, _ = spans.get(route, (at, at))
+            spans[route] = (first, at)
+        return spans
+
+    def by_route(self) -> Counter[str]:
+        """Requests per route; answers other than 2xx are counted apart by status."""
+        return Counter(_label(entry) for entry in self.entries)
+
+
+def _label(entry: dict[str, Any]) -> str:
+    route = route_of(entry["method"], entry["path"])
+    status = int(entry["status"])
+    return route if status < 400 else f"{route} -> {status}"
