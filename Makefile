@@ -3,6 +3,7 @@
 #   make test   set up, then run ruff, mypy (strict) and the whole pytest suite
 #   make up     a local Prefect server, UI, simulator, work pool, deployments and a worker
 #   make down   stop everything make up started
+#   make bench-fleet   the recipes at fleet scale (prints figures; not part of make test)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +17,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint typecheck pytest bench clean sim lock system-deps up down
+.PHONY: install demo test lint typecheck pytest bench bench-fleet chaos-long clean sim lock system-deps up down
 
 install: $(STAMP)
 
@@ -72,6 +73,15 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python -m benchmarks.simulator_throughput
+
+# The recipes at fleet scale (docs/performance.md): N = 100, 1,000, 5,000, about 40 minutes.
+# Narrow it with ARGS, e.g. make bench-fleet ARGS="--sizes 1000 --recipes nightly,naive".
+bench-fleet: install
+	$(BIN)/python -m benchmarks.fleet $(ARGS)
+
+# The long chaos run (docs/reliability.md): more seeds and rounds than make test.
+chaos-long: install
+	$(BIN)/python -m tests.chaos.long $(ARGS)
 
 sim: install
 	$(BIN)/barrack-ops sim --clock 60

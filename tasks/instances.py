@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from prefect import task
 from prefect.logging import get_run_logger
 
-from barrack import APIResponseValidationError, InvalidStateError, NotFoundError
+from barrack import APIResponseValidationError, AsyncBarrack, InvalidStateError, NotFoundError
 from barrack.models import VMInstance, VMStatus
 from tasks._options import API_TASK, PAGES_IN_FLIGHT
 from tasks.connection import BarrackConnection, borrow_client
@@ -52,20 +54,13 @@ async def hibernate_instance(connection: BarrackConnection, instance_id: str) ->
     a success status whose body was unreadable (the hibernation was accepted).
     """
     client = await borrow_client(connection)
-    reached = (VMStatus.HIBERNATING, VMStatus.HIBERNATED)
-    try:
-        return await client.instances.hibernate(instance_id)
-    except InvalidStateError as exc:
-        if not _own_earlier_attempt(exc, reached):
-            raise
-    except APIResponseValidationError:
-        # A success status with an unreadable body: the action was taken; read it back.
-        current = await client.instances.get(instance_id)
-        if current.status not in reached:
-            raise
-        return current
-    get_run_logger().info("%s is hibernating after an answer was lost: done", instance_id)
-    return await client.instances.get(instance_id)
+    return await _act_once(
+        client,
+        instance_id,
+        client.instances.hibernate,
+        reached=(VMStatus.HIBERNATING, VMStatus.HIBERNATED),
+        doing="hibernating",
+    )
 
 
 @task(name="stop-instance", task_run_name="stop-instance-{instance_id}", **API_TASK)
@@ -76,9 +71,26 @@ async def stop_instance(connection: BarrackConnection, instance_id: str) -> VMIn
     a success status with an unreadable body, counts as done.
     """
     client = await borrow_client(connection)
-    reached = (VMStatus.STOPPING, VMStatus.SHUTOFF)
+    return await _act_once(
+        client,
+        instance_id,
+        client.instances.stop,
+        reached=(VMStatus.STOPPING, VMStatus.SHUTOFF),
+        doing="stopping",
+    )
+
+
+async def _act_once(
+    client: AsyncBarrack,
+    instance_id: str,
+    action: Callable[[str], Awaitable[VMInstance]],
+    *,
+    reached: tuple[VMStatus, ...],
+    doing: str,
+) -> VMInstance:
+    """Run a state-changing ``action``; its own earlier effect counts as done, not an error."""
     try:
-        return await client.instances.stop(instance_id)
+        return await action(instance_id)
     except InvalidStateError as exc:
         if not _own_earlier_attempt(exc, reached):
             raise
@@ -88,7 +100,7 @@ async def stop_instance(connection: BarrackConnection, instance_id: str) -> VMIn
         if current.status not in reached:
             raise
         return current
-    get_run_logger().info("%s is stopping after an answer was lost: done", instance_id)
+    get_run_logger().info("%s is %s after an answer was lost: done", instance_id, doing)
     return await client.instances.get(instance_id)
 
 
