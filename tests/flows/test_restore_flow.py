@@ -18,6 +18,7 @@ from flows.restore.report import RestoreOutcome, RestoreReport
 from notifications import NotificationReceiver
 from simulator.scenarios.spec import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
+from tasks.connection import BarrackConnection
 from tests.helpers.restore_sim import (
     SCENARIO,
     START,
@@ -238,10 +239,16 @@ def test_a_region_whose_default_name_is_taken_is_passed_over(sim: SimHandle) -> 
 def test_a_name_taken_after_planning_is_refused_not_adopted(
     sim: SimHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def stale_instances(connection: object, **kwargs: object) -> list[VMInstance]:
-        return []  # read before 'taken-name' was made
+    from flows.restore import flow as restore_flow
 
-    monkeypatch.setattr("flows.restore.execute.list_instances", stale_instances)
+    real_listing = restore_flow.list_instances
+
+    async def stale_instances(connection: BarrackConnection) -> list[VMInstance]:
+        # Read before 'taken-name' was made: the plan thinks the name is free.
+        listed = await real_listing(connection)
+        return [vm for vm in listed if vm.name != "taken-name"]
+
+    monkeypatch.setattr(restore_flow, "list_instances", stale_instances)
     report = restore(sim, targets=["US-1", "CANADA-1"], name="taken-name")
 
     assert report.outcome is RestoreOutcome.FAILED
