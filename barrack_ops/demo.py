@@ -15,14 +15,14 @@ import asyncio
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+
+from barrack_ops._env import patched_environment
 
 if TYPE_CHECKING:
     from simulator.testing import SimHandle
@@ -33,20 +33,6 @@ DEMO_START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 """The simulated time the demo starts at (any time works; a fixed one makes runs alike)."""
 
 console = Console(highlight=False, width=None if Console().is_terminal else 110)
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _next_slot(now: datetime, hour: int = 2) -> datetime:
@@ -169,7 +155,7 @@ def run_demo(nights: int = 7) -> int:
             "BARRACK_NOTIFY_STATE_FILE": str(Path(state_dir) / "alerts.json"),
             "BARRACK_OPS_STATE_DIR": state_dir,
         }
-        with _environment(env):
+        with patched_environment(env):
             console.rule("[bold]barrack-ops demo")
             console.print(
                 f"Simulator at {sim.base_url} (scenario 'demo', simulated time "

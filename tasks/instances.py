@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from operator import attrgetter
 
 from prefect import task
 from prefect.logging import get_run_logger
@@ -31,11 +32,7 @@ async def list_instances(
     """Every instance of the account (optionally of one region or status), all pages."""
     client = await borrow_client(connection)
     listing = client.instances.list(region=region, status=status, per_page=100)
-    return await listing.to_list(concurrency=PAGES_IN_FLIGHT, key=_identity)
-
-
-def _identity(instance: VMInstance) -> str:
-    return instance.id
+    return await listing.to_list(concurrency=PAGES_IN_FLIGHT, key=attrgetter("id"))
 
 
 @task(name="get-instance", task_run_name="get-instance-{instance_id}", **API_TASK)

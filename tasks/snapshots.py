@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from operator import attrgetter
 
 import anyio
 from prefect import task
@@ -44,11 +45,7 @@ async def list_snapshots(
     """
     client = await borrow_client(connection)
     listing = client.snapshots.list(region=region, instance_id=instance_id)
-    return await listing.to_list(concurrency=PAGES_IN_FLIGHT, key=_identity)
-
-
-def _identity(snapshot: Snapshot) -> str:
-    return snapshot.id
+    return await listing.to_list(concurrency=PAGES_IN_FLIGHT, key=attrgetter("id"))
 
 
 @task(name="create-snapshot", task_run_name="create-snapshot-{name}", **API_TASK)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
 
-__all__ = ["captured_logs", "patched_environment"]
+__all__ = ["captured_logs"]
 
 CAPTURED_LOGGERS: Final = ("barrack", "tasks", "flows", "notifications", "apprise")
 """Our own loggers (and apprise, which logs URLs and headers) are captured down to DEBUG;
@@ -51,18 +50,3 @@ def captured_logs() -> Iterator[list[tuple[str, str]]]:
         root.removeHandler(handler)
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
-
-
-@contextmanager
-def patched_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, then put back what was there."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

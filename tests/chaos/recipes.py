@@ -32,6 +32,8 @@ from flows.restore.report import RestoreOutcome, RestoreReport
 from simulator.testing import SimHandle
 from tests.chaos import invariants as inv
 from tests.chaos.world import RequestRecord, WorldView
+from tests.helpers.hibernate import SCENARIO as HIBERNATE_TEST_SCENARIO
+from tests.helpers.hibernate import START as HIBERNATE_TEST_START
 
 __all__ = ["CASES", "Evidence", "ParamsContext", "RecipeCase"]
 
@@ -255,25 +257,9 @@ NIGHTLY = RecipeCase(
 
 # -- hibernate-idle ----------------------------------------------------------------------
 
-HIBERNATE_START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-HIBERNATE_SCENARIO = """
-name: chaos-hibernate
-account: {currency: USD, balance: "5000.00"}
-ssh_keys: [{name: ops}]
-instances:
-  - {name: idle-a40, region: US-1, gpu_model: A40, age: 3d, utilization: {preset: idle}}
-  - {name: idle-h100, region: NORWAY-1, gpu_model: H100-SXM5-80GB, gpu_count: 8, age: 3d,
-     utilization: {preset: idle}}
-  - {name: busy-train, region: NORWAY-1, gpu_model: A100-SXM4-80GB-NVLink, gpu_count: 4,
-     age: 3d, utilization: {preset: busy}}
-  - {name: spiky-infer, region: CANADA-1, gpu_model: L40, age: 3d, utilization: {preset: spiky}}
-  - {name: fresh-box, region: US-1, gpu_model: A40, age: 40m, utilization: {preset: idle}}
-  - {name: prod-db, region: US-1, gpu_model: L40, age: 3d, utilization: {preset: idle}}
-  - {name: notebook-anna, region: US-1, gpu_model: RTX-A6000, age: 3d,
-     utilization: {preset: idle}}
-  - {name: stopped-render, region: US-1, gpu_model: L40, age: 3d, status: SHUTOFF,
-     status_age: 1d}
-"""
+HIBERNATE_START = HIBERNATE_TEST_START
+HIBERNATE_SCENARIO = HIBERNATE_TEST_SCENARIO
+"""The hibernate-idle flow tests' world (``tests/helpers/hibernate.py``)."""
 HIBERNATE_PROTECTED = {
     "busy-train": "busy",
     "spiky-infer": "busy now and then",

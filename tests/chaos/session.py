@@ -21,12 +21,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from barrack_ops._env import patched_environment
 from barrack_ops.ticker import ClockTicker
 from notifications import NotificationReceiver
 from simulator.scenarios import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
 from tests.chaos import invariants as inv
-from tests.chaos.capture import captured_logs, patched_environment
+from tests.chaos.capture import captured_logs
 from tests.chaos.children import Children
 from tests.chaos.faults import FaultProfile
 from tests.chaos.proxy import ChaosProxy, ProxiedRequest, ProxyRule
