@@ -9,6 +9,7 @@ Example:
 from barrack._client import AsyncBarrack
 from barrack._exceptions import (
     APIConnectionError,
+    APIRefusedError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
@@ -43,6 +44,7 @@ from barrack._version import __version__
 
 __all__ = [
     "APIConnectionError",
+    "APIRefusedError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",

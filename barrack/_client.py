@@ -2,12 +2,21 @@
 
 One path for every call: validate, wait for the shared rate limiter, send with a timeout,
 map errors onto the exception tree, retry what is transient (same ``Idempotency-Key`` on
-every attempt of a POST), and parse the envelope into the operation's response model.
+every attempt of a POST), and parse the answer into the operation's response model.
+
+Three rules hold for every answer:
+
+* an answer whose body says ``"success": false`` is a failure, whatever its status (a
+  ``200`` refusal raises :class:`~barrack.APIRefusedError` or the class of its code);
+* money is read exactly from the JSON number's text (``barrack._json``);
+* the server's own words reach an exception only after every secret the client holds has
+  been scrubbed from them (a 401 text or a proxy's page may quote the key back).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import random
 import uuid
@@ -28,8 +37,10 @@ from barrack._exceptions import (
     BarrackError,
     RateLimitError,
     RequestValidationError,
+    scrub,
     status_error_class,
 )
+from barrack._json import dump_wire, load_wire
 from barrack._ratelimit import (
     RateLimiter,
     announced_rate,
@@ -45,9 +56,10 @@ from barrack._wire import (
     HEADER_REQUEST_ID,
     HEADER_RETRY_AFTER,
     Route,
+    auth_header_value,
     route,
 )
-from barrack.models._base import Envelope, ErrorResponse
+from barrack.models._base import ErrorResponse
 from barrack.resources.ai import AsyncAI
 from barrack.resources.catalog import (
     AsyncBalance,
@@ -66,7 +78,7 @@ __all__ = ["AsyncBarrack"]
 
 logger = logging.getLogger("barrack")
 
-E = TypeVar("E", bound=Envelope[Any])
+E = TypeVar("E", bound=BaseModel)
 M = TypeVar("M", bound=BaseModel)
 
 QueryValue = str | int | float | bool | None
@@ -140,6 +152,7 @@ class AsyncBarrack:
             base = BarrackSettings.load(**{**_settings_dict(base), **overrides})
         self.settings = base
         self._api_key = base.require_api_key()
+        self._secrets = (self._api_key.get_secret_value(),)
         self.retry_policy = retry_policy or RetryPolicy(
             max_attempts=base.max_attempts, max_retry_after=base.max_retry_after
         )
@@ -239,11 +252,20 @@ class AsyncBarrack:
             raise RequestValidationError(
                 operation, [(str(exc), "missing path parameter")]
             ) from None
+        if spec.query_mirrors_body and isinstance(body, BaseModel):
+            # Part C's POST pricing carries its fields as query parameters and as a body.
+            query = {**body.model_dump(mode="json", exclude_none=True), **(query or {})}
         params = _query_params(query)
-        headers: dict[str, str] = {"Authorization": f"Bearer {self._api_key.get_secret_value()}"}
+        headers: dict[str, str] = {
+            self.settings.auth_header: auth_header_value(
+                self.settings.auth_header, self._api_key.get_secret_value()
+            )
+        }
         if spec.method == "POST":
             headers[HEADER_IDEMPOTENCY_KEY] = idempotency_key or self._new_idempotency_key()
         payload = _json_body(body)
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
 
         attempt = 0
         answer_lost = False
@@ -278,7 +300,7 @@ class AsyncBarrack:
         path: str,
         params: dict[str, str],
         headers: dict[str, str],
-        payload: Any,
+        payload: bytes | None,
         response_model: type[E],
     ) -> E:
         if self.rate_limiter is not None:
@@ -289,7 +311,7 @@ class AsyncBarrack:
                 path.lstrip("/"),
                 params=params or None,
                 headers=headers,
-                json=payload,
+                content=payload,
             )
         except httpx.TimeoutException as exc:
             raise APITimeoutError(
@@ -297,13 +319,15 @@ class AsyncBarrack:
             ) from None
         except httpx.TransportError as exc:
             raise APIConnectionError(
-                f"connection failed ({type(exc).__name__}: {exc})", method=spec.method, path=path
+                f"connection failed ({type(exc).__name__}: {scrub(str(exc), self._secrets)})",
+                method=spec.method,
+                path=path,
             ) from None
         if self._follows_api:
             self._follow_announced_limit(response)
         if response.is_success:
-            return _parse_success(response, response_model, spec, path)
-        raise _status_error(response, spec, path, self._now())
+            return _parse_success(response, response_model, spec, path, self._secrets)
+        raise _status_error(response, spec, path, self._now(), self._secrets)
 
     def _follow_announced_limit(self, response: httpx.Response) -> None:
         rate = announced_rate(response.headers.get(HEADER_RATELIMIT_LIMIT))
@@ -333,12 +357,12 @@ def _query_params(query: Mapping[str, QueryValue] | None) -> dict[str, str]:
     return params
 
 
-def _json_body(body: BaseModel | Mapping[str, Any] | None) -> Any:
+def _json_body(body: BaseModel | Mapping[str, Any] | None) -> bytes | None:
     if body is None:
         return None
     if isinstance(body, BaseModel):
-        return body.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return dict(body)
+        return dump_wire(body, exclude_none=True)
+    return json.dumps(dict(body), separators=(",", ":")).encode()
 
 
 def _reason(error: BarrackError) -> str:
@@ -347,23 +371,75 @@ def _reason(error: BarrackError) -> str:
     return type(error).__name__
 
 
-def _parse_success(response: httpx.Response, model: type[E], spec: Route, path: str) -> E:
-    request_id = response.headers.get(HEADER_REQUEST_ID)
-    try:
-        return model.model_validate_json(response.content)
-    except ValidationError as exc:
-        problems = "; ".join(f"{f}: {p}" for f, p in validation_problems(exc)[:5])
-        raise APIResponseValidationError(
-            f"response does not match {model.__name__}: {problems}",
+def _parse_success(
+    response: httpx.Response, model: type[E], spec: Route, path: str, secrets: tuple[str, ...]
+) -> E:
+    header_request_id = response.headers.get(HEADER_REQUEST_ID)
+
+    def invalid(problem: str, request_id: str | None) -> APIResponseValidationError:
+        return APIResponseValidationError(
+            scrub(f"response does not match {model.__name__}: {problem}", secrets),
             method=spec.method,
             path=path,
             status=response.status_code,
             request_id=request_id,
-        ) from None
+        )
+
+    try:
+        body = load_wire(response.content)
+    except ValueError:
+        kind = response.headers.get("content-type", "no content type")
+        raise invalid(f"the body is not JSON ({kind})", header_request_id) from None
+    if isinstance(body, dict) and body.get("success") is False:
+        # A refusal under a success status: read it as the error it is.
+        raise _refusal(response.status_code, body, spec, path, header_request_id, secrets)
+    request_id = header_request_id
+    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        request_id = body["request_id"]
+    try:
+        parsed = model.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(f"{f}: {p}" for f, p in validation_problems(exc)[:5])
+        raise invalid(problems, request_id) from None
+    if getattr(parsed, "request_id", None) is None and request_id is not None:
+        parsed.request_id = request_id  # type: ignore[attr-defined]
+    return parsed
+
+
+def _refusal(
+    status: int,
+    body: dict[str, Any],
+    spec: Route,
+    path: str,
+    header_request_id: str | None,
+    secrets: tuple[str, ...],
+) -> APIStatusError:
+    """The exception for an answer whose body says ``"success": false``."""
+    try:
+        parsed = ErrorResponse.model_validate(body)
+    except ValidationError:
+        parsed = ErrorResponse()
+    code = parsed.error.code if parsed.error is not None else None
+    message = parsed.message or (parsed.error.message if parsed.error else None) or "refused"
+    details = parsed.error.details if parsed.error is not None else None
+    cls = status_error_class(status, code)
+    return cls(
+        scrub(message, secrets),
+        status=status,
+        code=scrub(code, secrets) if code else ("REFUSED" if status < 300 else f"HTTP_{status}"),
+        details=scrub(details, secrets),
+        request_id=parsed.request_id or header_request_id,
+        method=spec.method,
+        path=path,
+    )
 
 
 def _status_error(
-    response: httpx.Response, spec: Route, path: str, now: datetime
+    response: httpx.Response,
+    spec: Route,
+    path: str,
+    now: datetime,
+    secrets: tuple[str, ...],
 ) -> APIStatusError:
     status = response.status_code
     request_id = response.headers.get(HEADER_REQUEST_ID)
@@ -371,25 +447,30 @@ def _status_error(
     message = response.reason_phrase or "error"
     details: dict[str, Any] | None = None
     try:
-        parsed = ErrorResponse.model_validate_json(response.content)
-    except ValidationError:
-        text = response.text.strip()
+        body = load_wire(response.content)
+        parsed = ErrorResponse.model_validate(body)
+    except (ValueError, ValidationError):
+        # Not our error body: a proxy's HTML page, plain text, empty. Keep a short excerpt.
+        # Scrub before cutting, or the cut could keep the first characters of a secret.
+        text = " ".join(scrub(response.text, secrets).split())
         if text:
-            message = f"{message}: {' '.join(text.split())[:200]}"
+            message = f"{message}: {text[:200]}"
     else:
-        code = parsed.error.code
-        message = parsed.error.message
-        details = parsed.error.details
+        if parsed.error is not None:
+            code = parsed.error.code
+            details = parsed.error.details
+        message = parsed.message or (parsed.error.message if parsed.error else None) or message
         request_id = parsed.request_id or request_id
     cls = status_error_class(status, code)
     common: dict[str, Any] = {
         "status": status,
-        "code": code or f"HTTP_{status}",
-        "details": details,
+        "code": scrub(code, secrets) if code else f"HTTP_{status}",
+        "details": scrub(details, secrets),
         "request_id": request_id,
         "method": spec.method,
         "path": path,
     }
+    message = scrub(message, secrets)
     if issubclass(cls, RateLimitError):
         retry_after = parse_retry_after(response.headers.get(HEADER_RETRY_AFTER), now)
         return cls(message, retry_after=retry_after, **common)

@@ -9,6 +9,7 @@
     │   └── APITimeoutError           connect, read, write or pool timeout
     ├── APIResponseValidationError    a response that does not match the contract
     └── APIStatusError                a contract ErrorResponse (or a bare error status)
+        ├── APIRefusedError           2xx whose body says ``"success": false``
         ├── BadRequestError           400 VALIDATION_ERROR
         ├── AuthenticationError       401 UNAUTHORIZED
         ├── InsufficientCreditsError  402 INSUFFICIENT_CREDITS
@@ -31,7 +32,9 @@
 
 Every :class:`APIStatusError` carries ``status``, ``code``, ``message``, ``details`` and
 ``request_id``. Messages never contain the API key: the client never puts request headers
-into an exception.
+into an exception, and whatever the server wrote (a message, details, an HTML page that
+echoes the request's headers) is passed through :func:`scrub` with every secret the client
+holds before it reaches an exception.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "SCRUBBED",
     "APIConnectionError",
+    "APIRefusedError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -65,8 +70,34 @@ __all__ = [
     "ServiceUnavailableError",
     "SnapshotDeletedError",
     "UnprocessableEntityError",
+    "scrub",
     "status_error_class",
 ]
+
+SCRUBBED = "[secret]"
+"""What a secret found in a server's words is replaced with."""
+
+
+def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` with every occurrence of every secret replaced by :data:`SCRUBBED`.
+
+    Strings, and the strings inside lists and dicts (keys too), are scrubbed; anything else
+    is returned as it is. Secrets shorter than 4 characters are ignored (they would match
+    ordinary text).
+    """
+    useful = tuple(secret for secret in secrets if len(secret) >= 4)
+    if not useful:
+        return value
+    if isinstance(value, str):
+        for secret in useful:
+            if secret in value:
+                value = value.replace(secret, SCRUBBED)
+        return value
+    if isinstance(value, list):
+        return [scrub(item, useful) for item in value]
+    if isinstance(value, dict):
+        return {scrub(k, useful): scrub(v, useful) for k, v in value.items()}
+    return value
 
 
 class BarrackError(Exception):
@@ -156,6 +187,10 @@ class APIStatusError(BarrackError):
         where = f"{method} {path} -> " if method else ""
         rid = f" (request {request_id})" if request_id else ""
         super().__init__(f"{where}{status} {code}: {message}{rid}")
+
+
+class APIRefusedError(APIStatusError):
+    """A success status whose body says ``"success": false``: the API did not do it."""
 
 
 class BadRequestError(APIStatusError):
@@ -291,9 +326,15 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 
 def status_error_class(status: int, code: str | None) -> type[APIStatusError]:
-    """The exception class for an error response: by code first, then by status family."""
+    """The exception class for an error response: by code first, then by status family.
+
+    A refusal under a success status (``200`` with ``"success": false``) and no known code
+    is an :class:`APIRefusedError`.
+    """
     if code is not None and code in _BY_CODE:
         return _BY_CODE[code]
+    if 200 <= status < 300:
+        return APIRefusedError
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     if status >= 500:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from barrack._exceptions import ConfigurationError
-from barrack._wire import DEFAULT_BASE_URL
+from barrack._wire import DEFAULT_AUTH_HEADER, DEFAULT_BASE_URL
 
 __all__ = ["BarrackSettings", "is_loopback_host"]
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
 def is_loopback_host(host: str) -> bool:
@@ -38,6 +41,13 @@ class BarrackSettings(BaseSettings):
 
     api_key: SecretStr | None = Field(default=None, description="Barrack API key (secret).")
     base_url: str = Field(default=DEFAULT_BASE_URL, description="API base URL.")
+    auth_header: str = Field(
+        default=DEFAULT_AUTH_HEADER,
+        description=(
+            "Header that carries the key: Authorization (sent as 'Bearer <key>'), or another "
+            "header such as X-API-Key or api_key (sent as the bare key)."
+        ),
+    )
     timeout: float = Field(default=30.0, gt=0, description="Read/write timeout, seconds.")
     connect_timeout: float = Field(default=10.0, gt=0, description="Connect timeout, seconds.")
     max_attempts: int = Field(default=5, ge=1, le=20, description="Attempts per call.")
@@ -60,12 +70,21 @@ class BarrackSettings(BaseSettings):
     def _check_base_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError("must be an absolute http(s) URL such as https://api.barrack.ai/v1")
+            raise ValueError("must be an absolute http(s) URL such as https://barrack.ai/api")
         if parts.username or parts.password:
             raise ValueError("must not carry credentials; set BARRACK_API_KEY instead")
         if parts.query or parts.fragment:
             raise ValueError("must not have a query or fragment")
         return value.rstrip("/")
+
+    @field_validator("auth_header")
+    @classmethod
+    def _check_auth_header(cls, value: str) -> str:
+        if not _HEADER_NAME.match(value):
+            raise ValueError(
+                "must be an HTTP header name such as Authorization, X-API-Key or api_key"
+            )
+        return value
 
     @model_validator(mode="after")
     def _refuse_plain_http(self) -> BarrackSettings:

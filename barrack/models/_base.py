@@ -5,8 +5,15 @@
   default): they subclass :class:`RequestModel`.
 * Enums are open: a value the API adds later (a new GPU model, a new status) parses into a
   pseudo-member instead of failing the whole list call. ``Enum.is_known`` tells them apart.
-* Money is :class:`decimal.Decimal`, sent and received as a decimal string.
-* Timestamps are timezone-aware and normalised to UTC.
+* Money is :class:`decimal.Decimal`. On the wire it is a JSON number, read from the
+  number's own text (never through a float, see ``barrack._json``) and written exactly.
+  Anywhere else (artifacts, state files) it is written as a decimal string.
+* Timestamps are timezone-aware and normalised to UTC; RFC 3339 strings and Unix seconds
+  are both read.
+* A success answer is ``success``, ``message``, ``request_id`` and either one payload key
+  named for the resource (:class:`Envelope`) or flat fields (:class:`FlatResponse`). The
+  payload key of each schema comes from the route table (``barrack._wire``); in Python the
+  payload is always ``.payload``.
 """
 
 from __future__ import annotations
@@ -14,22 +21,33 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from functools import cache
+from typing import Annotated, Any, Final, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     PlainSerializer,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
 )
 
+from barrack._wire import PAYLOAD_KEYS
+
 __all__ = [
+    "WIRE_CONTEXT",
+    "WIRE_MONEY_MARK",
     "BarrackModel",
     "DataT",
     "Envelope",
     "ErrorBody",
     "ErrorResponse",
+    "FlatResponse",
     "Money",
     "OpenEnum",
     "OpenIntEnum",
@@ -47,18 +65,37 @@ def _rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _unix_seconds(value: Any) -> Any:
+    """Unix seconds read exactly as a Decimal (``barrack._json``) become a float first."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
 UTCDateTime = Annotated[
     AwareDatetime,
+    BeforeValidator(_unix_seconds),
     AfterValidator(_to_utc),
     PlainSerializer(_rfc3339, return_type=str, when_used="json"),
 ]
 """A timezone-aware timestamp, normalised to UTC, written as RFC 3339 with ``Z``."""
 
+WIRE_CONTEXT: Final = "barrack_wire"
+"""Serialisation context flag: set by ``barrack._json.dump_wire`` for bodies on the wire."""
+WIRE_MONEY_MARK: Final = "\x00barrack-money:"
+"""Prefix of a money value in a wire dump, replaced by the bare number afterwards."""
+
+
+def _money_json(value: Decimal, info: SerializationInfo) -> str:
+    if info.context and info.context.get(WIRE_CONTEXT):
+        return f"{WIRE_MONEY_MARK}{value}"
+    return str(value)
+
+
 Money = Annotated[
     Decimal,
-    PlainSerializer(lambda value: str(value), return_type=str, when_used="json"),
+    PlainSerializer(_money_json, return_type=str, when_used="json"),
 ]
-"""An amount in the account currency: a ``Decimal`` in Python, a decimal string on the wire."""
+"""An amount in the account currency: a ``Decimal`` in Python, a JSON number on the wire
+(exactly its digits), a decimal string in every other JSON (artifacts, state files)."""
 
 
 class OpenEnum(StrEnum):
@@ -130,26 +167,80 @@ class Pagination(BarrackModel):
     total_pages: int
 
 
+@cache
+def _schema_payload_key(model: type[BaseModel]) -> str | None:
+    """The payload key of a response schema, found by name along its bases."""
+    for klass in model.__mro__:
+        if klass.__name__ in PAYLOAD_KEYS:
+            return PAYLOAD_KEYS[klass.__name__]
+    return "payload"
+
+
 class Envelope(BarrackModel, Generic[DataT]):
-    """The B1 success envelope; every ``*Response`` schema is this with a typed ``data``."""
+    """A success answer whose payload sits under one key named for the resource.
+
+    On the wire: ``{"success": true, "message": ..., "<key>": <payload>, "request_id": ...}``
+    (plus ``pagination`` beside a list). The key is the route table's (``instances``,
+    ``pricing_data``...); in Python it is always ``.payload``.
+    """
 
     success: bool = True
     message: str | None = None
-    data: DataT
+    payload: DataT
     pagination: Pagination | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def payload_key(cls) -> str | None:
+        """The wire key of this schema's payload."""
+        return _schema_payload_key(cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _payload_from_wire(cls, value: Any) -> Any:
+        key = _schema_payload_key(cls)
+        if isinstance(value, dict) and key and key != "payload" and "payload" not in value:
+            if key not in value:
+                raise ValueError(f"no {key!r} in the answer (its payload key)")
+            value = dict(value)
+            value["payload"] = value.pop(key)
+        return value
+
+    @model_serializer(mode="wrap")
+    def _payload_to_wire(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        key = _schema_payload_key(type(self))
+        if isinstance(data, dict) and key and "payload" in data:
+            data = {k: v for k, v in data.items() if k != "payload"} | {key: data["payload"]}
+        return data
+
+
+class FlatResponse(BarrackModel):
+    """A success answer whose fields sit beside ``success`` (actions, deletes; Part C's
+    ``RemoveVMSecurityRuleResponse``)."""
+
+    success: bool = True
+    message: str | None = None
+    request_id: str | None = None
 
 
 class ErrorBody(BarrackModel):
-    """The ``error`` object of an :class:`ErrorResponse`."""
+    """The ``error`` object of an :class:`ErrorResponse` (guessed, in Part C's style)."""
 
     code: str
-    message: str
     details: dict[str, Any] | None = None
+    message: str | None = None
 
 
 class ErrorResponse(BarrackModel):
-    """The B1 error envelope: ``{"success": false, "error": {...}, "request_id": ...}``."""
+    """A failed answer: ``{"success": false, "message": ..., "error": {"code", "details"},
+    "request_id": ...}``.
+
+    The ``error`` object is the project's guess; an answer without one still reads (its
+    code then comes from the HTTP status).
+    """
 
     success: bool = False
-    error: ErrorBody
+    message: str | None = None
+    error: ErrorBody | None = None
     request_id: str | None = None

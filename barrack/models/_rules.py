@@ -23,7 +23,9 @@ __all__ = [
     "PORT_MAX",
     "PORT_MIN",
     "SSH_KEY_TYPES",
-    "VOLUME_SIZE_LIMITS_GB",
+    "VOLUME_MAX_GB",
+    "VOLUME_MIN_GB",
+    "VOLUME_TYPE_TIERS",
     "NameKind",
     "NameRule",
     "check_name",
@@ -213,24 +215,24 @@ def _check_cidr(remote_cidr: str, ethertype: str) -> str | None:
     return None
 
 
-VOLUME_SIZE_LIMITS_GB: Final[dict[str, tuple[int, int]]] = {
-    "standard": (10, 1000),
-    "bootable": (100, 1000),
-}
-"""Smallest and largest size of each volume type, in GB (A3)."""
+VOLUME_MIN_GB: Final = 100
+"""Smallest volume, in GB (Part C: ``minimum_size_gb: 100``)."""
+VOLUME_MAX_GB: Final = 1000
+"""Largest volume, in GB (A3)."""
+VOLUME_TYPE_TIERS: Final[dict[str, str]] = {"SSD": "legacy", "HDD": "advanced", "NVMe": "advanced"}
+"""The tier each volume type is offered in (Part C)."""
 
 
-def check_volume(volume_type: str, size_gb: int, image_id: str | None) -> str | None:
-    """Check a volume's size against its type, and that only a bootable volume has an image.
+def check_volume(size_gb: int, bootable: bool, image_id: str | None) -> str | None:
+    """Check a volume's size, and that exactly the bootable ones carry an OS image.
 
     Returns:
         None when the combination is valid, else a message naming the field and the problem.
     """
-    limits = VOLUME_SIZE_LIMITS_GB.get(volume_type)
-    if limits is not None and not limits[0] <= size_gb <= limits[1]:
-        return f"size_gb of a {volume_type} volume must be {limits[0]}-{limits[1]}, got {size_gb}"
-    if volume_type == "bootable" and not image_id:
+    if not VOLUME_MIN_GB <= size_gb <= VOLUME_MAX_GB:
+        return f"size_gb must be {VOLUME_MIN_GB}-{VOLUME_MAX_GB}, got {size_gb}"
+    if bootable and not image_id:
         return "a bootable volume needs image_id (the OS image to install)"
-    if volume_type == "standard" and image_id:
-        return "image_id is only allowed for a bootable volume"
+    if not bootable and image_id:
+        return "image_id is only allowed for a bootable volume (set bootable)"
     return None

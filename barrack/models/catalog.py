@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
-from barrack.models._base import BarrackModel, Envelope, Money, RequestModel
+from barrack.models._base import BarrackModel, Envelope, Money, RequestModel, UTCDateTime
+from barrack.models._rules import VOLUME_MIN_GB
 from barrack.models.enums import (
     CurrencyEnum,
     GpuCountEnum,
     GpuModelEnum,
     RegionEnum,
+    ResourceTypeEnum,
     TierEnum,
+    VolumeTypeEnum,
 )
 
 __all__ = [
+    "GPUPricing",
     "GPUSpec",
     "GPUSpecsResponse",
     "GPUStockConfiguration",
@@ -22,12 +26,16 @@ __all__ = [
     "OSImage",
     "OSImagesResponse",
     "Price",
+    "PricingData",
+    "PricingMetadata",
     "PricingRequest",
     "PricingResponse",
     "Region",
     "RegionsResponse",
+    "SnapshotPricing",
     "Specs",
     "SpecsMetadata",
+    "VolumePricing",
 ]
 
 
@@ -140,35 +148,89 @@ class GPUSpecsResponse(Envelope[list[GPUSpec]]):
 
 
 class Price(BarrackModel):
-    """The hourly price of a GPU model in a region (B3a).
+    """One leaf of Part C's ``pricing_data``: a price in every currency, and its unit.
 
     Attributes:
-        gpu_model: which GPU.
-        region: where.
-        currency: the account currency.
-        price_per_hour: price per hour for ``gpu_count`` GPUs, while ``ACTIVE`` or ``SHUTOFF``.
-        gpu_count: how many GPUs ``price_per_hour`` is for (1 in the price list).
-        hibernated_price_per_hour: price per hour while ``HIBERNATED``.
+        prices: the price by currency (``{"USD": 2.29, "EUR": 2.39, "INR": 199}``), exact.
+        unit: what the price is for, in words (``"per GPU per hour"``,
+            ``"per TB per hour"``, ``"per hour (fixed 100GB)"``).
+        max_count: GPUs: the most GPUs of this model one instance can have.
+        fixed_size_gb: snapshots: the size every snapshot is billed as, whatever its own.
     """
 
-    gpu_model: GpuModelEnum
-    region: RegionEnum
-    currency: CurrencyEnum
-    price_per_hour: Money
-    gpu_count: GpuCountEnum = GpuCountEnum.ONE
-    hibernated_price_per_hour: Money | None = None
+    prices: dict[CurrencyEnum, Money] = Field(default_factory=dict)
+    unit: str | None = None
+    max_count: int | None = None
+    fixed_size_gb: int | None = None
+
+
+class VolumePricing(BarrackModel):
+    """``pricing_data.volumes``: per TB-hour, by tier and volume type."""
+
+    pricing: dict[TierEnum, dict[VolumeTypeEnum, Price]] = Field(default_factory=dict)
+    minimum_size_gb: int | None = None
+    description: str | None = None
+
+
+class SnapshotPricing(BarrackModel):
+    """``pricing_data.snapshots``: per snapshot-hour (a fixed 100 GB each), by tier."""
+
+    pricing: dict[TierEnum, Price] = Field(default_factory=dict)
+    description: str | None = None
+
+
+class GPUPricing(BarrackModel):
+    """``pricing_data.gpus``: per GPU-hour, by tier and GPU model."""
+
+    pricing: dict[TierEnum, dict[GpuModelEnum, Price]] = Field(default_factory=dict)
+    description: str | None = None
+
+
+class PricingMetadata(BarrackModel):
+    """``pricing_data.metadata``.
+
+    ``authenticated_user`` is a secret: Part C's sample shows the API key itself there
+    (``"my_api_key"``), so it is kept as a :class:`~pydantic.SecretStr` and never shown.
+    """
+
+    supported_currencies: list[CurrencyEnum] = Field(default_factory=list)
+    supported_tiers: list[TierEnum] = Field(default_factory=list)
+    volume_minimum_size_gb: int | None = None
+    authenticated_user: SecretStr | None = None
+    authentication_type: str | None = None
+    timestamp: UTCDateTime | None = None
+
+
+class PricingData(BarrackModel):
+    """The payload of :class:`PricingResponse` (Part C's ``pricing_data``).
+
+    A query narrowed by ``resource_type`` may leave sections out.
+    """
+
+    volumes: VolumePricing | None = None
+    snapshots: SnapshotPricing | None = None
+    gpus: GPUPricing | None = None
+    metadata: PricingMetadata | None = None
 
 
 class PricingRequest(RequestModel):
-    """Ask the price of a configuration (``POST /pricing``)."""
+    """Narrow a pricing query (``POST /pricing/``, Part C's C1); every field is optional."""
 
-    gpu_model: GpuModelEnum = Field(description="GPU model, e.g. H100-SXM5-80GB.")
-    gpu_count: GpuCountEnum = Field(default=GpuCountEnum.ONE, description="GPUs per instance.")
-    region: RegionEnum | None = Field(default=None, description="Region; empty means every region.")
+    tier: TierEnum | None = Field(default=None, description="legacy or advanced.")
+    currency: CurrencyEnum | None = Field(default=None, description="USD, EUR or INR.")
+    resource_type: ResourceTypeEnum | None = Field(
+        default=None, description="gpus, volumes or snapshots."
+    )
+    volume_size_gb: int | None = Field(
+        default=None, ge=VOLUME_MIN_GB, description=f"Volume size, at least {VOLUME_MIN_GB} GB."
+    )
+    volume_type: VolumeTypeEnum | None = Field(default=None, description="SSD, HDD or NVMe.")
+    gpu_model: GpuModelEnum | None = Field(default=None, description="e.g. H100-SXM5-80GB.")
+    gpu_count: GpuCountEnum | None = Field(default=None, description="GPUs per instance.")
 
 
-class PricingResponse(Envelope[list[Price]]):
-    """``GET /pricing`` and ``POST /pricing``."""
+class PricingResponse(Envelope[PricingData]):
+    """``GET /pricing/`` and ``POST /pricing/`` (Part C's C2): payload key ``pricing_data``."""
 
 
 class OSImage(BarrackModel):

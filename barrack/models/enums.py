@@ -67,6 +67,7 @@ class GpuModelEnum(OpenEnum):
     L40 = "L40"
     RTX_A6000 = "RTX-A6000"
     A40 = "A40"
+    B300_262GB = "B300-262GB"
 
 
 class GpuCountEnum(OpenIntEnum):
@@ -187,11 +188,10 @@ class VolumeStatus(OpenEnum):
 
 
 class TierEnum(OpenEnum):
-    """Service tier of a GPU model or an AI model (values are the project's choice)."""
+    """Service tier (Part C): prices, volume types and GPU models differ by tier."""
 
-    STANDARD = "standard"
-    PREMIUM = "premium"
-    ENTERPRISE = "enterprise"
+    LEGACY = "legacy"
+    ADVANCED = "advanced"
 
 
 class DirectionEnum(OpenEnum):
@@ -217,22 +217,20 @@ class ProtocolEnum(OpenEnum):
 
 
 class ResourceTypeEnum(OpenEnum):
-    """Kind of a billable or nameable resource (billing, error details)."""
+    """What a price or a bill is for (Part C's ``resource_type``)."""
 
-    INSTANCE = "instance"
-    VOLUME = "volume"
-    SNAPSHOT = "snapshot"
-    IMAGE = "image"
-    FIREWALL = "firewall"
-    SSH_KEY = "ssh_key"
-    SCRIPT = "script"
+    GPUS = "gpus"
+    VOLUMES = "volumes"
+    SNAPSHOTS = "snapshots"
 
 
 class VolumeTypeEnum(OpenEnum):
-    """Volume type: ``standard`` (10-1000 GB) or ``bootable`` (100-1000 GB, from an OS image)."""
+    """Volume storage type (Part C): ``SSD`` in the legacy tier, ``HDD`` and ``NVMe`` in
+    the advanced tier."""
 
-    STANDARD = "standard"
-    BOOTABLE = "bootable"
+    SSD = "SSD"
+    HDD = "HDD"
+    NVME = "NVMe"
 
 
 class BootSource(OpenEnum):

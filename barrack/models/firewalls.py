@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from barrack.models._base import BarrackModel, Envelope, RequestModel, UTCDateTime
+from barrack.models._base import BarrackModel, Envelope, FlatResponse, RequestModel, UTCDateTime
 from barrack.models._types import Description, FirewallName, ResourceId
-from barrack.models.common import Data, SecurityRuleRequestBase
+from barrack.models.common import SecurityRuleRequestBase
 from barrack.models.enums import (
     DirectionEnum,
     EthertypeEnum,
@@ -208,16 +208,21 @@ class CreateFirewallResponse(Envelope[FirewallResponse]):
     """``POST /firewalls`` (201): the new firewall."""
 
 
-class DeleteFirewallResponse(Envelope[Data]):
-    """``DELETE /firewalls/{id}``: ``data.id`` is the firewall."""
+class DeleteFirewallResponse(FlatResponse):
+    """``DELETE /firewalls/{id}/``, flat: the deleted firewall's id."""
+
+    firewall_id: str
 
 
 class AddFirewallRuleResponse(Envelope[FirewallRule]):
     """``POST /firewalls/{id}/rules`` (201): the new rule."""
 
 
-class RemoveFirewallRuleResponse(Envelope[Data]):
-    """``DELETE /firewalls/{id}/rules/{rule_id}``: ``data.id`` is the rule."""
+class RemoveFirewallRuleResponse(FlatResponse):
+    """``DELETE /firewalls/{id}/rules/{rule_id}/``, flat: the firewall and the removed rule."""
+
+    firewall_id: str
+    rule_id: str
 
 
 class AttachFirewallResponse(Envelope[list[FirewallAttachment]]):

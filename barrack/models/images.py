@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from barrack.models._base import BarrackModel, Envelope, RequestModel, UTCDateTime
+from barrack.models._base import BarrackModel, Envelope, FlatResponse, RequestModel, UTCDateTime
 from barrack.models._types import Description, ImageName, ResourceId
-from barrack.models.common import Data
 from barrack.models.enums import ImageStatus, RegionEnum
 
 __all__ = [
@@ -71,8 +70,10 @@ class ImageCreateResponse(Envelope[Image]):
     """``POST /images`` (201): the new image, in ``CREATING``."""
 
 
-class ImageDeleteResponse(Envelope[Data]):
-    """``DELETE /images/{id}``: ``data.id`` is the image."""
+class ImageDeleteResponse(FlatResponse):
+    """``DELETE /images/{id}/``, flat: the deleted image's id."""
+
+    image_id: str
 
 
 class SnapshotImageRelationship(BarrackModel):

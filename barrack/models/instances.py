@@ -6,9 +6,16 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from barrack.models._base import BarrackModel, Envelope, Money, RequestModel, UTCDateTime
+from barrack.models._base import (
+    BarrackModel,
+    Envelope,
+    FlatResponse,
+    Money,
+    RequestModel,
+    UTCDateTime,
+)
 from barrack.models._types import InstanceName, ResourceId
-from barrack.models.common import Data, SecurityRuleRequestBase
+from barrack.models.common import SecurityRuleRequestBase
 from barrack.models.enums import (
     BootSource,
     CurrencyEnum,
@@ -18,6 +25,7 @@ from barrack.models.enums import (
     GpuModelEnum,
     ProtocolEnum,
     RegionEnum,
+    TierEnum,
     VMStatus,
 )
 
@@ -27,6 +35,7 @@ __all__ = [
     "DeploymentRequest",
     "DeploymentResponse",
     "HibernateVMResponse",
+    "InstanceActionResponse",
     "ListUserVMsResponse",
     "ListVMsResponse",
     "RebootVMResponse",
@@ -148,6 +157,7 @@ class VMInstance(BarrackModel):
         security_rules: the instance's own security rules.
         hourly_price: what it costs per hour in its current state.
         currency: the account currency.
+        tier: the service tier its GPU model is offered in (``legacy``, ``advanced``).
         startup_script_id: the startup script run at first boot, if any.
         snapshot_id: the snapshot it was restored from, if any.
         created_at: creation time.
@@ -167,6 +177,7 @@ class VMInstance(BarrackModel):
     ssh_key_ids: list[str] = Field(default_factory=list)
     volumes: list[VMVolumeAttachment] = Field(default_factory=list)
     security_rules: list[VMSecurityRule] = Field(default_factory=list)
+    tier: TierEnum | None = None
     hourly_price: Money | None = None
     currency: CurrencyEnum | None = None
     startup_script_id: str | None = None
@@ -253,32 +264,52 @@ class VMDetailsResponse(VMResponse):
     """``GET /instances/{id}``."""
 
 
-class StartVMResponse(VMResponse):
-    """``POST /instances/{id}/start`` (202): the instance in ``STARTING``."""
+class InstanceActionResponse(FlatResponse):
+    """What an instance action answers, flat (B1, in the style of Part C's C3).
+
+    Attributes:
+        instance_id: the instance acted on.
+        status: its new, usually transitional, status (``STARTING``, ``HIBERNATING``...).
+        tier: the instance's tier, echoed.
+    """
+
+    instance_id: str
+    status: VMStatus | None = None
+    tier: TierEnum | None = None
 
 
-class StopVMResponse(VMResponse):
-    """``POST /instances/{id}/stop`` (202): the instance in ``STOPPING``."""
+class StartVMResponse(InstanceActionResponse):
+    """``POST /instances/{id}/start/`` (202): ``status`` is ``STARTING``."""
 
 
-class RebootVMResponse(VMResponse):
-    """``POST /instances/{id}/reboot`` (202): the instance in ``REBOOTING``."""
+class StopVMResponse(InstanceActionResponse):
+    """``POST /instances/{id}/stop/`` (202): ``status`` is ``STOPPING``."""
 
 
-class HibernateVMResponse(VMResponse):
-    """``POST /instances/{id}/hibernate`` (202): the instance in ``HIBERNATING``."""
+class RebootVMResponse(InstanceActionResponse):
+    """``POST /instances/{id}/reboot/`` (202): ``status`` is ``REBOOTING``."""
 
 
-class RestoreVMResponse(VMResponse):
-    """``POST /instances/{id}/hibernate-restore`` (202): the instance in ``RESTORING``."""
+class HibernateVMResponse(InstanceActionResponse):
+    """``POST /instances/{id}/hibernate/`` (202): ``status`` is ``HIBERNATING``."""
 
 
-class DeleteVMResponse(VMResponse):
-    """``DELETE /instances/{id}``: the instance in ``DELETING``."""
+class RestoreVMResponse(InstanceActionResponse):
+    """``POST /instances/{id}/hibernate-restore/`` (202): ``status`` is ``RESTORING``."""
 
 
-class ToggleVMPublicIPResponse(VMResponse):
-    """``POST /instances/{id}/public-ip`` with ``{"enabled": bool}``: the updated instance."""
+class DeleteVMResponse(InstanceActionResponse):
+    """``DELETE /instances/{id}/``: ``status`` is ``DELETING``."""
+
+
+class ToggleVMPublicIPResponse(InstanceActionResponse):
+    """``POST /instances/{id}/public-ip/`` with ``{"enabled": bool}``.
+
+    Attributes:
+        public_ip_enabled: whether the instance now has a public IP (guessed field).
+    """
+
+    public_ip_enabled: bool | None = None
 
 
 class ListVMsResponse(Envelope[list[VMInstance]]):
@@ -289,9 +320,29 @@ class ListUserVMsResponse(Envelope[list[UserVM]]):
     """``GET /snapshots/eligible-instances``."""
 
 
-class AddVMSecurityRuleResponse(Envelope[VMSecurityRule]):
-    """``POST /instances/{id}/security-rules`` (201): the new rule."""
+class AddVMSecurityRuleResponse(FlatResponse):
+    """``POST /instances/{id}/security-rules/`` (201), flat like its twin below.
+
+    Attributes:
+        instance_id: the instance.
+        rule_id: the new rule's id.
+        tier: the instance's tier, echoed.
+    """
+
+    instance_id: str
+    rule_id: str
+    tier: TierEnum | None = None
 
 
-class RemoveVMSecurityRuleResponse(Envelope[Data]):
-    """``DELETE /instances/{id}/security-rules/{rule_id}``: ``data.id`` is the rule."""
+class RemoveVMSecurityRuleResponse(FlatResponse):
+    """``DELETE /instances/{id}/security-rules/{rule_id}/``: Part C's C3, verbatim.
+
+    Attributes:
+        instance_id: the instance.
+        rule_id: the removed rule.
+        tier: the instance's tier, echoed.
+    """
+
+    instance_id: str
+    rule_id: str
+    tier: TierEnum | None = None

@@ -6,9 +6,8 @@ from typing import Annotated, Final, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
-from barrack.models._base import BarrackModel, Envelope, RequestModel, UTCDateTime
+from barrack.models._base import BarrackModel, Envelope, FlatResponse, RequestModel, UTCDateTime
 from barrack.models._types import Description, ScriptName
-from barrack.models.common import Data
 
 __all__ = [
     "SCRIPT_MAX_LENGTH",
@@ -78,5 +77,9 @@ class ScriptResponse(Envelope[Script]):
     """``GET /scripts/{id}``, ``POST /scripts`` (201) and ``PUT /scripts/{id}``."""
 
 
-class DeleteScriptResponse(Envelope[Data]):
-    """``DELETE /scripts/{id}`` (``data.id``) and ``POST /scripts/bulk-delete`` (``data.ids``)."""
+class DeleteScriptResponse(FlatResponse):
+    """``DELETE /scripts/{id}/`` (``script_id``) and ``POST /scripts/bulk-delete/``
+    (``script_ids``), flat."""
+
+    script_id: str | None = None
+    script_ids: list[str] = Field(default_factory=list)

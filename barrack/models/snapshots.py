@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from barrack.models._base import BarrackModel, Envelope, RequestModel, UTCDateTime
+from barrack.models._base import BarrackModel, Envelope, FlatResponse, RequestModel, UTCDateTime
 from barrack.models._types import Description, InstanceName, ResourceId, SnapshotName
-from barrack.models.common import Data
 from barrack.models.enums import RegionEnum, SnapshotStatus
 from barrack.models.instances import VMFlavor, VMInstance
 
@@ -93,8 +92,10 @@ class CreateSnapshotResponse(Envelope[Snapshot]):
     """``POST /snapshots`` (201): the new snapshot, in ``CREATING``."""
 
 
-class DeleteSnapshotResponse(Envelope[Data]):
-    """``DELETE /snapshots/{id}`` (immediate and permanent): ``data.id`` is the snapshot."""
+class DeleteSnapshotResponse(FlatResponse):
+    """``DELETE /snapshots/{id}/`` (immediate and permanent), flat: the deleted snapshot's id."""
+
+    snapshot_id: str
 
 
 class RestoreSnapshotResponse(Envelope[VMInstance]):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from barrack.models._base import BarrackModel, Envelope, RequestModel, UTCDateTime
+from barrack.models._base import BarrackModel, Envelope, FlatResponse, RequestModel, UTCDateTime
 from barrack.models._types import PublicKey, SshKeyName, WireSecret
-from barrack.models.common import Data
 
 __all__ = [
     "CreateSSHKeyRequest",
@@ -73,5 +72,7 @@ class CreateSSHKeyResponse(Envelope[CreatedSSHKey]):
     """``POST /ssh-keys`` (201): the key, with its private half if it was generated."""
 
 
-class DeleteSSHKeyResponse(Envelope[Data]):
-    """``DELETE /ssh-keys/{id}``: ``data.id`` is the key."""
+class DeleteSSHKeyResponse(FlatResponse):
+    """``DELETE /ssh-keys/{id}/``, flat: the deleted key's id."""
+
+    ssh_key_id: str

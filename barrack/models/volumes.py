@@ -1,4 +1,4 @@
-"""Block volumes: standard data volumes and bootable volumes made from an OS image."""
+"""Block volumes: data volumes and bootable volumes made from an OS image."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from barrack.models._base import BarrackModel, Envelope, Money, RequestModel, UTCDateTime
-from barrack.models._rules import VOLUME_SIZE_LIMITS_GB, check_volume
+from barrack.models._base import (
+    BarrackModel,
+    Envelope,
+    FlatResponse,
+    Money,
+    RequestModel,
+    UTCDateTime,
+)
+from barrack.models._rules import VOLUME_MAX_GB, VOLUME_MIN_GB, check_volume
 from barrack.models._types import Description, ResourceId, VolumeName, require_known
-from barrack.models.common import Data
-from barrack.models.enums import CurrencyEnum, RegionEnum, VolumeStatus, VolumeTypeEnum
+from barrack.models.enums import CurrencyEnum, RegionEnum, TierEnum, VolumeStatus, VolumeTypeEnum
 
 __all__ = [
     "AttachVolumesRequest",
@@ -32,9 +38,6 @@ __all__ = [
     "VolumesWithNextName",
 ]
 
-_MIN_GB = min(low for low, _ in VOLUME_SIZE_LIMITS_GB.values())
-_MAX_GB = max(high for _, high in VOLUME_SIZE_LIMITS_GB.values())
-
 
 class VolumeResponse(BarrackModel):
     """A volume (the object; the A2 name reads like an envelope but is the volume itself).
@@ -45,11 +48,13 @@ class VolumeResponse(BarrackModel):
         description: free text.
         region: where it lives; it attaches only to instances of that region.
         size_gb: size.
-        volume_type: ``standard`` or ``bootable``.
+        volume_type: ``SSD`` (legacy tier), ``HDD`` or ``NVMe`` (advanced tier).
+        tier: the tier of its type.
+        bootable: made from an OS image, so an instance can boot from it.
         status: ``CREATING``, ``AVAILABLE``, ``IN_USE``...
         image_id: the OS image a bootable volume was made from.
         instance_id: the instance it is attached to, if any (detach before delete).
-        hourly_price: what it costs per hour (0.1 per TB-hour in A3).
+        hourly_price: what it costs per hour (per TB-hour by tier and type, Part C).
         currency: the account currency.
         created_at: creation time.
         updated_at: last change.
@@ -60,7 +65,9 @@ class VolumeResponse(BarrackModel):
     description: str | None = None
     region: RegionEnum
     size_gb: int
-    volume_type: VolumeTypeEnum = VolumeTypeEnum.STANDARD
+    volume_type: VolumeTypeEnum = VolumeTypeEnum.SSD
+    tier: TierEnum | None = None
+    bootable: bool = False
     status: VolumeStatus
     image_id: str | None = None
     instance_id: str | None = None
@@ -83,21 +90,21 @@ class VolumesWithNextName(BarrackModel):
 
 
 class CreateVolumeRequest(RequestModel):
-    """Create a volume (``POST /volumes``).
-
-    Standard volumes are 10-1000 GB; bootable volumes are 100-1000 GB and need an OS image.
-    """
+    """Create a volume (``POST /volumes/``): 100-1000 GB; a bootable one needs an OS image."""
 
     name: VolumeName = Field(
         description="Volume name: 1-50 letters, digits, spaces, '_', '.', '-'; unique."
     )
     region: RegionEnum = Field(description="Region; it attaches only to instances there.")
     size_gb: int = Field(
-        ge=_MIN_GB, le=_MAX_GB, description="Size in GB: standard 10-1000, bootable 100-1000."
+        ge=VOLUME_MIN_GB,
+        le=VOLUME_MAX_GB,
+        description=f"Size in GB, {VOLUME_MIN_GB}-{VOLUME_MAX_GB}.",
     )
     volume_type: Annotated[VolumeTypeEnum, AfterValidator(require_known)] = Field(
-        default=VolumeTypeEnum.STANDARD, description="standard, or bootable (needs image_id)."
+        default=VolumeTypeEnum.SSD, description="SSD (legacy tier), HDD or NVMe (advanced tier)."
     )
+    bootable: bool = Field(default=False, description="Install an OS image (needs image_id).")
     image_id: ResourceId | None = Field(
         default=None, description="OS image to install; bootable volumes only."
     )
@@ -105,7 +112,7 @@ class CreateVolumeRequest(RequestModel):
 
     @model_validator(mode="after")
     def _check_type(self) -> Self:
-        problem = check_volume(self.volume_type.value, self.size_gb, self.image_id)
+        problem = check_volume(self.size_gb, self.bootable, self.image_id)
         if problem is not None:
             raise ValueError(problem)
         return self
@@ -114,7 +121,9 @@ class CreateVolumeRequest(RequestModel):
 class ResizeVolumeRequest(RequestModel):
     """Grow a volume (``POST /volumes/{id}/resize``); the server checks it only grows."""
 
-    size_gb: int = Field(ge=_MIN_GB, le=_MAX_GB, description="New size in GB (up to 1000).")
+    size_gb: int = Field(
+        ge=VOLUME_MIN_GB, le=VOLUME_MAX_GB, description="New size in GB (up to 1000)."
+    )
 
 
 class CloneVolumeRequest(RequestModel):
@@ -141,7 +150,8 @@ class VolumeType(BarrackModel):
     """A volume type and its limits (``GET /volume-types``).
 
     Attributes:
-        name: ``standard`` or ``bootable``.
+        name: ``SSD``, ``HDD`` or ``NVMe``.
+        tier: the tier it is offered in.
         min_size_gb: smallest size.
         max_size_gb: largest size.
         price_per_tb_hour: storage price.
@@ -150,6 +160,7 @@ class VolumeType(BarrackModel):
     """
 
     name: VolumeTypeEnum
+    tier: TierEnum | None = None
     min_size_gb: int | None = None
     max_size_gb: int | None = None
     price_per_tb_hour: Money | None = None
@@ -169,8 +180,10 @@ class GetVolumeDetailsResponse(Envelope[VolumeResponse]):
     """``GET /volumes/{id}``."""
 
 
-class DeleteVolumeResponse(Envelope[Data]):
-    """``DELETE /volumes/{id}``: ``data.id`` is the volume."""
+class DeleteVolumeResponse(FlatResponse):
+    """``DELETE /volumes/{id}/``, flat: the deleted volume's id."""
+
+    volume_id: str
 
 
 class ResizeVolumeResponse(Envelope[VolumeResponse]):

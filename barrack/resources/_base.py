@@ -55,6 +55,6 @@ class AsyncResource:
                 response_model,
                 query={**base, "page": number, "per_page": per_page},
             )
-            return Page(items=list(envelope.data), number=number, pagination=envelope.pagination)
+            return Page(items=list(envelope.payload), number=number, pagination=envelope.pagination)
 
         return AsyncPaginator(fetch, start=start_page)

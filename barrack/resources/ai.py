@@ -30,7 +30,7 @@ class AsyncAI(AsyncResource):
 
     async def models(self) -> builtins.list[AIModel]:
         """The available chat models, with their prices."""
-        return (await self._client.request("ai.models", ModelsResponse)).data
+        return (await self._client.request("ai.models", ModelsResponse)).payload
 
     async def chat(
         self,
@@ -49,7 +49,7 @@ class AsyncAI(AsyncResource):
             temperature=temperature,
             max_tokens=max_tokens,
         )
-        return (await self._client.request("ai.chat", ChatCompletionsResponse, body=body)).data
+        return (await self._client.request("ai.chat", ChatCompletionsResponse, body=body)).payload
 
     async def usage_summary(
         self, *, start: datetime | None = None, end: datetime | None = None
@@ -60,7 +60,7 @@ class AsyncAI(AsyncResource):
             UsageSummaryResponse,
             query={"start": timestamp_param(start), "end": timestamp_param(end)},
         )
-        return envelope.data
+        return envelope.payload
 
     def usage_history(
         self,

@@ -13,7 +13,7 @@ from barrack.models import (
     GPUStocksResponse,
     OSImage,
     OSImagesResponse,
-    Price,
+    PricingData,
     PricingRequest,
     PricingResponse,
     Region,
@@ -41,7 +41,7 @@ class AsyncBalance(AsyncResource):
             >>> (await client.balance.get()).balance  # doctest: +SKIP
             Decimal('42.1700')
         """
-        return (await self._client.request("balance.get", CreditBalanceResponse)).data
+        return (await self._client.request("balance.get", CreditBalanceResponse)).payload
 
 
 class AsyncRegions(AsyncResource):
@@ -49,7 +49,7 @@ class AsyncRegions(AsyncResource):
 
     async def list(self) -> builtins.list[Region]:
         """Every region, with whether it is available."""
-        return (await self._client.request("regions.list", RegionsResponse)).data
+        return (await self._client.request("regions.list", RegionsResponse)).payload
 
 
 class AsyncGPUStocks(AsyncResource):
@@ -60,7 +60,7 @@ class AsyncGPUStocks(AsyncResource):
         envelope = await self._client.request(
             "gpu_stocks.list", GPUStocksResponse, query={"region": region}
         )
-        return envelope.data
+        return envelope.payload
 
 
 class AsyncGPUSpecs(AsyncResource):
@@ -68,29 +68,70 @@ class AsyncGPUSpecs(AsyncResource):
 
     async def list(self) -> builtins.list[GPUSpec]:
         """The specifications of every GPU model."""
-        return (await self._client.request("gpu_specs.list", GPUSpecsResponse)).data
+        return (await self._client.request("gpu_specs.list", GPUSpecsResponse)).payload
 
 
 class AsyncPricing(AsyncResource):
     """Hourly prices."""
 
-    async def list(
-        self, *, gpu_model: str | None = None, region: str | None = None
-    ) -> builtins.list[Price]:
-        """The price list, optionally for one GPU model and/or region."""
-        envelope = await self._client.request(
-            "pricing.list", PricingResponse, query={"gpu_model": gpu_model, "region": region}
+    async def get(
+        self,
+        *,
+        tier: str | None = None,
+        currency: str | None = None,
+        resource_type: str | None = None,
+        gpu_model: str | None = None,
+        gpu_count: int | None = None,
+        volume_type: str | None = None,
+        volume_size_gb: int | None = None,
+    ) -> PricingData:
+        """The price list (``GET /pricing/``), narrowed by any of the arguments.
+
+        Example:
+            >>> data = await client.pricing.get(resource_type="gpus")  # doctest: +SKIP
+            >>> data.gpus.pricing["advanced"]["H100-SXM5-80GB"].prices["USD"]
+            Decimal('2.49')
+        """
+        request = self._client.build(
+            PricingRequest,
+            "pricing.list",
+            tier=tier,
+            currency=currency,
+            resource_type=resource_type,
+            gpu_model=gpu_model,
+            gpu_count=gpu_count,
+            volume_type=volume_type,
+            volume_size_gb=volume_size_gb,
         )
-        return envelope.data
+        envelope = await self._client.request(
+            "pricing.list", PricingResponse, query=request.model_dump(mode="json")
+        )
+        return envelope.payload
 
     async def quote(
-        self, *, gpu_model: str, gpu_count: int = 1, region: str | None = None
-    ) -> builtins.list[Price]:
-        """The price of a configuration (``gpu_count`` GPUs of ``gpu_model``)."""
+        self,
+        *,
+        tier: str | None = None,
+        currency: str | None = None,
+        resource_type: str | None = None,
+        gpu_model: str | None = None,
+        gpu_count: int | None = None,
+        volume_type: str | None = None,
+        volume_size_gb: int | None = None,
+    ) -> PricingData:
+        """The prices of a configuration (``POST /pricing/``, Part C's C1): changes nothing."""
         body = self._client.build(
-            PricingRequest, "pricing.quote", gpu_model=gpu_model, gpu_count=gpu_count, region=region
+            PricingRequest,
+            "pricing.quote",
+            tier=tier,
+            currency=currency,
+            resource_type=resource_type,
+            gpu_model=gpu_model,
+            gpu_count=gpu_count,
+            volume_type=volume_type,
+            volume_size_gb=volume_size_gb,
         )
-        return (await self._client.request("pricing.quote", PricingResponse, body=body)).data
+        return (await self._client.request("pricing.quote", PricingResponse, body=body)).payload
 
 
 class AsyncOSImages(AsyncResource):
@@ -101,4 +142,4 @@ class AsyncOSImages(AsyncResource):
         envelope = await self._client.request(
             "os_images.list", OSImagesResponse, query={"region": region}
         )
-        return envelope.data
+        return envelope.payload

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from barrack._pagination import AsyncPaginator
 from barrack.models import (
@@ -24,6 +24,7 @@ from barrack.models import (
     GetVMAttachedFirewallsResponse,
     HibernatedVMs,
     HibernateVMResponse,
+    InstanceActionResponse,
     ListVMsResponse,
     RebootVMResponse,
     RemoveVMSecurityRuleResponse,
@@ -33,7 +34,6 @@ from barrack.models import (
     ToggleVMPublicIPResponse,
     VMDetailsResponse,
     VMInstance,
-    VMSecurityRule,
     VMSecurityRuleRequest,
     VolumeResponse,
 )
@@ -42,12 +42,15 @@ from barrack.resources._base import AsyncResource, timestamp_param
 
 __all__ = ["AsyncInstances"]
 
+A = TypeVar("A", bound=InstanceActionResponse)
+
 
 class AsyncInstances(AsyncResource):
     """GPU instances (``client.instances``).
 
-    Actions (start, stop, reboot, hibernate, restore_hibernated) return the instance in its
-    transitional state at once; poll :meth:`get` until it settles (B4).
+    Actions (start, stop, reboot, hibernate, restore_hibernated, delete) answer flat at
+    once: ``instance_id``, the transitional ``status`` and the ``tier``; poll :meth:`get`
+    until the instance settles (B4).
     """
 
     async def create(
@@ -94,7 +97,7 @@ class AsyncInstances(AsyncResource):
         envelope = await self._client.request(
             "instances.create", DeploymentResponse, body=body, idempotency_key=idempotency_key
         )
-        return envelope.data
+        return envelope.payload
 
     def list(
         self,
@@ -134,37 +137,36 @@ class AsyncInstances(AsyncResource):
             path_params={"instance_id": instance_id},
             query={"start": timestamp_param(start), "end": timestamp_param(end)},
         )
-        return envelope.data
+        return envelope.payload
 
-    async def start(self, instance_id: str) -> VMInstance:
-        """Start a ``SHUTOFF`` instance (it goes through ``STARTING``)."""
-        return await self._instance("instances.start", StartVMResponse, instance_id)
+    async def start(self, instance_id: str) -> StartVMResponse:
+        """Start a ``SHUTOFF`` instance (the answer's ``status`` is ``STARTING``)."""
+        return await self._act("instances.start", StartVMResponse, instance_id)
 
-    async def stop(self, instance_id: str) -> VMInstance:
+    async def stop(self, instance_id: str) -> StopVMResponse:
         """Stop an ``ACTIVE`` instance (a stopped instance still pays the full rate)."""
-        return await self._instance("instances.stop", StopVMResponse, instance_id)
+        return await self._act("instances.stop", StopVMResponse, instance_id)
 
-    async def reboot(self, instance_id: str) -> VMInstance:
+    async def reboot(self, instance_id: str) -> RebootVMResponse:
         """Reboot an ``ACTIVE`` instance."""
-        return await self._instance("instances.reboot", RebootVMResponse, instance_id)
+        return await self._act("instances.reboot", RebootVMResponse, instance_id)
 
-    async def hibernate(self, instance_id: str) -> VMInstance:
+    async def hibernate(self, instance_id: str) -> HibernateVMResponse:
         """Hibernate an ``ACTIVE`` instance: it then pays only the hibernation rate."""
-        return await self._instance("instances.hibernate", HibernateVMResponse, instance_id)
+        return await self._act("instances.hibernate", HibernateVMResponse, instance_id)
 
-    async def restore_hibernated(self, instance_id: str) -> VMInstance:
-        """Bring a ``HIBERNATED`` instance back (it goes through ``RESTORING``)."""
-        return await self._instance("instances.restore_hibernated", RestoreVMResponse, instance_id)
+    async def restore_hibernated(self, instance_id: str) -> RestoreVMResponse:
+        """Bring a ``HIBERNATED`` instance back (the answer's ``status`` is ``RESTORING``)."""
+        return await self._act("instances.restore_hibernated", RestoreVMResponse, instance_id)
 
-    async def set_public_ip(self, instance_id: str, *, enabled: bool) -> VMInstance:
+    async def set_public_ip(self, instance_id: str, *, enabled: bool) -> ToggleVMPublicIPResponse:
         """Turn the instance's public IP on or off."""
-        envelope = await self._client.request(
+        return await self._client.request(
             "instances.toggle_public_ip",
             ToggleVMPublicIPResponse,
             path_params={"instance_id": instance_id},
             body={"enabled": bool(enabled)},
         )
-        return envelope.data
 
     async def add_security_rule(
         self,
@@ -177,8 +179,11 @@ class AsyncInstances(AsyncResource):
         port_range_max: int | None = None,
         remote_cidr: str | None = None,
         description: str | None = None,
-    ) -> VMSecurityRule:
-        """Add a security rule to the instance (ports for TCP and UDP only)."""
+    ) -> AddVMSecurityRuleResponse:
+        """Add a security rule to the instance (ports for TCP and UDP only).
+
+        The answer is flat: ``instance_id``, the new ``rule_id`` and the ``tier``.
+        """
         body = self._client.build(
             VMSecurityRuleRequest,
             "instances.add_security_rule",
@@ -190,31 +195,32 @@ class AsyncInstances(AsyncResource):
             remote_cidr=remote_cidr,
             description=description,
         )
-        envelope = await self._client.request(
+        return await self._client.request(
             "instances.add_security_rule",
             AddVMSecurityRuleResponse,
             path_params={"instance_id": instance_id},
             body=body,
         )
-        return envelope.data
 
-    async def remove_security_rule(self, instance_id: str, rule_id: str) -> None:
+    async def remove_security_rule(
+        self, instance_id: str, rule_id: str
+    ) -> RemoveVMSecurityRuleResponse:
         """Remove one of the instance's security rules."""
-        await self._client.request(
+        return await self._client.request(
             "instances.remove_security_rule",
             RemoveVMSecurityRuleResponse,
             path_params={"instance_id": instance_id, "rule_id": rule_id},
         )
 
-    async def delete(self, instance_id: str) -> VMInstance:
-        """Delete the instance and its boot disk (it goes through ``DELETING``)."""
-        return await self._instance("instances.delete", DeleteVMResponse, instance_id)
+    async def delete(self, instance_id: str) -> DeleteVMResponse:
+        """Delete the instance and its boot disk (the answer's ``status`` is ``DELETING``)."""
+        return await self._act("instances.delete", DeleteVMResponse, instance_id)
 
     async def list_hibernated(self) -> HibernatedVMs:
         """The hibernated instances, with what hibernation is saving."""
         return (
             await self._client.request("instances.list_hibernated", GetHibernatedVMsResponse)
-        ).data
+        ).payload
 
     async def firewalls(self, instance_id: str) -> builtins.list[AttachedFirewall]:
         """The firewalls attached to the instance."""
@@ -223,7 +229,7 @@ class AsyncInstances(AsyncResource):
             GetVMAttachedFirewallsResponse,
             path_params={"instance_id": instance_id},
         )
-        return envelope.data
+        return envelope.payload
 
     async def attach_volumes(
         self, instance_id: str, volume_ids: Sequence[str]
@@ -238,7 +244,7 @@ class AsyncInstances(AsyncResource):
             path_params={"instance_id": instance_id},
             body=body,
         )
-        return envelope.data
+        return envelope.payload
 
     async def detach_volumes(
         self, instance_id: str, volume_ids: Sequence[str]
@@ -253,7 +259,7 @@ class AsyncInstances(AsyncResource):
             path_params={"instance_id": instance_id},
             body=body,
         )
-        return envelope.data
+        return envelope.payload
 
     async def _instance(
         self, operation: str, response_model: type[Envelope[VMInstance]], instance_id: str
@@ -261,4 +267,9 @@ class AsyncInstances(AsyncResource):
         envelope = await self._client.request(
             operation, response_model, path_params={"instance_id": instance_id}
         )
-        return envelope.data
+        return envelope.payload
+
+    async def _act(self, operation: str, response_model: type[A], instance_id: str) -> A:
+        return await self._client.request(
+            operation, response_model, path_params={"instance_id": instance_id}
+        )

@@ -42,20 +42,20 @@ class AsyncFirewalls(AsyncResource):
 
     async def list(self) -> builtins.list[FirewallResponse]:
         """Every firewall, with its rules and attachments."""
-        return (await self._client.request("firewalls.list", ListFirewallsResponse)).data
+        return (await self._client.request("firewalls.list", ListFirewallsResponse)).payload
 
     async def get(self, firewall_id: str) -> FirewallResponse:
         """One firewall."""
         envelope = await self._client.request(
             "firewalls.get", GetFirewallDetailsResponse, path_params={"firewall_id": firewall_id}
         )
-        return envelope.data
+        return envelope.payload
 
     async def protocols(self) -> builtins.list[Protocol]:
         """The protocols a rule may use, and which take ports."""
         return (
             await self._client.request("firewalls.protocols", GetSupportedProtocolsResponse)
-        ).data
+        ).payload
 
     async def create(
         self,
@@ -76,7 +76,7 @@ class AsyncFirewalls(AsyncResource):
         )
         return (
             await self._client.request("firewalls.create", CreateFirewallResponse, body=body)
-        ).data
+        ).payload
 
     async def delete(self, firewall_id: str) -> None:
         """Delete a firewall."""
@@ -91,7 +91,7 @@ class AsyncFirewalls(AsyncResource):
             FirewallVMListResponse,
             path_params={"firewall_id": firewall_id},
         )
-        return envelope.data
+        return envelope.payload
 
     async def add_rule(
         self,
@@ -123,7 +123,7 @@ class AsyncFirewalls(AsyncResource):
             path_params={"firewall_id": firewall_id},
             body=body,
         )
-        return envelope.data
+        return envelope.payload
 
     async def remove_rule(self, firewall_id: str, rule_id: str) -> None:
         """Remove a rule."""
@@ -146,7 +146,7 @@ class AsyncFirewalls(AsyncResource):
             path_params={"firewall_id": firewall_id},
             body=body,
         )
-        return envelope.data
+        return envelope.payload
 
 
 class AsyncScripts(AsyncResource):
@@ -154,14 +154,14 @@ class AsyncScripts(AsyncResource):
 
     async def list(self) -> builtins.list[Script]:
         """Every startup script."""
-        return (await self._client.request("scripts.list", ScriptListResponse)).data
+        return (await self._client.request("scripts.list", ScriptListResponse)).payload
 
     async def get(self, script_id: str) -> Script:
         """One startup script, with its content."""
         envelope = await self._client.request(
             "scripts.get", ScriptResponse, path_params={"script_id": script_id}
         )
-        return envelope.data
+        return envelope.payload
 
     async def create(self, *, name: str, content: str, description: str | None = None) -> Script:
         """Create a startup script."""
@@ -172,7 +172,7 @@ class AsyncScripts(AsyncResource):
             content=content,
             description=description,
         )
-        return (await self._client.request("scripts.create", ScriptResponse, body=body)).data
+        return (await self._client.request("scripts.create", ScriptResponse, body=body)).payload
 
     async def update(
         self,
@@ -193,7 +193,7 @@ class AsyncScripts(AsyncResource):
         envelope = await self._client.request(
             "scripts.update", ScriptResponse, path_params={"script_id": script_id}, body=body
         )
-        return envelope.data
+        return envelope.payload
 
     async def delete(self, script_id: str) -> None:
         """Delete a startup script."""
@@ -211,4 +211,4 @@ class AsyncScripts(AsyncResource):
         envelope = await self._client.request(
             "scripts.delete_many", DeleteScriptResponse, body={"ids": ids}
         )
-        return envelope.data.ids
+        return envelope.script_ids

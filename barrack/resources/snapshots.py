@@ -59,7 +59,7 @@ class AsyncSnapshots(AsyncResource):
         envelope = await self._client.request(
             "snapshots.create", CreateSnapshotResponse, body=body, idempotency_key=idempotency_key
         )
-        return envelope.data
+        return envelope.payload
 
     def list(
         self,
@@ -81,19 +81,19 @@ class AsyncSnapshots(AsyncResource):
         envelope = await self._client.request(
             "snapshots.get", SnapshotResponse, path_params={"snapshot_id": snapshot_id}
         )
-        return envelope.data
+        return envelope.payload
 
     async def eligible_instances(self) -> builtins.list[UserVM]:
         """The instances that can be snapshotted now."""
         envelope = await self._client.request("snapshots.eligible_instances", ListUserVMsResponse)
-        return envelope.data
+        return envelope.payload
 
     async def billing(self, snapshot_id: str) -> Billing:
         """What the snapshot's storage has cost."""
         envelope = await self._client.request(
             "snapshots.billing", SnapshotBillingResponse, path_params={"snapshot_id": snapshot_id}
         )
-        return envelope.data
+        return envelope.payload
 
     async def delete(self, snapshot_id: str) -> None:
         """Delete a snapshot, at once and for good (refused while it backs a custom image)."""
@@ -128,7 +128,7 @@ class AsyncSnapshots(AsyncResource):
             body=body,
             idempotency_key=idempotency_key,
         )
-        return envelope.data
+        return envelope.payload
 
     async def image_relationship(self, snapshot_id: str) -> SnapshotImageRelationship:
         """Which custom images a snapshot backs."""
@@ -137,7 +137,7 @@ class AsyncSnapshots(AsyncResource):
             SnapshotImageRelationshipResponse,
             path_params={"snapshot_id": snapshot_id},
         )
-        return envelope.data
+        return envelope.payload
 
     async def image_relationships(
         self, snapshot_ids: Sequence[str]
@@ -151,4 +151,4 @@ class AsyncSnapshots(AsyncResource):
         envelope = await self._client.request(
             "snapshots.image_relationships", BatchSnapshotImageRelationshipResponse, body=body
         )
-        return envelope.data
+        return envelope.payload

@@ -47,7 +47,7 @@ class AsyncVolumes(AsyncResource):
         envelope = await self._client.request(
             "volumes.list", GetVolumesWithNextNameResponse, query={"region": region}
         )
-        return envelope.data
+        return envelope.payload
 
     async def create(
         self,
@@ -55,12 +55,13 @@ class AsyncVolumes(AsyncResource):
         name: str,
         region: str,
         size_gb: int,
-        volume_type: str = "standard",
+        volume_type: str = "SSD",
+        bootable: bool = False,
         image_id: str | None = None,
         description: str | None = None,
         idempotency_key: str | None = None,
     ) -> VolumeResponse:
-        """Create a volume: standard 10-1000 GB, bootable 100-1000 GB with an OS image."""
+        """Create a volume of 100-1000 GB; a bootable one gets the OS image ``image_id``."""
         body = self._client.build(
             CreateVolumeRequest,
             "volumes.create",
@@ -68,20 +69,21 @@ class AsyncVolumes(AsyncResource):
             region=region,
             size_gb=size_gb,
             volume_type=volume_type,
+            bootable=bootable,
             image_id=image_id,
             description=description,
         )
         envelope = await self._client.request(
             "volumes.create", CreateVolumeResponse, body=body, idempotency_key=idempotency_key
         )
-        return envelope.data
+        return envelope.payload
 
     async def get(self, volume_id: str) -> VolumeResponse:
         """One volume's details."""
         envelope = await self._client.request(
             "volumes.get", GetVolumeDetailsResponse, path_params={"volume_id": volume_id}
         )
-        return envelope.data
+        return envelope.payload
 
     async def delete(self, volume_id: str) -> None:
         """Delete a detached volume."""
@@ -98,7 +100,7 @@ class AsyncVolumes(AsyncResource):
             path_params={"volume_id": volume_id},
             body=body,
         )
-        return envelope.data
+        return envelope.payload
 
     async def clone(self, volume_id: str, *, name: str) -> VolumeResponse:
         """Copy a volume under a new name, in the same region."""
@@ -106,18 +108,18 @@ class AsyncVolumes(AsyncResource):
         envelope = await self._client.request(
             "volumes.clone", CloneVolumeResponse, path_params={"volume_id": volume_id}, body=body
         )
-        return envelope.data
+        return envelope.payload
 
     async def types(self) -> builtins.list[VolumeType]:
         """The volume types, with their size limits and prices."""
-        return (await self._client.request("volumes.types", GetVolumeTypesResponse)).data
+        return (await self._client.request("volumes.types", GetVolumeTypesResponse)).payload
 
     async def billing(self, volume_id: str) -> VolumeBilling:
         """What the volume has cost, hour by hour."""
         envelope = await self._client.request(
             "volumes.billing", VolumeHourlyBillingResponse, path_params={"volume_id": volume_id}
         )
-        return envelope.data
+        return envelope.payload
 
 
 class AsyncImages(AsyncResource):
@@ -125,14 +127,14 @@ class AsyncImages(AsyncResource):
 
     async def list(self) -> builtins.list[Image]:
         """Every custom image."""
-        return (await self._client.request("images.list", ImageListResponse)).data
+        return (await self._client.request("images.list", ImageListResponse)).payload
 
     async def get(self, image_id: str) -> Image:
         """One custom image's details."""
         envelope = await self._client.request(
             "images.get", ImageDetailResponse, path_params={"image_id": image_id}
         )
-        return envelope.data
+        return envelope.payload
 
     async def create(self, *, snapshot_id: str, name: str, description: str | None = None) -> Image:
         """Build a custom image from a ``SUCCESS`` snapshot (the snapshot is then protected)."""
@@ -143,7 +145,7 @@ class AsyncImages(AsyncResource):
             name=name,
             description=description,
         )
-        return (await self._client.request("images.create", ImageCreateResponse, body=body)).data
+        return (await self._client.request("images.create", ImageCreateResponse, body=body)).payload
 
     async def delete(self, image_id: str) -> None:
         """Delete a custom image (its snapshot becomes deletable again)."""
@@ -157,14 +159,14 @@ class AsyncSSHKeys(AsyncResource):
 
     async def list(self) -> builtins.list[SSHKey]:
         """Every SSH key."""
-        return (await self._client.request("ssh_keys.list", GetSSHKeysResponse)).data
+        return (await self._client.request("ssh_keys.list", GetSSHKeysResponse)).payload
 
     async def get(self, key_id: str) -> SSHKey:
         """One SSH key."""
         envelope = await self._client.request(
             "ssh_keys.get", SSHKeyResponse, path_params={"key_id": key_id}
         )
-        return envelope.data
+        return envelope.payload
 
     async def create(self, *, name: str, public_key: str | None = None) -> CreatedSSHKey:
         """Register a public key, or (without one) generate a pair.
@@ -175,7 +177,9 @@ class AsyncSSHKeys(AsyncResource):
         body = self._client.build(
             CreateSSHKeyRequest, "ssh_keys.create", name=name, public_key=public_key
         )
-        return (await self._client.request("ssh_keys.create", CreateSSHKeyResponse, body=body)).data
+        return (
+            await self._client.request("ssh_keys.create", CreateSSHKeyResponse, body=body)
+        ).payload
 
     async def delete(self, key_id: str) -> None:
         """Delete an SSH key."""
