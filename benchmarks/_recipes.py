@@ -219,7 +219,7 @@ class HibernateIdle:
         params: dict[str, Any] = {
             "connection": bench.connection(),
             "now": now.isoformat(),
-            "prometheus": {"url": bench.ctl.root_url},
+            "prometheus": {"url": f"{bench.ctl.root_url}/prometheus"},
             "policy_name": policy,
             "max_actions": 2 * bench.shape.instances,
             "notify": False,

@@ -40,7 +40,7 @@ class SimControl:
 
     def __init__(self, root_url: str, admin_token: str, api_key: str) -> None:
         self.root_url = root_url
-        self.base_url = f"{root_url}/v1"
+        self.base_url = f"{root_url}/api"
         self._http = httpx.Client(
             base_url=f"{root_url}/_sim",
             headers={"Authorization": f"Bearer {admin_token}"},

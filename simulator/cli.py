@@ -10,10 +10,12 @@ from typing import Annotated
 
 import typer
 
+from barrack._wire import DEFAULT_AUTH_HEADER
 from simulator.clock import parse_clock_spec
 from simulator.runtime import SimConfig
 from simulator.scenarios import ScenarioError
 from simulator.server import SimServer
+from simulator.settings import SimSettings
 
 __all__ = ["sim"]
 
@@ -38,8 +40,15 @@ def sim(
     admin_token: Annotated[
         str | None, typer.Option(help="Token of the /_sim control routes; generated if left out.")
     ] = None,
+    auth_header: Annotated[
+        str,
+        typer.Option(
+            help="Header that must carry the key: Authorization (Bearer) or e.g. X-API-Key."
+        ),
+    ] = DEFAULT_AUTH_HEADER,
 ) -> None:
-    """Run the Barrack simulator: the API under /v1, control routes under /_sim.
+    """Run the Barrack simulator: the API under /api, Prometheus under /prometheus, control
+    routes under /_sim.
 
     Prints the base URL, the API key and the admin token, then serves until Ctrl-C.
     """
@@ -57,13 +66,23 @@ def sim(
         raise typer.Exit(2) from None
     runtime = server.runtime
     backend = runtime.backend
+    try:
+        backend.world.settings = backend.settings.model_copy(update={"auth_header": auth_header})
+        SimSettings.model_validate(backend.settings.model_dump())
+    except ValueError as exc:
+        typer.echo(f"error: --auth-header: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"Barrack simulator: scenario {backend.scenario.name!r}, seed {seed}, clock {clock}")
     typer.echo(f"  base URL     {server.base_url}")
     typer.echo(f"  API key      {runtime.api_key}")
     typer.echo(f"  admin token  {runtime.admin_token}")
-    typer.echo(f"  Prometheus   {server.root_url}/api/v1/query")
+    typer.echo(f"  Prometheus   {server.prometheus_url}")
     typer.echo(f"  OpenAPI      {server.root_url}/openapi.json")
-    typer.echo(f"export BARRACK_BASE_URL={server.base_url} BARRACK_API_KEY={runtime.api_key}")
+    typer.echo(f"  auth header  {auth_header}")
+    exports = f"BARRACK_BASE_URL={server.base_url} BARRACK_API_KEY={runtime.api_key}"
+    if auth_header != DEFAULT_AUTH_HEADER:
+        exports += f" BARRACK_AUTH_HEADER={auth_header}"
+    typer.echo(f"export {exports}")
     typer.echo("Serving until Ctrl-C.")
     server.serve_forever()
 

@@ -1,7 +1,7 @@
 """Injected faults: latency, errors, bursts of 429, and drops after the change is made.
 
 Rules match a request by method and path glob (``fnmatch``: ``*`` also crosses ``/``)
-against the full path, ``/v1/...``. Every matching rule adds its latency; the first
+against the full path, ``/api/.../``. Every matching rule adds its latency; the first
 matching rule that fires decides the outcome. Draws for ``error_rate`` come from a
 stream seeded when the rules are set, so the same rules and requests fail the same way.
 """
@@ -23,7 +23,7 @@ class FaultRule(BaseModel):
 
     Attributes:
         method: HTTP method to match, or ``*`` for any.
-        path: glob over the full path (``/v1/snapshots*``).
+        path: glob over the full path (``/api/snapshots*``).
         error_rate: chance (0-1) a matching request fails with ``status`` before it
             reaches the backend (nothing changes).
         status: the HTTP status of those failures (its B2 code is used in the body).

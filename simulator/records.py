@@ -128,7 +128,8 @@ class VolumeRec(Record):
     description: str | None = None
     region: str = ""
     size_gb: int = 0
-    volume_type: str = "standard"
+    volume_type: str = "SSD"
+    bootable: bool = False
     status: str = "CREATING"
     image_id: str | None = None
     instance_id: str | None = None

@@ -15,6 +15,7 @@ __all__ = [
     "CURRENCIES",
     "DEFAULT_STOCK",
     "GPU_COUNTS",
+    "GPU_MAX_COUNT",
     "GPU_PRICES",
     "GPU_SPECS",
     "HIBERNATED_RATE",
@@ -23,8 +24,10 @@ __all__ = [
     "OS_IMAGES",
     "REGIONS",
     "REGION_OFFERS",
-    "SNAPSHOT_RATE_PER_GB_HOUR",
-    "VOLUME_RATE_PER_TB_HOUR",
+    "SNAPSHOT_FIXED_SIZE_GB",
+    "SNAPSHOT_RATE",
+    "VOLUME_MINIMUM_SIZE_GB",
+    "VOLUME_RATES_PER_TB_HOUR",
     "AIModelSeed",
     "GPUSpecSeed",
     "OSImageSeed",
@@ -70,36 +73,40 @@ GPU_SPECS: Final[dict[str, GPUSpecSeed]] = {
     s.model: s
     for s in (
         GPUSpecSeed(
-            "H100-SXM5-80GB", "enterprise", 80, 26, 225, 450,
+            "H100-SXM5-80GB", "advanced", 80, 26, 225, 450,
             "Hopper", "HBM3", "SXM5", "NVIDIA H100 80GB HBM3",
         ),
         GPUSpecSeed(
-            "H100-PCIe-NVLink-80GB", "enterprise", 80, 24, 180, 400,
+            "H100-PCIe-NVLink-80GB", "legacy", 80, 24, 180, 400,
             "Hopper", "HBM2e", "NVLink", "NVIDIA H100 PCIe",
         ),
         GPUSpecSeed(
-            "H100-PCIe-80GB", "premium", 80, 24, 180, 400,
+            "H100-PCIe-80GB", "legacy", 80, 24, 180, 400,
             "Hopper", "HBM2e", "PCIe", "NVIDIA H100 PCIe",
         ),
         GPUSpecSeed(
-            "A100-SXM4-80GB-NVLink", "premium", 80, 16, 120, 300,
+            "A100-SXM4-80GB-NVLink", "legacy", 80, 16, 120, 300,
             "Ampere", "HBM2e", "NVLink", "NVIDIA A100-SXM4-80GB",
         ),
         GPUSpecSeed(
-            "A100-PCIe-80GB", "premium", 80, 16, 120, 300,
+            "A100-PCIe-80GB", "legacy", 80, 16, 120, 300,
             "Ampere", "HBM2e", "PCIe", "NVIDIA A100 80GB PCIe",
         ),
         GPUSpecSeed(
-            "L40", "standard", 48, 12, 64, 200,
+            "L40", "legacy", 48, 12, 64, 200,
             "Ada Lovelace", "GDDR6", "PCIe", "NVIDIA L40",
         ),
         GPUSpecSeed(
-            "RTX-A6000", "standard", 48, 8, 48, 150,
+            "RTX-A6000", "legacy", 48, 8, 48, 150,
             "Ampere", "GDDR6", "PCIe", "NVIDIA RTX A6000",
         ),
         GPUSpecSeed(
-            "A40", "standard", 48, 8, 48, 150,
+            "A40", "legacy", 48, 8, 48, 150,
             "Ampere", "GDDR6", "PCIe", "NVIDIA A40",
+        ),
+        GPUSpecSeed(
+            "B300-262GB", "advanced", 262, 32, 275, 600,
+            "Blackwell Ultra", "HBM3e", "SXM", "NVIDIA B300",
         ),
     )
 }  # fmt: skip
@@ -109,17 +116,23 @@ GPU_COUNTS: Final = (1, 2, 4, 8)
 GPU_PRICES: Final[dict[str, dict[str, Decimal]]] = {
     model: {"USD": Decimal(usd), "EUR": Decimal(eur), "INR": Decimal(inr)}
     for model, usd, eur, inr in (
-        ("H100-SXM5-80GB", "2.69", "2.49", "239"),
-        ("H100-PCIe-NVLink-80GB", "2.29", "2.09", "199"),
+        ("H100-SXM5-80GB", "2.49", "2.69", "209"),
+        ("H100-PCIe-NVLink-80GB", "2.29", "2.39", "199"),
         ("H100-PCIe-80GB", "2.25", "2.05", "195"),
         ("A100-SXM4-80GB-NVLink", "1.59", "1.45", "135"),
         ("A100-PCIe-80GB", "1.55", "1.39", "135"),
         ("L40", "1.19", "1.09", "99"),
-        ("RTX-A6000", "0.69", "0.45", "49"),
+        ("RTX-A6000", "0.69", "0.75", "49"),
         ("A40", "0.69", "0.45", "49"),
+        ("B300-262GB", "5.79", "5.99", "499"),
     )
 }
-"""A3: hourly price of one GPU, by model and currency (the same in every region)."""
+"""Hourly price of one GPU, by model and currency (the same in every region): Part C's
+figures where its sample shows the model, A3's for the others. The tier is the model's
+(``GPU_SPECS``)."""
+
+GPU_MAX_COUNT: Final[dict[str, int]] = {"RTX-A6000": 4}
+"""Part C's ``max_count``: the most GPUs of a model per instance (8 unless listed)."""
 
 REGION_OFFERS: Final[dict[str, tuple[str, ...]]] = {
     "NORWAY-1": (
@@ -130,7 +143,14 @@ REGION_OFFERS: Final[dict[str, tuple[str, ...]]] = {
         "RTX-A6000",
     ),
     "CANADA-1": ("H100-SXM5-80GB", "H100-PCIe-80GB", "A100-PCIe-80GB", "A40", "RTX-A6000"),
-    "US-1": ("H100-SXM5-80GB", "H100-PCIe-NVLink-80GB", "A100-PCIe-80GB", "L40", "A40"),
+    "US-1": (
+        "H100-SXM5-80GB",
+        "H100-PCIe-NVLink-80GB",
+        "A100-PCIe-80GB",
+        "L40",
+        "A40",
+        "B300-262GB",
+    ),
 }
 """Which GPU models each region offers: a restore elsewhere is compatible only if listed."""
 
@@ -155,6 +175,7 @@ DEFAULT_STOCK: Final[dict[str, dict[str, int]]] = {
         "A100-PCIe-80GB": 16,
         "L40": 12,
         "A40": 16,
+        "B300-262GB": 8,
     },
 }
 """Free GPUs per region and model when a scenario starts (scenarios may override)."""
@@ -166,21 +187,28 @@ HIBERNATED_RATE: Final[dict[str, Decimal]] = {
 }
 """A3: hourly charge of a hibernated instance, whatever its size."""
 
-VOLUME_RATE_PER_TB_HOUR: Final[dict[str, Decimal]] = {
+VOLUME_RATES_PER_TB_HOUR: Final[dict[str, dict[str, dict[str, Decimal]]]] = {
+    "legacy": {"SSD": {"USD": Decimal("0.1"), "EUR": Decimal("0.1"), "INR": Decimal("10")}},
+    "advanced": {
+        "HDD": {"USD": Decimal("0.08"), "EUR": Decimal("0.1"), "INR": Decimal("8")},
+        "NVMe": {"USD": Decimal("0.3"), "EUR": Decimal("0.35"), "INR": Decimal("30")},
+    },
+}
+"""Part C: volume storage per TB-hour (1 TB = 1000 GB), by tier, type and currency."""
+
+VOLUME_MINIMUM_SIZE_GB: Final = 100
+"""Part C: ``minimum_size_gb``."""
+
+SNAPSHOT_RATE: Final[dict[str, Decimal]] = {
     "USD": Decimal("0.1"),
     "EUR": Decimal("0.1"),
     "INR": Decimal("10"),
 }
-"""A3 gives 0.1 per TB-hour (1 TB = 1000 GB); for INR the simulator applies the same
-100x ratio that A3 gives for the hibernation rate."""
+"""Part C: every ready snapshot is billed as a fixed 100 GB, "per hour (fixed 100GB)",
+legacy tier only. Read literally: this much per snapshot per hour, whatever its size."""
 
-SNAPSHOT_RATE_PER_GB_HOUR: Final[dict[str, Decimal]] = {
-    "USD": Decimal("0.00005"),
-    "EUR": Decimal("0.00005"),
-    "INR": Decimal("0.005"),
-}
-"""The simulator's choice (A3 gives no figure): 0.05 per TB-hour of stored size, half the
-volume rate, since a snapshot stores only the used blocks, compressed."""
+SNAPSHOT_FIXED_SIZE_GB: Final = 100
+"""Part C: ``fixed_size_gb``."""
 
 MIN_BALANCE: Final[dict[str, Decimal]] = {
     "USD": Decimal("1.00"),
@@ -230,9 +258,9 @@ class AIModelSeed:
 
 AI_MODELS: Final[tuple[AIModelSeed, ...]] = (
     AIModelSeed("llama-3.1-8b-instruct", "Llama 3.1 8B Instruct", 131072,
-                Decimal("0.05"), Decimal("0.08"), "standard"),
+                Decimal("0.05"), Decimal("0.08"), "legacy"),
     AIModelSeed("llama-3.3-70b-instruct", "Llama 3.3 70B Instruct", 131072,
-                Decimal("0.40"), Decimal("0.60"), "premium"),
+                Decimal("0.40"), Decimal("0.60"), "advanced"),
     AIModelSeed("qwen-2.5-coder-32b", "Qwen 2.5 Coder 32B", 32768,
-                Decimal("0.20"), Decimal("0.30"), "standard"),
+                Decimal("0.20"), Decimal("0.30"), "legacy"),
 )  # fmt: skip

@@ -10,6 +10,7 @@ from typing import Final
 
 import uvicorn
 
+from barrack._wire import API_PREFIX, PROMETHEUS_PREFIX
 from simulator.app import create_app
 from simulator.http.gateway import DROP_LOG_MESSAGE, Gateway
 from simulator.runtime import SimConfig
@@ -73,8 +74,13 @@ class SimServer:
 
     @property
     def base_url(self) -> str:
-        """The API base URL, ``http://HOST:PORT/v1``."""
-        return f"{self.root_url}/v1"
+        """The API base URL, ``http://HOST:PORT/api``."""
+        return f"{self.root_url}{API_PREFIX}"
+
+    @property
+    def prometheus_url(self) -> str:
+        """The Prometheus base URL a probe takes, ``http://HOST:PORT/prometheus``."""
+        return f"{self.root_url}{PROMETHEUS_PREFIX}"
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted (Ctrl-C)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from barrack._wire import DEFAULT_AUTH_HEADER
+
 __all__ = ["SimSettings"]
 
 
@@ -21,6 +23,11 @@ class SimSettings(BaseModel):
             below zero this long; None never deletes.
         transition_error_rate: chance (0-1, seeded) that a transition ends in ``ERROR``.
         layer2_fail_regions: regions where a restore fails layer-2 validation (422).
+        auth_header: the header that must carry the API key: ``Authorization`` (as
+            ``Bearer <key>``) or another name (``X-API-Key``, ``api_key``) with the bare key.
+        payload_keys: answer these operations under another payload key than the route
+            table's (``{"instances.list": "vms"}``), to see what a client or ``doctor``
+            makes of an API that differs from the contract.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -33,6 +40,8 @@ class SimSettings(BaseModel):
     depletion_delete_after_hours: float | None = Field(default=24.0, ge=0)
     transition_error_rate: float = Field(default=0.0, ge=0, le=1)
     layer2_fail_regions: list[str] = Field(default_factory=list)
+    auth_header: str = Field(default=DEFAULT_AUTH_HEADER, pattern=r"^[A-Za-z0-9_-]+$")
+    payload_keys: dict[str, str] = Field(default_factory=dict)
 
     @property
     def rate_limited(self) -> bool:

@@ -3,7 +3,7 @@
 Example:
     >>> with running_simulator("empty") as sim:  # doctest: +SKIP
     ...     sim.advance(120)
-    ...     httpx.get(f"{sim.base_url}/balance", headers=sim.api_headers).json()
+    ...     httpx.get(f"{sim.base_url}/balance/", headers=sim.api_headers).json()
 
 The server runs uvicorn in a daemon thread on a free loopback port. Helpers call the
 ``/_sim`` control routes over HTTP with the admin token and return their ``data``; they
@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from barrack._wire import PROMETHEUS_PREFIX
 from simulator.clock import MonotonicSource
 from simulator.runtime import SimConfig, SimRuntime, Sleep
 from simulator.scenarios import ScenarioSpec
@@ -45,7 +46,7 @@ class SimHandle:
     """A running simulator and helpers for its control routes.
 
     Attributes:
-        base_url: the API base URL, ``http://127.0.0.1:PORT/v1`` (give it to the client).
+        base_url: the API base URL, ``http://127.0.0.1:PORT/api`` (give it to the client).
         root_url: ``http://127.0.0.1:PORT`` (control routes, Prometheus, OpenAPI).
         api_key: the API bearer token.
         admin_token: the control routes' bearer token.
@@ -69,8 +70,8 @@ class SimHandle:
 
     @property
     def prometheus_url(self) -> str:
-        """Base URL of the Prometheus API (``.../api/v1/query`` hangs off it)."""
-        return self.root_url
+        """Base URL of the Prometheus API, ``http://HOST:PORT/prometheus`` (a probe's URL)."""
+        return f"{self.root_url}{PROMETHEUS_PREFIX}"
 
     def client(self, **kwargs: Any) -> httpx.Client:
         """A synchronous httpx client for the API, authorised; close it after use.

@@ -211,7 +211,11 @@ class Envelope(BarrackModel, Generic[DataT]):
         data = handler(self)
         key = _schema_payload_key(type(self))
         if isinstance(data, dict) and key and "payload" in data:
-            data = {k: v for k, v in data.items() if k != "payload"} | {key: data["payload"]}
+            data = {
+                k: v
+                for k, v in data.items()
+                if k != "payload" and not (k == "pagination" and v is None)
+            } | {key: data["payload"]}
         return data
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from barrack._wire import API_PREFIX
 from deployments.stack.config import StackConfig, StackError
 
 __all__ = [
@@ -64,7 +65,7 @@ class Endpoints:
     @property
     def sim_base_url(self) -> str:
         """The simulator's API base URL (``BARRACK_BASE_URL``)."""
-        return f"{self.sim_root_url}/v1"
+        return f"{self.sim_root_url}{API_PREFIX}"
 
     @property
     def receiver_url(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from barrack.models._rules import VOLUME_SIZE_LIMITS_GB
+from barrack.models._rules import VOLUME_MAX_GB, VOLUME_MIN_GB, VOLUME_TYPE_TIERS
 from simulator.backend._service import Service
 from simulator.errors import ValidationFailed
 from simulator.seed_data import GPU_COUNTS, GPU_SPECS, HIBERNATED_RATE
@@ -107,6 +107,8 @@ class CatalogService(Service):
             for image_id in catalog.os_images
         ]
 
-    def volume_types(self) -> list[tuple[str, int, int]]:
-        """(type, min GB, max GB) of every volume type."""
-        return [(name, low, high) for name, (low, high) in VOLUME_SIZE_LIMITS_GB.items()]
+    def volume_types(self) -> list[tuple[str, str, int, int]]:
+        """(type, tier, min GB, max GB) of every volume type."""
+        return [
+            (name, tier, VOLUME_MIN_GB, VOLUME_MAX_GB) for name, tier in VOLUME_TYPE_TIERS.items()
+        ]

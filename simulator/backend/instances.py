@@ -264,7 +264,7 @@ class InstanceService(Service):
         volume_id = request.volume_id or ""
         volume = state.volumes.require(volume_id)
         self.require_same_region("volume " + volume.id, volume.region, "instance", region)
-        if volume.volume_type != "bootable":
+        if not volume.bootable:
             raise ValidationFailed("volume_id", f"volume {volume.id} is not bootable")
         if volume.status != "AVAILABLE":
             raise InvalidState("volume", volume.id, volume.status, ["AVAILABLE"])

@@ -17,7 +17,7 @@ from simulator.errors import (
 from simulator.ids import draw, duration
 from simulator.lifecycle import SNAPSHOT_TRANSITIONS
 from simulator.records import InstanceRec, RuleRec, SnapshotRec
-from simulator.seed_data import SNAPSHOT_RATE_PER_GB_HOUR
+from simulator.seed_data import SNAPSHOT_RATE
 
 __all__ = ["SnapshotService"]
 
@@ -39,9 +39,8 @@ class SnapshotService(Service):
         return self.w.state.snapshots.select(region=region, instance_id=instance_id)
 
     def rate(self, snapshot: SnapshotRec) -> Decimal:
-        """What a ready snapshot costs per hour: its stored size at the per-GB-hour rate."""
-        per_gb = SNAPSHOT_RATE_PER_GB_HOUR.get(self.w.currency, SNAPSHOT_RATE_PER_GB_HOUR["USD"])
-        return per_gb * snapshot.size_gb
+        """What a ready snapshot costs per hour: the fixed 100 GB rate, whatever its size."""
+        return SNAPSHOT_RATE.get(self.w.currency, SNAPSHOT_RATE["USD"])
 
     def create(self, request: CreateSnapshotRequest) -> SnapshotRec:
         """Snapshot an ``ACTIVE`` instance; the snapshot starts in ``CREATING``.

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from barrack.models._rules import VOLUME_SIZE_LIMITS_GB
+from barrack.models._rules import VOLUME_MAX_GB, VOLUME_TYPE_TIERS
 from barrack.models.volumes import CloneVolumeRequest, CreateVolumeRequest
 from simulator.backend._service import Service
 from simulator.errors import InvalidState, NotFound, ValidationFailed
 from simulator.ids import duration
 from simulator.lifecycle import VOLUME_TRANSITIONS, Transition
 from simulator.records import InstanceRec, VolumeRec
-from simulator.seed_data import VOLUME_RATE_PER_TB_HOUR
+from simulator.seed_data import VOLUME_RATES_PER_TB_HOUR
 
 __all__ = ["VolumeService"]
 
@@ -39,13 +39,17 @@ class VolumeService(Service):
             n += 1
         return f"volume-{n}"
 
-    def rate_per_tb_hour(self) -> Decimal:
-        """The storage rate in the account currency."""
-        return VOLUME_RATE_PER_TB_HOUR.get(self.w.currency, VOLUME_RATE_PER_TB_HOUR["USD"])
+    def rate_per_tb_hour(self, volume_type: str) -> Decimal:
+        """The storage rate of a volume type in the account currency (Part C)."""
+        tier = VOLUME_TYPE_TIERS.get(volume_type, "legacy")
+        by_currency = VOLUME_RATES_PER_TB_HOUR[tier].get(volume_type)
+        if by_currency is None:
+            raise ValidationFailed("volume_type", f"unknown volume type {volume_type!r}")
+        return by_currency.get(self.w.currency, by_currency["USD"])
 
     def rate(self, volume: VolumeRec) -> Decimal:
-        """What a volume costs per hour: 0.1 per TB-hour (1 TB = 1000 GB)."""
-        return self.rate_per_tb_hour() * volume.size_gb / _GB_PER_TB
+        """What a volume costs per hour: its type's TB-hour rate (1 TB = 1000 GB)."""
+        return self.rate_per_tb_hour(volume.volume_type) * volume.size_gb / _GB_PER_TB
 
     def create(self, request: CreateVolumeRequest) -> VolumeRec:
         """Create a volume; it starts in ``CREATING``.
@@ -57,6 +61,7 @@ class VolumeService(Service):
         region = str(request.region)
         catalog = self.require_region(region)
         volume_type = str(request.volume_type)
+        self.rate_per_tb_hour(volume_type)
         if request.image_id is not None and request.image_id not in catalog.os_images:
             raise NotFound("os_image", request.image_id)
         self.require_unique_name(self.w.state.volumes, request.name)
@@ -66,6 +71,7 @@ class VolumeService(Service):
             region=region,
             size_gb=request.size_gb,
             volume_type=volume_type,
+            bootable=request.bootable,
             image_id=request.image_id,
             description=request.description,
             created_at=self.w.now,
@@ -81,6 +87,7 @@ class VolumeService(Service):
         region: str,
         size_gb: int,
         volume_type: str,
+        bootable: bool = False,
         image_id: str | None,
         description: str | None,
         created_at: datetime,
@@ -96,6 +103,7 @@ class VolumeService(Service):
             region=region,
             size_gb=size_gb,
             volume_type=volume_type,
+            bootable=bootable,
             status=status,
             image_id=image_id,
         )
@@ -116,6 +124,7 @@ class VolumeService(Service):
             region=source.region,
             size_gb=source.size_gb,
             volume_type=source.volume_type,
+            bootable=source.bootable,
             image_id=source.image_id,
             description=source.description,
             created_at=self.w.now,
@@ -130,13 +139,13 @@ class VolumeService(Service):
         transition = VOLUME_TRANSITIONS["resize"]
         if volume.status not in transition.sources:
             raise InvalidState("volume", volume.id, volume.status, transition.sources)
-        limit = VOLUME_SIZE_LIMITS_GB.get(volume.volume_type, (0, 1000))[1]
+        limit = VOLUME_MAX_GB
         if size_gb <= volume.size_gb:
             raise ValidationFailed(
                 "size_gb", f"a volume only grows: {size_gb} <= current {volume.size_gb}"
             )
         if size_gb > limit:
-            raise ValidationFailed("size_gb", f"{volume.volume_type} volumes hold at most {limit}")
+            raise ValidationFailed("size_gb", f"volumes hold at most {limit} GB")
         settle = "IN_USE" if volume.instance_id else "AVAILABLE"
         volume.size_gb = size_gb
         self._begin(volume, transition, settle)
@@ -218,11 +227,7 @@ class VolumeService(Service):
                 self._unlink(volume, instance, at)
 
     def _link(self, volume: VolumeRec, instance: InstanceRec, at: datetime) -> None:
-        boot = (
-            volume.volume_type == "bootable"
-            and not instance.volumes
-            and (instance.boot_source == "volume")
-        )
+        boot = volume.bootable and not instance.volumes and (instance.boot_source == "volume")
         volume.device = "/dev/vda" if boot else f"/dev/vd{chr(ord('b') + len(instance.volumes))}"
         volume.instance_id = instance.id
         volume.status = "IN_USE"

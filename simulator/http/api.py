@@ -1,8 +1,9 @@
-"""Mount every operation of ``barrack._wire.ROUTES`` under ``/v1``: the route table is data.
+"""Mount every operation of ``barrack._wire.ROUTES`` under ``/api``: the route table is data.
 
 Each endpoint parses (query, body), brings the backend up to now, calls the operation's
-handler and serialises the reply in the operation's ``barrack.models`` envelope with the
-route's success status.
+handler and serialises the reply in the operation's ``barrack.models`` schema with the
+route's success status: the payload under the route's key, or flat fields beside
+``success`` (``barrack._wire.FLAT``), money as exact JSON numbers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 
 from barrack import models as barrack_models
+from barrack._json import dump_wire
 from barrack._wire import API_PREFIX, ROUTES, Route
 from simulator.http.handlers import HANDLERS, Call
 from simulator.http.parsing import parse_body, parse_query
@@ -26,9 +28,9 @@ BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def _endpoint(route: Route, runtime: SimRuntime) -> Endpoint:
     handler = HANDLERS[route.operation]
-    envelope: type[BaseModel] = getattr(barrack_models, route.response)
-    to_json = envelope.__pydantic_serializer__.to_json
+    schema: type[BaseModel] = getattr(barrack_models, route.response)
     status = route.status
+    default_message = f"{route.operation} succeeded"
     reads_body = route.method in BODY_METHODS
 
     async def endpoint(request: Request, params: dict[str, str]) -> HTTPReply:
@@ -38,19 +40,32 @@ def _endpoint(route: Route, runtime: SimRuntime) -> Endpoint:
         backend = runtime.backend
         backend.sync()
         reply = handler(backend, Call(params, query, body))
-        fields: dict[str, Any] = {"data": reply.data}
+        fields: dict[str, Any] = {"message": reply.message or default_message}
+        if route.payload is None:
+            fields.update(reply.data)
+        else:
+            fields["payload"] = reply.data
         if reply.pagination is not None:
             fields["pagination"] = reply.pagination
-        if reply.message is not None:
-            fields["message"] = reply.message
-        return HTTPReply(status, to_json(envelope(**fields)))
+        content = dump_wire(schema(**fields), exclude_none=route.payload is None)
+        rename = backend.settings.payload_keys.get(route.operation)
+        if rename is not None and route.payload is not None:
+            content = _renamed(content, route.payload, rename)
+        return HTTPReply(status, content)
 
     endpoint.__name__ = route.operation.replace(".", "_")
     return endpoint
 
 
+def _renamed(content: bytes, key: str, new_key: str) -> bytes:
+    """The answer with its payload under ``new_key`` (the ``payload_keys`` setting)."""
+    # The payload key is the first place ``"key":`` occurs: the keys before it are the
+    # envelope's, and the same text inside a string value would be escaped.
+    return content.replace(f'"{key}":'.encode(), f'"{new_key}":'.encode(), 1)
+
+
 def build_api_router(runtime: SimRuntime) -> Router:
-    """A router with every operation of the route table, at ``/v1`` + its path.
+    """A router with every operation of the route table, at ``/api`` + its path.
 
     Raises:
         LookupError: an operation has no handler (the simulator must serve them all).

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from pydantic import SecretStr
 
 from barrack import models as m
+from barrack.models._rules import VOLUME_TYPE_TIERS
 from barrack.models.ai import AIModel, AITransaction
 from barrack.models.firewalls import (
     AttachedFirewall,
@@ -42,7 +43,7 @@ from simulator.records import (
     SSHKeyRec,
     VolumeRec,
 )
-from simulator.seed_data import AIModelSeed
+from simulator.seed_data import GPU_SPECS, AIModelSeed
 
 __all__ = [
     "ai_model",
@@ -123,6 +124,11 @@ def firewall_rule(rule: RuleRec) -> FirewallRule:
     )
 
 
+def _tier(gpu_model: str) -> m.TierEnum | None:
+    seed = GPU_SPECS.get(gpu_model)
+    return m.TierEnum(seed.tier) if seed is not None else None
+
+
 def instance(backend: Backend, record: InstanceRec) -> m.VMInstance:
     """A ``VMInstance``."""
     world = backend.world
@@ -158,6 +164,7 @@ def instance(backend: Backend, record: InstanceRec) -> m.VMInstance:
                 for vid, at in rec.volumes.items()
             ],
             security_rules=[security_rule(r) for r in rec.security_rules.values()],
+            tier=_tier(rec.flavor.gpu_model),
             hourly_price=money(backend.instances.rate(rec)),
             currency=m.CurrencyEnum(world.currency),
             startup_script_id=rec.startup_script_id,
@@ -236,6 +243,8 @@ def volume(backend: Backend, record: VolumeRec) -> VolumeResponse:
         region=m.RegionEnum(record.region),
         size_gb=record.size_gb,
         volume_type=m.VolumeTypeEnum(record.volume_type),
+        tier=m.TierEnum(VOLUME_TYPE_TIERS.get(record.volume_type, "legacy")),
+        bootable=record.bootable,
         status=m.VolumeStatus(record.status),
         image_id=record.image_id,
         instance_id=record.instance_id,
@@ -352,6 +361,10 @@ def _clip(segment: Segment, start: datetime | None, end: datetime) -> Segment | 
     return Segment(lo, None if open_end else hi, segment.status, segment.rate_per_hour)
 
 
+_RESOURCE_TYPES: Final = {"instance": "gpus", "volume": "volumes", "snapshot": "snapshots"}
+"""The ledger's kinds as Part C's ``resource_type`` values."""
+
+
 def billing(
     backend: Backend,
     kind: str,
@@ -390,7 +403,7 @@ def billing(
         by_status[clipped.status] = by_status.get(clipped.status, Decimal(0)) + amount
     return m.Billing(
         resource_id=resource_id,
-        resource_type=m.ResourceTypeEnum(kind),
+        resource_type=m.ResourceTypeEnum(_RESOURCE_TYPES.get(kind, kind)),
         currency=currency,
         start=start,
         end=until,
@@ -409,7 +422,7 @@ def volume_billing(backend: Backend, record: VolumeRec) -> m.VolumeBilling:
     """A volume's bill, hour by hour (the last hour may be partial)."""
     world = backend.world
     now = world.now
-    rate = backend.volumes.rate_per_tb_hour()
+    rate = backend.volumes.rate_per_tb_hour(record.volume_type)
     rows: list[m.VolumeBillingRecord] = []
     total = Decimal(0)
     total_hours = Decimal(0)

@@ -26,6 +26,7 @@ from barrack._wire import (
     HEADER_RATELIMIT_REMAINING,
     HEADER_RATELIMIT_RESET,
     HEADER_RETRY_AFTER,
+    auth_header_value,
 )
 from simulator.errors import (
     InternalError,
@@ -74,7 +75,6 @@ class Gateway:
         self.api = api
         self.control = control
         self.public = public
-        self._bearer = b"Bearer " + runtime.api_key.encode()
         self._admin = b"Bearer " + runtime.admin_token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -92,25 +92,32 @@ class Gateway:
         else:
             await self._public(scope, receive, send)
 
-    # -- /v1 -----------------------------------------------------------------------------
+    def _authorised(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Whether the request carries the key in the header the settings name (B1)."""
+        name = self.runtime.backend.settings.auth_header
+        wanted = auth_header_value(name, self.runtime.api_key).encode()
+        lowered = name.lower().encode()
+        given = next((v for n, v in headers if n == lowered), None)
+        return given is not None and hmac.compare_digest(given, wanted)
+
+    # -- /api ----------------------------------------------------------------------------
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime = self.runtime
         request_id = runtime.next_request_id()
         method: str = scope["method"]
         path: str = scope["path"]
-        auth = idempotency_key = None
+        idempotency_key = None
         for name, value in scope["headers"]:
-            if name == b"authorization":
-                auth = value
-            elif name == _IDEMPOTENCY:
+            if name == _IDEMPOTENCY:
                 idempotency_key = value.decode("latin-1")
         extra: list[tuple[bytes, bytes]] = []
         decision = FaultDecision()
         replayed = False
         try:
-            if auth is None or not hmac.compare_digest(auth, self._bearer):
-                raise Unauthorized("missing or invalid API key (Authorization: Bearer <key>)")
+            if not self._authorised(scope["headers"]):
+                header = runtime.backend.settings.auth_header
+                raise Unauthorized(f"missing or invalid API key (expected in the {header} header)")
             self._rate_limit(extra)
             decision = runtime.faults.decide(method, path)
             if decision.latency_s:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
 from barrack import models as m
 from barrack.models.ai import ChatChoice, ChatCompletion, ChatMessage, ChatUsage, UsageSummary
 from barrack.models.catalog import PricingRequest
@@ -21,9 +23,19 @@ from barrack.models.hibernation import HibernatedVMs, HibernationBillingMetrics,
 from barrack.models.volumes import VolumesWithNextName, VolumeType
 from simulator.backend import Backend
 from simulator.billing import money
+from simulator.errors import ValidationFailed
 from simulator.http import convert
-from simulator.http.parsing import BulkDeleteBody, Query, TogglePublicIPBody
-from simulator.seed_data import GPU_COUNTS, GPU_SPECS
+from simulator.http.parsing import BulkDeleteBody, Query, TogglePublicIPBody, validation_failed
+from simulator.seed_data import (
+    CURRENCIES,
+    GPU_COUNTS,
+    GPU_MAX_COUNT,
+    GPU_SPECS,
+    SNAPSHOT_FIXED_SIZE_GB,
+    SNAPSHOT_RATE,
+    VOLUME_MINIMUM_SIZE_GB,
+    VOLUME_RATES_PER_TB_HOUR,
+)
 
 __all__ = ["HANDLERS", "Call", "Handler", "Reply"]
 
@@ -39,11 +51,22 @@ class Call:
 
 @dataclass(slots=True)
 class Reply:
-    """What goes in the success envelope."""
+    """What goes in the answer: the payload, or the flat fields of a flat route."""
 
     data: Any
     pagination: m.Pagination | None = None
     message: str | None = None
+
+
+def flat(**fields: Any) -> Reply:
+    """A flat answer's fields (actions and deletes: ``barrack._wire.FLAT``)."""
+    return Reply(fields)
+
+
+def instance_action(b: Backend, record: Any) -> Reply:
+    """What an instance action answers: ``instance_id``, its new ``status`` and ``tier``."""
+    vm = convert.instance(b, record)
+    return flat(instance_id=vm.id, status=vm.status, tier=vm.tier)
 
 
 Handler = Callable[[Backend, Call], Reply]
@@ -149,37 +172,86 @@ def gpu_specs_list(b: Backend, call: Call) -> Reply:
     return Reply(specs)
 
 
-def _prices(b: Backend, gpu_model: str | None, region: str | None, gpu_count: int) -> Reply:
-    currency = m.CurrencyEnum(b.world.currency)
-    return Reply(
-        [
-            m.Price(
-                gpu_model=m.GpuModelEnum(model),
-                region=m.RegionEnum(region_name),
-                currency=currency,
-                price_per_hour=money(price),
-                gpu_count=m.GpuCountEnum(count),
-                hibernated_price_per_hour=money(hibernated),
-            )
-            for model, region_name, price, count, hibernated in b.catalog.prices(
-                gpu_model, region, gpu_count
-            )
-        ]
+def _pricing(b: Backend, ask: PricingRequest) -> Reply:
+    """Part C's ``pricing_data``, narrowed by the request's tier, type, model and count."""
+    state = b.world.state
+    tier = str(ask.tier) if ask.tier is not None else None
+    wanted = str(ask.resource_type) if ask.resource_type is not None else None
+    if ask.gpu_model is not None and str(ask.gpu_model) not in state.prices:
+        raise ValidationFailed("gpu_model", f"unknown GPU model {str(ask.gpu_model)!r}")
+
+    def price(by_currency: dict[str, Decimal], unit: str, **extra: Any) -> m.Price:
+        prices = {m.CurrencyEnum(c): money(v) for c, v in by_currency.items()}
+        return m.Price(prices=prices, unit=unit, **extra)
+
+    data = m.PricingData(
+        metadata=m.PricingMetadata(
+            supported_currencies=[m.CurrencyEnum(c) for c in CURRENCIES],
+            supported_tiers=[m.TierEnum(t) for t in ("legacy", "advanced")],
+            volume_minimum_size_gb=VOLUME_MINIMUM_SIZE_GB,
+            authentication_type="api_key",
+            timestamp=b.world.now,
+        )
     )
+    if wanted in (None, "gpus"):
+        gpus: dict[m.TierEnum, dict[m.GpuModelEnum, m.Price]] = {}
+        for model, by_currency in state.prices.items():
+            seed = GPU_SPECS.get(model)
+            model_tier = seed.tier if seed is not None else "legacy"
+            max_count = GPU_MAX_COUNT.get(model, max(GPU_COUNTS))
+            if tier not in (None, model_tier) or ask.gpu_model not in (None, model):
+                continue
+            if ask.gpu_count is not None and int(ask.gpu_count) > max_count:
+                continue
+            gpus.setdefault(m.TierEnum(model_tier), {})[m.GpuModelEnum(model)] = price(
+                by_currency, "per GPU per hour", max_count=max_count
+            )
+        data.gpus = m.GPUPricing(pricing=gpus, description="GPU pricing by model and tier")
+    if wanted in (None, "volumes"):
+        volumes: dict[m.TierEnum, dict[m.VolumeTypeEnum, m.Price]] = {}
+        for volume_tier, by_type in VOLUME_RATES_PER_TB_HOUR.items():
+            for volume_type, by_currency in by_type.items():
+                if tier not in (None, volume_tier) or ask.volume_type not in (None, volume_type):
+                    continue
+                volumes.setdefault(m.TierEnum(volume_tier), {})[m.VolumeTypeEnum(volume_type)] = (
+                    price(by_currency, "per TB per hour")
+                )
+        data.volumes = m.VolumePricing(
+            pricing=volumes,
+            minimum_size_gb=VOLUME_MINIMUM_SIZE_GB,
+            description="Volume storage pricing based on tier and volume type",
+        )
+    if wanted in (None, "snapshots") and tier in (None, "legacy"):
+        data.snapshots = m.SnapshotPricing(
+            pricing={
+                m.TierEnum.LEGACY: price(
+                    SNAPSHOT_RATE,
+                    f"per hour (fixed {SNAPSHOT_FIXED_SIZE_GB}GB)",
+                    fixed_size_gb=SNAPSHOT_FIXED_SIZE_GB,
+                )
+            },
+            description=(
+                f"Snapshot pricing - fixed {SNAPSHOT_FIXED_SIZE_GB}GB per snapshot, "
+                "legacy tier only"
+            ),
+        )
+    return Reply(data, message="Pricing information retrieved successfully")
 
 
 @handles("pricing.list")
 def pricing_list(b: Backend, call: Call) -> Reply:
-    """GET /pricing?gpu_model=&region=."""
-    return _prices(b, call.query.text("gpu_model"), call.query.text("region"), 1)
+    """GET /pricing/?tier=&currency=&resource_type=&gpu_model=&gpu_count=&volume_type=."""
+    try:
+        ask = PricingRequest.model_validate(call.query.values)
+    except ValidationError as exc:
+        raise validation_failed(exc) from None
+    return _pricing(b, ask)
 
 
 @handles("pricing.quote")
 def pricing_quote(b: Backend, call: Call) -> Reply:
-    """POST /pricing."""
-    body: PricingRequest = call.body
-    region = str(body.region) if body.region is not None else None
-    return _prices(b, str(body.gpu_model), region, int(body.gpu_count))
+    """POST /pricing/ (Part C's C1: the fields as a JSON body)."""
+    return _pricing(b, call.body)
 
 
 @handles("os_images.list")
@@ -240,7 +312,7 @@ def instances_billing(b: Backend, call: Call) -> Reply:
 
 def _action(action: str) -> Handler:
     def handler(b: Backend, call: Call) -> Reply:
-        return Reply(convert.instance(b, b.instances.act(call.params["instance_id"], action)))
+        return instance_action(b, b.instances.act(call.params["instance_id"], action))
 
     handler.__doc__ = f"POST /instances/{{id}}/{action}."
     return handler
@@ -262,22 +334,27 @@ def instances_toggle_public_ip(b: Backend, call: Call) -> Reply:
     """POST /instances/{id}/public-ip."""
     body: TogglePublicIPBody = call.body
     record = b.instances.toggle_public_ip(call.params["instance_id"], body.enabled)
-    return Reply(convert.instance(b, record))
+    reply = instance_action(b, record)
+    reply.data["public_ip_enabled"] = record.public_ip_enabled
+    return reply
 
 
 @handles("instances.add_security_rule")
 def instances_add_security_rule(b: Backend, call: Call) -> Reply:
     """POST /instances/{id}/security-rules."""
-    return Reply(
-        convert.security_rule(b.instances.add_security_rule(call.params["instance_id"], call.body))
-    )
+    instance_id = call.params["instance_id"]
+    rule = convert.security_rule(b.instances.add_security_rule(instance_id, call.body))
+    vm = convert.instance(b, b.instances.get(instance_id))
+    return flat(instance_id=instance_id, rule_id=rule.id, tier=vm.tier)
 
 
 @handles("instances.remove_security_rule")
 def instances_remove_security_rule(b: Backend, call: Call) -> Reply:
     """DELETE /instances/{id}/security-rules/{rule_id}."""
-    rule_id = b.instances.remove_security_rule(call.params["instance_id"], call.params["rule_id"])
-    return Reply(m.Data(id=rule_id))
+    instance_id = call.params["instance_id"]
+    rule_id = b.instances.remove_security_rule(instance_id, call.params["rule_id"])
+    vm = convert.instance(b, b.instances.get(instance_id))
+    return flat(instance_id=instance_id, rule_id=rule_id, tier=vm.tier)
 
 
 @handles("instances.list_hibernated")
@@ -370,7 +447,7 @@ def ssh_keys_create(b: Backend, call: Call) -> Reply:
 @handles("ssh_keys.delete")
 def ssh_keys_delete(b: Backend, call: Call) -> Reply:
     """DELETE /ssh-keys/{id}."""
-    return Reply(m.Data(id=b.ssh_keys.delete(call.params["key_id"])))
+    return flat(ssh_key_id=b.ssh_keys.delete(call.params["key_id"]))
 
 
 @handles("scripts.list")
@@ -400,14 +477,14 @@ def scripts_update(b: Backend, call: Call) -> Reply:
 @handles("scripts.delete")
 def scripts_delete(b: Backend, call: Call) -> Reply:
     """DELETE /scripts/{id}."""
-    return Reply(m.Data(id=b.scripts.delete(call.params["script_id"])))
+    return flat(script_id=b.scripts.delete(call.params["script_id"]))
 
 
 @handles("scripts.delete_many")
 def scripts_delete_many(b: Backend, call: Call) -> Reply:
     """POST /scripts/bulk-delete."""
     body: BulkDeleteBody = call.body
-    return Reply(m.Data(ids=b.scripts.delete_many(body.ids)))
+    return flat(script_ids=b.scripts.delete_many(body.ids))
 
 
 # -- volumes -------------------------------------------------------------------------------
@@ -442,7 +519,7 @@ def volumes_get(b: Backend, call: Call) -> Reply:
 @handles("volumes.delete")
 def volumes_delete(b: Backend, call: Call) -> Reply:
     """DELETE /volumes/{id}."""
-    return Reply(m.Data(id=b.volumes.delete(call.params["volume_id"])))
+    return flat(volume_id=b.volumes.delete(call.params["volume_id"]))
 
 
 @handles("volumes.resize")
@@ -460,21 +537,19 @@ def volumes_clone(b: Backend, call: Call) -> Reply:
 @handles("volumes.types")
 def volumes_types(b: Backend, call: Call) -> Reply:
     """GET /volume-types."""
-    rate = b.volumes.rate_per_tb_hour()
     currency = m.CurrencyEnum(b.world.currency)
     return Reply(
         [
             VolumeType(
                 name=m.VolumeTypeEnum(name),
+                tier=m.TierEnum(tier),
                 min_size_gb=low,
                 max_size_gb=high,
-                price_per_tb_hour=money(rate),
+                price_per_tb_hour=money(b.volumes.rate_per_tb_hour(name)),
                 currency=currency,
-                description="bootable: installed from an OS image"
-                if name == "bootable"
-                else "data volume",
+                description=f"{name} storage, {tier} tier",
             )
-            for name, low, high in b.catalog.volume_types()
+            for name, tier, low, high in b.catalog.volume_types()
         ]
     )
 
@@ -526,7 +601,7 @@ def firewalls_create(b: Backend, call: Call) -> Reply:
 @handles("firewalls.delete")
 def firewalls_delete(b: Backend, call: Call) -> Reply:
     """DELETE /firewalls/{id}."""
-    return Reply(m.Data(id=b.firewalls.delete(call.params["firewall_id"])))
+    return flat(firewall_id=b.firewalls.delete(call.params["firewall_id"]))
 
 
 @handles("firewalls.available_instances")
@@ -549,8 +624,11 @@ def firewalls_add_rule(b: Backend, call: Call) -> Reply:
 @handles("firewalls.remove_rule")
 def firewalls_remove_rule(b: Backend, call: Call) -> Reply:
     """DELETE /firewalls/{id}/rules/{rule_id}."""
-    rule_id = b.firewalls.remove_rule(call.params["firewall_id"], call.params["rule_id"])
-    return Reply(m.Data(id=rule_id))
+    firewall_id = call.params["firewall_id"]
+    return flat(
+        firewall_id=firewall_id,
+        rule_id=b.firewalls.remove_rule(firewall_id, call.params["rule_id"]),
+    )
 
 
 @handles("firewalls.attach")
@@ -612,7 +690,7 @@ def snapshots_create(b: Backend, call: Call) -> Reply:
 @handles("snapshots.delete")
 def snapshots_delete(b: Backend, call: Call) -> Reply:
     """DELETE /snapshots/{id}."""
-    return Reply(m.Data(id=b.snapshots.delete(call.params["snapshot_id"])))
+    return flat(snapshot_id=b.snapshots.delete(call.params["snapshot_id"]))
 
 
 @handles("snapshots.restore")
@@ -655,7 +733,7 @@ def images_create(b: Backend, call: Call) -> Reply:
 @handles("images.delete")
 def images_delete(b: Backend, call: Call) -> Reply:
     """DELETE /images/{id}."""
-    return Reply(m.Data(id=b.images.delete(call.params["image_id"])))
+    return flat(image_id=b.images.delete(call.params["image_id"]))
 
 
 # -- AI --------------------------------------------------------------------------------------

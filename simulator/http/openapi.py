@@ -41,7 +41,7 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 description of every ``/v1`` operation (built once)."""
+    """The OpenAPI 3.1 description of every ``/api`` operation (built once)."""
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (barrack_models.ErrorResponse, "serialization")
     ]

@@ -1,4 +1,5 @@
-"""The Prometheus HTTP API subset: ``GET /api/v1/query`` and ``GET /api/v1/query_range``."""
+"""The Prometheus HTTP API subset under ``/prometheus``: ``GET /prometheus/api/v1/query`` and
+``GET /prometheus/api/v1/query_range`` (as behind a real Prometheus's ``--web.route-prefix``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from barrack._wire import PROMETHEUS_PREFIX
 from simulator.http.responses import json_reply
 from simulator.http.router import HTTPReply, Router
 from simulator.runtime import SimRuntime
@@ -118,8 +120,8 @@ def add_prometheus_routes(router: Router, runtime: SimRuntime) -> None:
             "matrix", [{"metric": dict(key), "values": values} for key, values in matrix.items()]
         )
 
-    router.add("GET", "/api/v1/query", query)
-    router.add("GET", "/api/v1/query_range", query_range)
+    router.add("GET", PROMETHEUS_PREFIX + "/api/v1/query", query)
+    router.add("GET", PROMETHEUS_PREFIX + "/api/v1/query_range", query_range)
 
 
 def _add_points(

@@ -28,12 +28,13 @@ def error_reply(
 ) -> HTTPReply:
     """An ErrorResponse reply (status from the error's B2 code unless given)."""
     body = ErrorResponse(
-        error=ErrorBody(code=error.code, message=error.message, details=error.details),
+        message=error.message,
+        error=ErrorBody(code=error.code, details=error.details),
         request_id=request_id,
     )
     return HTTPReply(
         status if status is not None else error.status,
-        body.__pydantic_serializer__.to_json(body),
+        body.__pydantic_serializer__.to_json(body, exclude_none=True),
         (request_id_header(request_id), *headers),
     )
 

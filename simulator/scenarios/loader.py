@@ -102,6 +102,7 @@ def load_scenario(backend: Backend, spec: ScenarioSpec) -> None:
             region=volume.region,
             size_gb=volume.size_gb,
             volume_type=volume.volume_type,
+            bootable=volume.bootable,
             image_id=os_image_id(volume.region, volume.image) if volume.image else None,
             description=None,
             created_at=start - timedelta(seconds=volume.age),

@@ -78,6 +78,7 @@ GpuModel = Literal[
     "L40",
     "RTX-A6000",
     "A40",
+    "B300-262GB",
 ]
 OSImageKey = Literal[
     "ubuntu-22-04-cuda-12-4", "ubuntu-24-04-cuda-12-6", "ubuntu-22-04", "debian-12-cuda-12-4"
@@ -207,8 +208,9 @@ class VolumeSpec(_Spec):
 
     name: VolumeName
     region: RegionName
-    size_gb: Annotated[int, Field(ge=10, le=1000)]
-    volume_type: Literal["standard", "bootable"] = "standard"
+    size_gb: Annotated[int, Field(ge=100, le=1000)]
+    volume_type: Literal["SSD", "HDD", "NVMe"] = "SSD"
+    bootable: bool = False
     image: OSImageKey | None = None
     attach_to: str | None = Field(default=None, description="Name of an ACTIVE instance.")
     age: Duration = 86400.0

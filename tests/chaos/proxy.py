@@ -153,7 +153,7 @@ class ChaosProxy:
     @property
     def base_url(self) -> str:
         """The API base URL through the proxy (``.../v1``)."""
-        return f"{self.root_url}/v1"
+        return f"{self.root_url}/api"
 
     # -- rules and log -------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from tests.simulator.helpers import active_instance, data, root_client
 
 def query(sim: SimHandle, promql: str, **params: Any) -> dict[str, Any]:
     with root_client(sim) as client:
-        response = client.get("/api/v1/query", params={"query": promql, **params})
+        response = client.get("/prometheus/api/v1/query", params={"query": promql, **params})
     body = response.json()
     assert response.status_code == (200 if body["status"] == "success" else 400)
     return dict(body)
@@ -100,7 +100,7 @@ def test_query_range_returns_a_matrix(sim: SimHandle, api: httpx.Client) -> None
     sim.advance(1200)
     with root_client(sim) as client:
         response = client.get(
-            "/api/v1/query_range",
+            "/prometheus/api/v1/query_range",
             params={
                 "query": f'DCGM_FI_DEV_GPU_UTIL{{instance_id="{instance["id"]}"}}',
                 "start": start + 300,
