@@ -22,6 +22,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from barrack import BarrackError
+from barrack_ops.commands.doctor import doctor
 from barrack_ops.commands.hibernate_idle import run_hibernate_idle
 from barrack_ops.commands.low_balance import run_low_balance
 from barrack_ops.commands.restore import run_restore_drill, run_restore_to_region
@@ -43,6 +44,7 @@ plan_app = typer.Typer(help="Show what a recipe would do, without doing it.", no
 app.add_typer(run_app, name="run")
 app.add_typer(plan_app, name="plan")
 app.command("sim")(sim)
+app.command("doctor")(doctor)
 run_app.command("hibernate-idle")(run_hibernate_idle)
 run_app.command("low-balance")(run_low_balance)
 run_app.command("restore-to-region")(run_restore_to_region)
@@ -100,7 +102,7 @@ def run_nightly_snapshots(params: ParamsOption = None, dry_run: DryRunOption = F
 def plan_retention(params: ParamsOption = None) -> None:
     """Show, for every snapshot of the selected instances, keep or delete and why."""
     from flows.nightly_snapshots.params import NightlySnapshotsParams
-    from flows.nightly_snapshots.preview import preview_retention
+    from flows.nightly_snapshots.preview import preview_retention, price_plan
     from tasks.connection import resolve_settings
 
     try:
@@ -108,14 +110,15 @@ def plan_retention(params: ParamsOption = None) -> None:
     except ParamsFileError as exc:
         raise _fail(str(exc)) from None
 
-    async def compute() -> object:
+    async def compute() -> tuple[object, object]:
         from barrack import AsyncBarrack
 
         async with AsyncBarrack(settings=await resolve_settings(parsed.connection)) as client:
-            return await preview_retention(client, parsed)
+            plan = await preview_retention(client, parsed)
+            return plan, await price_plan(client, plan)
 
     try:
-        plan = asyncio.run(compute())
+        plan, cost = asyncio.run(compute())
     except BarrackError as exc:
         raise _fail(str(exc)) from None
     from flows.nightly_snapshots.retention import FleetPlan
@@ -140,6 +143,12 @@ def plan_retention(params: ParamsOption = None) -> None:
         f"{plan.delete_count} to delete, {plan.keep_count} to keep"
         + (f"; [bold red]{plan.blocked}[/]" if plan.blocked else "")
     )
+    from flows.nightly_snapshots.cost import RetentionCost
+
+    if isinstance(cost, RetentionCost):
+        console.print(cost.line(dry_run=True), markup=False)
+    else:
+        console.print("retention cost: unknown (the price list has no snapshot rate)")
 
 
 @app.command("demo")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from prefect import task
 
-from barrack.models import Balance, GPUStockItem, Price, Region
+from barrack.models import Balance, GPUStockItem, PricingData, Region
 from tasks._options import API_TASK
 from tasks.connection import BarrackConnection, borrow_client
 
-__all__ = ["get_balance", "list_gpu_stock", "list_prices", "list_regions"]
+__all__ = ["get_balance", "get_pricing", "list_gpu_stock", "list_regions"]
 
 
 @task(name="get-balance", **API_TASK)
@@ -18,16 +18,14 @@ async def get_balance(connection: BarrackConnection) -> Balance:
     return await client.balance.get()
 
 
-@task(name="list-prices", **API_TASK)
-async def list_prices(
-    connection: BarrackConnection,
-    *,
-    gpu_model: str | None = None,
-    region: str | None = None,
-) -> list[Price]:
-    """Hourly prices (read from the API, never hard-coded), optionally filtered."""
+@task(name="get-pricing", **API_TASK)
+async def get_pricing(connection: BarrackConnection) -> PricingData:
+    """The whole price list (GPUs, volumes, snapshots), read from the API, never hard-coded.
+
+    Index it with ``flows.common.pricing.PriceIndex.from_pricing``.
+    """
     client = await borrow_client(connection)
-    return await client.pricing.list(gpu_model=gpu_model, region=region)
+    return await client.pricing.get()
 
 
 @task(name="list-gpu-stock", **API_TASK)

@@ -9,7 +9,7 @@ from prefect import task
 from prefect.logging import get_run_logger
 
 from barrack import APIResponseValidationError, AsyncBarrack, InvalidStateError, NotFoundError
-from barrack.models import VMInstance, VMStatus
+from barrack.models import InstanceActionResponse, VMInstance, VMStatus
 from tasks._options import API_TASK, PAGES_IN_FLIGHT
 from tasks.connection import BarrackConnection, borrow_client
 
@@ -80,14 +80,19 @@ async def stop_instance(connection: BarrackConnection, instance_id: str) -> VMIn
 async def _act_once(
     client: AsyncBarrack,
     instance_id: str,
-    action: Callable[[str], Awaitable[VMInstance]],
+    action: Callable[[str], Awaitable[InstanceActionResponse]],
     *,
     reached: tuple[VMStatus, ...],
     doing: str,
 ) -> VMInstance:
-    """Run a state-changing ``action``; its own earlier effect counts as done, not an error."""
+    """Run a state-changing ``action``; its own earlier effect counts as done, not an error.
+
+    The action answers flat (``instance_id``, ``status``, ``tier``); the instance is read
+    back once so callers get it whole, in the state the action left it.
+    """
     try:
-        return await action(instance_id)
+        await action(instance_id)
+        return await client.instances.get(instance_id)
     except InvalidStateError as exc:
         if not _own_earlier_attempt(exc, reached):
             raise

@@ -10,6 +10,7 @@ artifacts and notifications. The flow decides nothing about HTTP; every call is 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -18,10 +19,11 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
 from barrack import BarrackError, InvalidStateError, NotFoundError
-from barrack.models import Price, VMInstance
+from barrack.models import VMInstance
 from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
 from flows.common.concurrency import gather_bounded
 from flows.common.guard import run_exclusive
+from flows.common.pricing import PriceIndex
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.hibernate_idle.params import HibernateIdleParams
@@ -38,7 +40,7 @@ from flows.hibernate_idle.rules import (
 from flows.hibernate_idle.savings import Rates, hourly_rates
 from flows.hibernate_idle.state import InstanceState, changed_states, select_state_store
 from flows.hibernate_idle.streaks import extend_streak
-from tasks.account import list_prices
+from tasks.account import get_balance, get_pricing
 from tasks.instances import get_instance, hibernate_instance, list_instances
 from tasks.probes import ProbeTarget, UtilizationEvidence
 from tasks.probes.ssh import SSHCommandError
@@ -209,8 +211,16 @@ async def _rates(
     idle = [d.instance.id for d in decisions if d.verdict.idle]
     if not idle:
         return {}
-    prices: list[Price] = await list_prices(params.connection)
-    return {i: hourly_rates(instances[i], prices) for i in idle}
+    currencies = {str(instances[i].currency) for i in idle if instances[i].currency is not None}
+    if len(currencies) == 1 and all(instances[i].currency is not None for i in idle):
+        currency, pricing = currencies.pop(), await get_pricing(params.connection)
+    else:
+        balance, pricing = await asyncio.gather(
+            get_balance(params.connection), get_pricing(params.connection)
+        )
+        currency = str(balance.currency)
+    index = PriceIndex.from_pricing(currency, pricing)
+    return {i: hourly_rates(instances[i], index) for i in idle}
 
 
 def _outcome(decision: Decision, rates: Rates | None, dry_run: bool) -> InstanceOutcome:

@@ -8,11 +8,13 @@ exact in :class:`~decimal.Decimal`. A3's billing rules:
 * ``DELETED`` and transitional states (``CREATING``, ``STOPPING``, ...) pay nothing; A3
   names no rate for ``ERROR``, ``UNKNOWN`` or states added later, so the model counts
   them as unbilled and says so (the measured burn shows it if Barrack bills them);
-* volumes pay by size, in every state; snapshots by stored size once ready (a snapshot
-  still ``CREATING`` has no final size, one in ``ERROR`` stores nothing).
+* volumes pay by size and type, in every state; a ready snapshot pays a fixed rate per
+  hour whatever its size (Part C: "fixed 100GB"); one still ``CREATING`` or in ``ERROR``
+  is not billed.
 
-Where the rates come from is in :mod:`flows.low_balance.rates`. A billable resource
-whose rate no source gives is listed as *unpriced* rather than guessed.
+Where the rates come from is :mod:`flows.common.pricing`, the index every recipe reads.
+A billable resource whose rate no source gives is listed as *unpriced* rather than
+guessed.
 """
 
 from __future__ import annotations
@@ -24,12 +26,7 @@ from enum import StrEnum
 from typing import Final
 
 from barrack.models import Snapshot, VMInstance, VMStatus, VolumeResponse
-from flows.low_balance.rates import (
-    DEFAULT_SNAPSHOT_RATE_PER_GB_HOUR,
-    GB_PER_TB,
-    HIBERNATION_RATE_FALLBACK,
-    PriceIndex,
-)
+from flows.common.pricing import PriceIndex
 
 __all__ = [
     "Category",
@@ -40,7 +37,6 @@ __all__ = [
     "Uncharged",
     "fleet_burn",
     "instance_rate",
-    "snapshot_rate_for",
 ]
 
 
@@ -150,23 +146,20 @@ def instance_rate(vm: VMInstance, status: VMStatus, index: PriceIndex) -> Priced
     used for ``status`` only when both bill alike (both full-rate, or both hibernated).
 
     Example:
-        An ACTIVE instance quoted at 2.69/h, asked for HIBERNATED, gets the price list's
-        hibernated rate (or A3's 0.01) rather than its own 2.69.
+        An ACTIVE instance quoted at 2.49/h, asked for HIBERNATED, gets A3's hibernation
+        rate (0.01) rather than its own 2.49.
     """
     own = _own_price(vm, index.currency)
-    model, region, count = str(vm.flavor.gpu_model), str(vm.region), int(vm.flavor.gpu_count)
+    model, count = str(vm.flavor.gpu_model), int(vm.flavor.gpu_count)
     if status in _FULL_RATE:
         if own is not None and vm.status in _FULL_RATE:
             return Priced(own, "instance price")
-        listed = index.full_rate(model, region, count)
+        listed = index.gpu_rate(model, count)
         return Priced(listed, "price list") if listed is not None else None
     if status == VMStatus.HIBERNATED:
         if own is not None and vm.status == VMStatus.HIBERNATED:
             return Priced(own, "instance price")
-        listed = index.hibernated_rate(model, region)
-        if listed is not None:
-            return Priced(listed, "price list (hibernated)")
-        fallback = HIBERNATION_RATE_FALLBACK.get(index.currency)
+        fallback = index.hibernated_rate()
         return Priced(fallback, "A3 hibernation rate") if fallback is not None else None
     raise ValueError(f"status: {status} has no rate; expected ACTIVE, SHUTOFF or HIBERNATED")
 
@@ -187,29 +180,22 @@ def _unbilled_reason(status: VMStatus) -> str:
     return f"{status}: A3 names no rate for it; counted as unbilled"
 
 
-def snapshot_rate_for(currency: str, override: Decimal | None) -> Decimal | None:
-    """The per-GB-hour snapshot rate in force: the override, else the default, else None."""
-    if override is not None:
-        return override
-    return DEFAULT_SNAPSHOT_RATE_PER_GB_HOUR.get(currency)
-
-
 def fleet_burn(
     *,
     index: PriceIndex,
     instances: Iterable[VMInstance],
     volumes: Iterable[VolumeResponse] = (),
     snapshots: Iterable[Snapshot] = (),
-    snapshot_rate_per_gb_hour: Decimal | None = None,
+    snapshot_rate_per_hour: Decimal | None = None,
 ) -> FleetBurn:
     """Charge every listed resource at its rate per hour (see the module docstring).
 
     Args:
-        index: the price list and volume types in the account currency.
+        index: the price list in the account currency.
         instances: every instance of the account.
         volumes: every volume.
         snapshots: every snapshot.
-        snapshot_rate_per_gb_hour: overrides the default snapshot storage rate.
+        snapshot_rate_per_hour: overrides the price list's fixed rate per snapshot-hour.
 
     Returns:
         The charges and the resources left uncharged, with reasons.
@@ -231,7 +217,7 @@ def fleet_burn(
                     vm.id,
                     vm.name,
                     str(vm.status),
-                    f"no price for {vm.flavor.gpu_count}x {vm.flavor.gpu_model} in {vm.region}",
+                    f"no price for {vm.flavor.gpu_count}x {vm.flavor.gpu_model}",
                     unpriced=True,
                 )
             )
@@ -274,19 +260,25 @@ def fleet_burn(
                 priced_volume.source,
             )
         )
-    per_gb = snapshot_rate_for(index.currency, snapshot_rate_per_gb_hour)
+    per_snapshot = (
+        snapshot_rate_per_hour if snapshot_rate_per_hour is not None else index.snapshot_rate()
+    )
     for snap in snapshots:
         status = str(snap.status)
         if not snap.status.is_ready:
             uncharged.append(
-                Uncharged("snapshot", snap.id, snap.name, status, f"{status}: no stored size yet")
+                Uncharged("snapshot", snap.id, snap.name, status, f"{status}: not billed yet")
             )
             continue
-        if per_gb is None or snap.size_gb is None:
-            missing = "its stored size" if snap.size_gb is None else "a per-GB-hour rate"
+        if per_snapshot is None:
             uncharged.append(
                 Uncharged(
-                    "snapshot", snap.id, snap.name, status, f"unknown: {missing}", unpriced=True
+                    "snapshot",
+                    snap.id,
+                    snap.name,
+                    status,
+                    "unknown: the price list has no snapshot rate",
+                    unpriced=True,
                 )
             )
             continue
@@ -298,8 +290,8 @@ def fleet_burn(
                 str(snap.region),
                 status,
                 Category.SNAPSHOTS,
-                per_gb * snap.size_gb,
-                f"{snap.size_gb} GB x {per_gb}/GB-h",
+                per_snapshot,
+                "fixed rate per snapshot",
             )
         )
     return FleetBurn(index.currency, tuple(charges), tuple(uncharged))
@@ -309,7 +301,8 @@ def _volume_rate(volume: VolumeResponse, index: PriceIndex) -> Priced | None:
     same_currency = volume.currency is None or str(volume.currency) == index.currency
     if volume.hourly_price is not None and same_currency:
         return Priced(volume.hourly_price, "volume price")
-    per_tb = index.volume_rate_per_tb_hour(str(volume.volume_type))
-    if per_tb is None:
+    per_hour = index.volume_rate(str(volume.volume_type), volume.size_gb)
+    if per_hour is None:
         return None
-    return Priced(per_tb * volume.size_gb / GB_PER_TB, f"{volume.size_gb} GB x {per_tb}/TB-h")
+    per_tb = index.volume_rate_per_tb_hour(str(volume.volume_type))
+    return Priced(per_hour, f"{volume.size_gb} GB x {per_tb}/TB-h")

@@ -20,6 +20,7 @@ from prefect.logging import get_run_logger
 
 from flows.common.alerting import RECIPE_HOOKS
 from flows.common.guard import run_exclusive
+from flows.common.pricing import PriceIndex
 from flows.common.runtime import current_flow_run_url
 from flows.low_balance.act import carry_out, describe_error, protection_report
 from flows.low_balance.burn import FleetBurn, fleet_burn
@@ -29,11 +30,10 @@ from flows.low_balance.history_store import HistoryStore, history_slug, select_h
 from flows.low_balance.notify import notify_low_balance
 from flows.low_balance.params import LowBalanceParams
 from flows.low_balance.protection import plan_protection
-from flows.low_balance.rates import PriceIndex
 from flows.low_balance.report import LowBalanceReport, low_balance_alerts
 from notifications import DeliveryReport, Notifier, NotifySettings, Severity
-from tasks.account import get_balance, list_prices
-from tasks.fleet import list_volume_types, list_volumes
+from tasks.account import get_balance, get_pricing
+from tasks.fleet import list_volumes
 from tasks.instances import list_instances
 from tasks.snapshots import list_snapshots
 
@@ -88,16 +88,15 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
     notifier = build_notifier(params, now) if params.notify else None
 
     # 1. Read the account and the fleet.
-    balance, instances, volumes, snapshots, prices, volume_types = await asyncio.gather(
+    balance, instances, volumes, snapshots, pricing = await asyncio.gather(
         get_balance(conn),
         list_instances(conn),
         list_volumes(conn),
         list_snapshots(conn),
-        list_prices(conn),
-        list_volume_types(conn),
+        get_pricing(conn),
     )
     currency = str(balance.currency)
-    index = PriceIndex.build(currency, prices, volume_types)
+    index = PriceIndex.from_pricing(currency, pricing)
 
     # 2. The fleet model and the measured burn.
     burn = fleet_burn(
@@ -105,7 +104,7 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
         instances=instances,
         volumes=volumes,
         snapshots=snapshots,
-        snapshot_rate_per_gb_hour=params.snapshot_rate_per_gb_hour,
+        snapshot_rate_per_hour=params.snapshot_rate_per_hour,
     )
     # "auto" asks the Prefect API whether it answers: blocking I/O, so off the event loop.
     store = await anyio.to_thread.run_sync(

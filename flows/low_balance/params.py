@@ -37,11 +37,11 @@ class LowBalanceParams(RequestModel):
         default_factory=Thresholds,
         description="Balance and runway thresholds; empty lists take the currency defaults.",
     )
-    snapshot_rate_per_gb_hour: Decimal | None = Field(
+    snapshot_rate_per_hour: Decimal | None = Field(
         default=None,
         ge=0,
-        description="Snapshot storage rate per GB-hour. Barrack publishes none; empty means "
-        "the simulator's figure (USD/EUR 0.00005, INR 0.005).",
+        description="What one ready snapshot costs per hour; empty means the price list's "
+        "fixed rate (Barrack bills every snapshot as a fixed 100 GB).",
     )
     measured_window_hours: float = Field(
         default=6, gt=0, le=168, description="How far back the measured burn looks."

@@ -8,6 +8,7 @@ The flow decides nothing about HTTP; every API call is a task.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,8 +22,10 @@ from barrack.models import Snapshot, VMInstance, VMStatus
 from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
 from flows.common.concurrency import gather_bounded
 from flows.common.guard import run_exclusive
+from flows.common.pricing import PriceIndex
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
+from flows.nightly_snapshots.cost import retention_cost
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
 from flows.nightly_snapshots.params import NightlySnapshotsParams
 from flows.nightly_snapshots.report import (
@@ -35,6 +38,7 @@ from flows.nightly_snapshots.report import (
 )
 from flows.nightly_snapshots.retention import Action, FleetPlan, SnapshotRecord, plan_fleet
 from flows.nightly_snapshots.schedule import freshness, slot_for, snapshot_name
+from tasks.account import get_balance, get_pricing
 from tasks.images import snapshots_backing_images
 from tasks.instances import list_instances
 from tasks.snapshots import create_snapshot, delete_snapshot, list_snapshots, wait_for_snapshots
@@ -179,6 +183,7 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
         outcome.freshness_message = verdict.message
         outcome.newest_success_at = newest
     report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
+    await _price_retention(params, report)
 
     # 6. Report.
     if notifier is not None:
@@ -190,6 +195,24 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
     await _publish(report)
     logger.info(report.summary_line())
     return report
+
+
+async def _price_retention(params: NightlySnapshotsParams, report: NightlyReport) -> None:
+    """Put what the kept snapshots cost in the report; a price-list failure costs only that."""
+    try:
+        balance, pricing = await asyncio.gather(
+            get_balance(params.connection), get_pricing(params.connection)
+        )
+    except BarrackError as exc:
+        report.cost_note = f"unknown (the price list could not be read: {exc})"
+        return
+    index = PriceIndex.from_pricing(str(balance.currency), pricing)
+    cost = retention_cost(
+        index, kept=sum(i.kept for i in report.instances), pruned=report.deleted_count()
+    )
+    if cost is None:
+        report.cost_note = "unknown (the price list has no snapshot rate)"
+    report.cost = cost
 
 
 def _plan_creation(

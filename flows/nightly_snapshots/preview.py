@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from barrack import AsyncBarrack
+from flows.common.pricing import PriceIndex
 from flows.common.selection import select_instances
+from flows.nightly_snapshots.cost import RetentionCost, retention_cost
 from flows.nightly_snapshots.ownership import is_owned_by
 from flows.nightly_snapshots.params import NightlySnapshotsParams
 from flows.nightly_snapshots.retention import FleetPlan, SnapshotRecord, plan_fleet
 
-__all__ = ["preview_retention"]
+__all__ = ["preview_retention", "price_plan"]
 
 
 async def preview_retention(client: AsyncBarrack, params: NightlySnapshotsParams) -> FleetPlan:
@@ -32,3 +34,10 @@ async def preview_retention(client: AsyncBarrack, params: NightlySnapshotsParams
         if snap.instance_id in names
     ]
     return plan_fleet(records, params.retention_policy(), max_deletions=params.max_deletions)
+
+
+async def price_plan(client: AsyncBarrack, plan: FleetPlan) -> RetentionCost | None:
+    """What the plan's kept snapshots cost and what its deletions save (read-only calls)."""
+    balance = await client.balance.get()
+    index = PriceIndex.from_pricing(str(balance.currency), await client.pricing.get())
+    return retention_cost(index, kept=plan.keep_count, pruned=plan.delete_count)

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flows.nightly_snapshots.cost import RetentionCost
 from notifications.alerts import Alert, AlertKey, AlertKind, Severity, Subject
 
 __all__ = [
@@ -100,6 +101,10 @@ class NightlyReport(_Row):
     notifications: str | None = Field(
         default=None, description="What the notifier did (destinations masked)."
     )
+    cost: RetentionCost | None = Field(
+        default=None, description="What the kept snapshots cost; what pruning saves."
+    )
+    cost_note: str | None = Field(default=None, description="Why the cost is missing, when it is.")
 
     @property
     def failed_instances(self) -> list[InstanceOutcome]:
@@ -183,6 +188,10 @@ class NightlyReport(_Row):
             f"- retention: {self.retention}",
             f"- selection: {self.selection}",
         ]
+        if self.cost is not None:
+            lines.append(f"- {self.cost.line(dry_run=self.dry_run)}")
+        elif self.cost_note:
+            lines.append(f"- retention cost: {self.cost_note}")
         if self.blocked:
             lines += ["", f"**Pruning blocked:** {self.blocked}"]
         lines += ["", "| instance | region | snapshot | reason | kept | deleted | freshness |"]

@@ -17,7 +17,8 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from barrack.models import GPUStockItem, Money, Price, Region
+from barrack.models import GPUStockItem, Money, Region
+from flows.common.pricing import PriceIndex
 
 __all__ = [
     "AUTO",
@@ -105,24 +106,18 @@ def deployable_count(
 
 
 def hourly_price_for(
-    prices: Sequence[Price], region: str, gpu_model: str, gpu_count: int, currency: str
+    prices: PriceIndex, region: str, gpu_model: str, gpu_count: int, currency: str
 ) -> Decimal | None:
-    """The hourly price of ``gpu_count`` x ``gpu_model`` in ``region``, from the price list.
+    """The hourly price of ``gpu_count`` x ``gpu_model``, from the shared price index.
 
-    A price row for exactly this count wins; otherwise a row's price is scaled by the
-    count (the list quotes one GPU). None when no row in ``currency`` matches.
+    Barrack prices by model and tier, the same in every region, so ``region`` does not
+    change the figure; None when the list has no row for the model, or is in another
+    currency than ``currency``.
     """
-    rows = [
-        p
-        for p in prices
-        if str(p.region) == region and str(p.gpu_model) == gpu_model and str(p.currency) == currency
-    ]
-    for row in rows:
-        if int(row.gpu_count) == gpu_count:
-            return row.price_per_hour
-    for row in rows:
-        return row.price_per_hour / int(row.gpu_count) * gpu_count
-    return None
+    del region  # kept in the signature: a regional price list would need it
+    if prices.currency != currency:
+        return None
+    return prices.gpu_rate(gpu_model, gpu_count)
 
 
 def expand_targets(
@@ -149,7 +144,7 @@ def _judge(
     gpu_count: int,
     exclude_source_region: bool,
     stock: Sequence[GPUStockItem],
-    prices: Sequence[Price],
+    prices: PriceIndex,
     currency: str,
     name: str,
     name_conflict: str | None,
@@ -237,7 +232,7 @@ def assess_candidates(
     exclude_source_region: bool,
     regions: Sequence[Region],
     stock: Sequence[GPUStockItem],
-    prices: Sequence[Price],
+    prices: PriceIndex,
     currency: str,
     names: Mapping[str, str] | None = None,
     name_conflicts: Mapping[str, str] | None = None,
@@ -252,7 +247,7 @@ def assess_candidates(
         exclude_source_region: never restore into the snapshot's own region.
         regions: the region list (``available`` says whether a region takes new instances).
         stock: the GPU stock list of every region.
-        prices: the price list for the GPU model.
+        prices: the shared price index in the account currency.
         currency: the account currency (prices in other currencies are ignored).
         names: the restored instance's name in each region.
         name_conflicts: regions whose name is taken, with who holds it.

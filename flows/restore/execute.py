@@ -24,11 +24,12 @@ from barrack import (
     SnapshotDeletedError,
 )
 from barrack.models import Snapshot, VMInstance
+from flows.common.pricing import PriceIndex
 from flows.restore.candidates import Candidate, CandidateVerdict
 from flows.restore.params import RestoreSettings, SSHVerification
 from flows.restore.plan import Facts, RestorePlan
 from flows.restore.report import Attempt, RestoreOutcome, RestoreReport
-from tasks.account import get_balance, list_gpu_stock, list_prices, list_regions
+from tasks.account import get_balance, get_pricing, list_gpu_stock, list_regions
 from tasks.connection import BarrackConnection
 from tasks.instances import list_instances
 from tasks.restore import (
@@ -116,13 +117,15 @@ async def read_facts(
 
     ``instances`` is a listing the caller has just read; given, it is used as is.
     """
-    regions, stock, prices, balance, listed = await asyncio.gather(
+    del gpu_model  # the price list is small and one shape: read it whole
+    regions, stock, pricing, balance, listed = await asyncio.gather(
         list_regions(connection),
         list_gpu_stock(connection),
-        list_prices(connection, gpu_model=gpu_model),
+        get_pricing(connection),
         get_balance(connection),
         _listing(connection, instances),
     )
+    prices = PriceIndex.from_pricing(str(balance.currency), pricing)
     return Facts(regions=regions, stock=stock, prices=prices, balance=balance, instances=listed)
 
 

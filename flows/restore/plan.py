@@ -18,12 +18,12 @@ from barrack.models import (
     Balance,
     GPUStockItem,
     Money,
-    Price,
     Region,
     Snapshot,
     VMInstance,
     VMStatus,
 )
+from flows.common.pricing import PriceIndex
 from flows.restore.candidates import Candidate, assess_candidates, expand_targets
 from flows.restore.guards import (
     balance_problem,
@@ -46,14 +46,14 @@ class Facts:
     Attributes:
         regions: the region list.
         stock: GPU stock of every region.
-        prices: the price list (at least for the snapshot's GPU model).
+        prices: the shared price index, in the account currency.
         balance: the prepaid balance.
         instances: every instance of the account.
     """
 
     regions: Sequence[Region]
     stock: Sequence[GPUStockItem]
-    prices: Sequence[Price]
+    prices: PriceIndex
     balance: Balance
     instances: Sequence[VMInstance]
 
