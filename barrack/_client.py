@@ -382,7 +382,7 @@ def _parse_success(
             method=spec.method,
             path=path,
             status=response.status_code,
-            request_id=request_id,
+            request_id=scrub(request_id, secrets),
         )
 
     try:
@@ -428,7 +428,7 @@ def _refusal(
         status=status,
         code=scrub(code, secrets) if code else ("REFUSED" if status < 300 else f"HTTP_{status}"),
         details=scrub(details, secrets),
-        request_id=parsed.request_id or header_request_id,
+        request_id=scrub(parsed.request_id or header_request_id, secrets),
         method=spec.method,
         path=path,
     )
@@ -466,7 +466,7 @@ def _status_error(
         "status": status,
         "code": scrub(code, secrets) if code else f"HTTP_{status}",
         "details": scrub(details, secrets),
-        "request_id": request_id,
+        "request_id": scrub(request_id, secrets),
         "method": spec.method,
         "path": path,
     }

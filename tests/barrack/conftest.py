@@ -13,21 +13,33 @@ import pytest
 from barrack import AsyncBarrack, RetryPolicy
 
 API_KEY = "sk-test-7f3a9c-supersecret"
-BASE_URL = "http://127.0.0.1:9/v1"
+BASE_URL = "http://127.0.0.1:9/api"
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def envelope(data: Any, *, pagination: dict[str, int] | None = None) -> dict[str, Any]:
-    """A B1 success envelope."""
-    return {"success": True, "message": None, "data": data, "pagination": pagination}
+def envelope(
+    key: str, payload: Any, *, pagination: dict[str, int] | None = None, message: str = "ok"
+) -> dict[str, Any]:
+    """A B1 success answer: the payload under its key (Part C's ``pricing_data`` style)."""
+    body: dict[str, Any] = {"success": True, "message": message, key: payload}
+    if pagination is not None:
+        body["pagination"] = pagination
+    body["request_id"] = "req-ok"
+    return body
+
+
+def flat(**fields: Any) -> dict[str, Any]:
+    """A B1 flat success answer (actions, deletes; Part C's C3 style)."""
+    return {"success": True, "message": "ok", **fields, "request_id": "req-ok"}
 
 
 def error_body(code: str, message: str = "nope", **details: Any) -> dict[str, Any]:
-    """A B1 ErrorResponse."""
+    """A B1 ErrorResponse: ``message`` at the top, ``error.code`` and ``error.details``."""
     return {
         "success": False,
-        "error": {"code": code, "message": message, "details": details or None},
+        "message": message,
+        "error": {"code": code, "details": details or None},
         "request_id": "req-123",
     }
 

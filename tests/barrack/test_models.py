@@ -19,6 +19,7 @@ from barrack.models import (
     BarrackModel,
     CreatedSSHKey,
     Envelope,
+    FlatResponse,
     GpuCountEnum,
     GpuModelEnum,
     ListVMsResponse,
@@ -163,6 +164,7 @@ A2_NAMES = sorted(
 )
 EXTRA_EXPORTS = [
     "Envelope",
+    "FlatResponse",
     "Pagination",
     "ErrorResponse",
     "ErrorBody",
@@ -181,6 +183,28 @@ def test_the_a2_list_is_complete() -> None:
 
 # A2 names that are objects, not envelopes, despite the ``Response`` suffix.
 OBJECT_NAMED_RESPONSE = {"ErrorResponse", "VolumeResponse", "FirewallResponse"}
+
+# B1: instance actions answer flat ``instance_id``, ``status``, ``tier``; security-rule
+# changes flat ``instance_id``, ``rule_id``, ``tier`` (Part C's C3); other deletes flat
+# ``<resource>_id``. Every other ``*Response`` has one payload key.
+FLAT_RESPONSE_FIELDS: dict[str, set[str]] = {
+    "StartVMResponse": {"instance_id", "status", "tier"},
+    "StopVMResponse": {"instance_id", "status", "tier"},
+    "RebootVMResponse": {"instance_id", "status", "tier"},
+    "HibernateVMResponse": {"instance_id", "status", "tier"},
+    "RestoreVMResponse": {"instance_id", "status", "tier"},
+    "DeleteVMResponse": {"instance_id", "status", "tier"},
+    "ToggleVMPublicIPResponse": {"instance_id", "status", "tier", "public_ip_enabled"},
+    "AddVMSecurityRuleResponse": {"instance_id", "rule_id", "tier"},
+    "RemoveVMSecurityRuleResponse": {"instance_id", "rule_id", "tier"},
+    "DeleteFirewallResponse": {"firewall_id"},
+    "RemoveFirewallRuleResponse": {"firewall_id", "rule_id"},
+    "DeleteSSHKeyResponse": {"ssh_key_id"},
+    "DeleteSnapshotResponse": {"snapshot_id"},
+    "DeleteVolumeResponse": {"volume_id"},
+    "ImageDeleteResponse": {"image_id"},
+}
+ENVELOPE_FIELDS = {"success", "message", "request_id"}
 
 
 @pytest.mark.parametrize("name", A2_NAMES)
@@ -206,13 +230,19 @@ def test_all_lists_only_names_that_exist() -> None:
 
 
 @pytest.mark.parametrize("name", [n for n in A2_NAMES if n.endswith("Response")])
-def test_response_schemas_are_envelopes(name: str) -> None:
+def test_response_schemas_are_envelopes_or_flat(name: str) -> None:
     cls = getattr(models, name)
+    # No generic ``data`` wrapper any more, in any shape.
+    assert "data" not in cls.model_fields
     if name in OBJECT_NAMED_RESPONSE:
+        assert not issubclass(cls, Envelope | FlatResponse)
+    elif name in FLAT_RESPONSE_FIELDS:
+        assert issubclass(cls, FlatResponse)
         assert not issubclass(cls, Envelope)
+        assert set(cls.model_fields) == ENVELOPE_FIELDS | FLAT_RESPONSE_FIELDS[name]
     else:
         assert issubclass(cls, Envelope)
-        assert "data" in cls.model_fields
+        assert set(cls.model_fields) == ENVELOPE_FIELDS | {"payload", "pagination"}
 
 
 ROUTE_SCHEMAS = sorted(
@@ -226,9 +256,25 @@ def test_every_route_schema_resolves(name: str, role: str) -> None:
     cls = getattr(models, name, None)
     assert cls is not None, f"_wire names {name!r}, which barrack.models lacks"
     if role == "response":
-        assert issubclass(cls, Envelope)
+        flat = {route.payload is None for route in ROUTES.values() if route.response == name}
+        assert flat in ({True}, {False}), f"{name} is flat on one route and not on another"
+        assert issubclass(cls, FlatResponse if flat == {True} else Envelope)
     else:
         assert issubclass(cls, RequestModel)
+
+
+@pytest.mark.parametrize(
+    "spec", [r for r in ROUTES.values() if r.payload is not None], ids=lambda r: r.operation
+)
+def test_every_envelope_reads_and_writes_its_payload_key(spec: Any) -> None:
+    cls = getattr(models, spec.response)
+    assert cls.payload_key() == spec.payload
+    # A wire body without its payload key is refused, naming the key it lacked.
+    with pytest.raises(ValidationError, match=spec.payload):
+        cls.model_validate({"success": True, "message": "ok", "data": {}, "request_id": "r"})
+    # The old generic wrapper is not read as the payload.
+    with pytest.raises(ValidationError):
+        cls.model_validate({"success": True, "data": [], "request_id": "r"})
 
 
 @pytest.mark.parametrize(
@@ -303,13 +349,20 @@ def test_unknown_status_gpu_model_and_fields_parse() -> None:
 def test_a_list_with_one_unknown_status_still_parses() -> None:
     body = {
         "success": True,
-        "data": [_instance_payload(), _instance_payload(id="BRK-ZZZZZZZ", status="PAUSED")],
+        "message": "ok",
+        "instances": [_instance_payload(), _instance_payload(id="BRK-ZZZZZZZ", status="PAUSED")],
         "pagination": {"page": 1, "per_page": 50, "total": 2, "total_pages": 1},
+        "request_id": "req-1",
     }
     page = ListVMsResponse.model_validate(body)
-    assert [i.status.is_known for i in page.data] == [True, False]
+    assert [i.status.is_known for i in page.payload] == [True, False]
     assert page.pagination is not None
     assert page.pagination.total == 2
+    assert page.request_id == "req-1"
+    # And it writes back under its payload key, never ``payload`` or ``data``.
+    dumped = json.loads(page.model_dump_json())
+    assert set(dumped) == {"success", "message", "instances", "pagination", "request_id"}
+    assert [i["id"] for i in dumped["instances"]] == ["BRK-A1B2C3D", "BRK-ZZZZZZZ"]
 
 
 def test_known_members_stay_known() -> None:

@@ -6,6 +6,9 @@ import pytest
 
 from barrack.models._rules import (
     NAME_RULES,
+    VOLUME_MAX_GB,
+    VOLUME_MIN_GB,
+    VOLUME_TYPE_TIERS,
     check_name,
     check_security_rule,
     check_volume,
@@ -75,17 +78,40 @@ def test_security_rule_check(rule: dict[str, object], fragment: str | None) -> N
 
 
 @pytest.mark.parametrize(
-    ("volume_type", "size_gb", "image_id", "ok"),
+    ("size_gb", "bootable", "image_id", "ok"),
     [
-        ("standard", 10, None, True),
-        ("standard", 1000, None, True),
-        ("standard", 9, None, False),
-        ("bootable", 100, "os-1", True),
-        ("bootable", 99, "os-1", False),
-        ("bootable", 100, None, False),
-        ("standard", 50, "os-1", False),
-        ("nvme", 5000, None, True),  # an unknown type's limits are the server's call
+        (100, False, None, True),
+        (1000, False, None, True),
+        (99, False, None, False),
+        (1001, False, None, False),
+        (10, False, None, False),  # the old standard minimum is gone: 100 GB for every volume
+        (100, True, "os-1", True),
+        (99, True, "os-1", False),
+        (1001, True, "os-1", False),
+        (100, True, None, False),
+        (500, False, "os-1", False),
     ],
 )
-def test_volume_check(volume_type: str, size_gb: int, image_id: str | None, ok: bool) -> None:
-    assert (check_volume(volume_type, size_gb, image_id) is None) is ok
+def test_volume_check(size_gb: int, bootable: bool, image_id: str | None, ok: bool) -> None:
+    assert (check_volume(size_gb, bootable, image_id) is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("size_gb", "bootable", "image_id", "fragment"),
+    [
+        (99, False, None, "size_gb must be 100-1000"),
+        (100, True, None, "needs image_id"),
+        (100, False, "os-1", "set bootable"),
+    ],
+)
+def test_volume_problems_name_the_field(
+    size_gb: int, bootable: bool, image_id: str | None, fragment: str
+) -> None:
+    problem = check_volume(size_gb, bootable, image_id)
+    assert problem is not None
+    assert fragment in problem
+
+
+def test_volume_types_sit_in_their_tiers() -> None:
+    assert VOLUME_TYPE_TIERS == {"SSD": "legacy", "HDD": "advanced", "NVMe": "advanced"}
+    assert (VOLUME_MIN_GB, VOLUME_MAX_GB) == (100, 1000)

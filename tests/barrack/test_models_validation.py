@@ -23,6 +23,7 @@ from barrack.models import (
     DeploymentRequest,
     GetBatchSnapshotImageRelationshipsRequest,
     PageParams,
+    PricingRequest,
     RequestModel,
     ResizeVolumeRequest,
     RestoreSnapshotRequest,
@@ -61,7 +62,7 @@ VALID: dict[type[RequestModel], dict[str, Any]] = {
     },
     VMSecurityRuleRequest: {"direction": "egress", "protocol": "ICMP"},
     CreateSSHKeyRequest: {"name": "laptop_key", "public_key": ED25519},
-    CreateVolumeRequest: {"name": "data", "region": "CANADA-1", "size_gb": 10},
+    CreateVolumeRequest: {"name": "data", "region": "CANADA-1", "size_gb": 100},
     ResizeVolumeRequest: {"size_gb": 500},
     AttachVolumesRequest: {"volume_ids": ["vol-1"]},
     AttachFirewallRequest: {"instance_ids": ["BRK-A1B2C3D"]},
@@ -71,6 +72,16 @@ VALID: dict[type[RequestModel], dict[str, Any]] = {
     UpdateScriptRequest: {"content": "#!/bin/bash\n"},
     ChatCompletionsRequest: {"model": "llama", "messages": [{"role": "user", "content": "hi"}]},
     PageParams: {"per_page": 100},
+    # Part C's C1 body, verbatim (``"gpu_model": "string"`` included: GPU models are open).
+    PricingRequest: {
+        "tier": "legacy",
+        "currency": "USD",
+        "resource_type": "volumes",
+        "volume_size_gb": 100,
+        "volume_type": "SSD",
+        "gpu_model": "string",
+        "gpu_count": 1,
+    },
 }
 
 # (model, changes to its valid payload, the field the error must name; None = valid)
@@ -177,20 +188,25 @@ CASES: list[tuple[type[RequestModel], dict[str, Any], str | None]] = [
         {"public_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn==\n"},
         "public_key",
     ),
-    # Volumes: standard 10-1000, bootable 100-1000 with an OS image
+    # Volumes: 100-1000 GB of type SSD, HDD or NVMe; a bootable one needs an OS image
     (CreateVolumeRequest, {"size_gb": 1000}, None),
-    (CreateVolumeRequest, {"size_gb": 9}, "size_gb"),
+    (CreateVolumeRequest, {"size_gb": 99}, "size_gb"),
+    (CreateVolumeRequest, {"size_gb": 10}, "size_gb"),
     (CreateVolumeRequest, {"size_gb": 1001}, "size_gb"),
-    (CreateVolumeRequest, {"volume_type": "bootable", "size_gb": 100, "image_id": "os-1"}, None),
+    (CreateVolumeRequest, {"volume_type": "HDD"}, None),
+    (CreateVolumeRequest, {"volume_type": "NVMe"}, None),
+    (CreateVolumeRequest, {"volume_type": "standard"}, "volume_type"),
+    (CreateVolumeRequest, {"bootable": True, "size_gb": 100, "image_id": "os-1"}, None),
     (
         CreateVolumeRequest,
-        {"volume_type": "bootable", "size_gb": 99, "image_id": "os-1"},
+        {"bootable": True, "size_gb": 99, "image_id": "os-1"},
         "size_gb",
     ),
-    (CreateVolumeRequest, {"volume_type": "bootable", "size_gb": 200}, "image_id"),
+    (CreateVolumeRequest, {"bootable": True, "size_gb": 200}, "image_id"),
     (CreateVolumeRequest, {"image_id": "os-1"}, "image_id"),
     (CreateVolumeRequest, {"name": "v" * 51}, "name"),
     (ResizeVolumeRequest, {"size_gb": 1001}, "size_gb"),
+    (ResizeVolumeRequest, {"size_gb": 99}, "size_gb"),
     (AttachVolumesRequest, {"volume_ids": []}, "volume_ids"),
     (AttachFirewallRequest, {"instance_ids": []}, "instance_ids"),
     # Images, scripts, AI, paging
@@ -202,6 +218,8 @@ CASES: list[tuple[type[RequestModel], dict[str, Any], str | None]] = [
     (UpdateScriptRequest, {"content": None, "name": "renamed"}, None),
     (ChatCompletionsRequest, {"messages": []}, "messages"),
     (ChatCompletionsRequest, {"temperature": 2.5}, "temperature"),
+    (PricingRequest, {"volume_size_gb": 99}, "volume_size_gb"),
+    (PricingRequest, {"volume_size_gb": None, "gpu_model": None}, None),
     (PageParams, {"per_page": 101}, "per_page"),
     (PageParams, {"per_page": 0}, "per_page"),
     (PageParams, {"page": 0}, "page"),

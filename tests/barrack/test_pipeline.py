@@ -32,24 +32,24 @@ from barrack import (
     SnapshotDeletedError,
 )
 from barrack._wire import ERROR_STATUS
-from tests.barrack.conftest import API_KEY, FakeSleep, Recorder, envelope, error_body
+from tests.barrack.conftest import API_KEY, FakeSleep, Recorder, envelope, error_body, flat
 
 BALANCE = {"balance": "42.1700", "currency": "USD", "updated_at": "2026-11-27T12:00:00Z"}
 
 
-def ok(data: object, status: int = 200, **kwargs: object) -> httpx.Response:
-    return httpx.Response(status, json=envelope(data, **kwargs))  # type: ignore[arg-type]
+def ok(key: str, payload: object, status: int = 200, **kwargs: object) -> httpx.Response:
+    return httpx.Response(status, json=envelope(key, payload, **kwargs))  # type: ignore[arg-type]
 
 
 async def test_success_parses_money_and_sends_the_key(
     make_client: Callable[..., AsyncBarrack], recorder: Recorder
 ) -> None:
-    recorder.responses.append(ok(BALANCE))
+    recorder.responses.append(ok("credit", BALANCE))
     balance = await make_client().balance.get()
     assert balance.balance == Decimal("42.1700")
     request = recorder.requests[0]
     assert request.method == "GET"
-    assert request.url.path == "/v1/balance"
+    assert request.url.path == "/api/balance/"
     assert request.headers["Authorization"] == f"Bearer {API_KEY}"
     assert "Idempotency-Key" not in request.headers
 
@@ -116,7 +116,7 @@ async def test_transient_errors_are_retried_with_one_idempotency_key(
         httpx.Response(503, json=error_body("UNAVAILABLE")),
         drop,
         httpx.Response(502, text="<html><body>Bad gateway</body></html>"),
-        ok(snapshot, status=201),
+        ok("snapshot", snapshot, status=201),
     ]
     snap = await make_client().snapshots.create(instance_id="BRK-1234567", name="nightly")
     assert snap.id == "snap-1"
@@ -129,25 +129,17 @@ async def test_transient_errors_are_retried_with_one_idempotency_key(
 async def test_separate_calls_get_separate_idempotency_keys(
     make_client: Callable[..., AsyncBarrack], recorder: Recorder
 ) -> None:
-    vm = {
-        "id": "BRK-1234567",
-        "name": "a",
-        "status": "HIBERNATING",
-        "region": "US-1",
-        "flavor": {
-            "name": "1x-A40",
-            "gpu_model": "A40",
-            "gpu_count": 1,
-            "vcpus": 8,
-            "ram_gb": 64,
-            "disk_gb": 200,
-        },
-        "created_at": "2026-11-27T02:00:00Z",
-    }
-    recorder.default = lambda request: ok(vm, status=202)
+    recorder.default = lambda request: httpx.Response(
+        202, json=flat(instance_id="BRK-1234567", status="HIBERNATING", tier="legacy")
+    )
     client = make_client()
+    first = await client.instances.hibernate("BRK-1234567")
     await client.instances.hibernate("BRK-1234567")
-    await client.instances.hibernate("BRK-1234567")
+    assert (first.instance_id, first.status, first.tier) == (
+        "BRK-1234567",
+        "HIBERNATING",
+        "legacy",
+    )
     keys = [r.headers["Idempotency-Key"] for r in recorder.requests]
     assert keys[0] != keys[1]
 
@@ -188,7 +180,7 @@ async def test_retry_after_is_honoured_and_pauses_the_limiter(
     limiter = SpyLimiter(rate=1000)
     recorder.responses += [
         httpx.Response(429, json=error_body("RATE_LIMITED"), headers={"Retry-After": "2"}),
-        ok(BALANCE),
+        ok("credit", BALANCE),
     ]
     await make_client(rate_limiter=limiter).balance.get()
     assert fake_sleep.waits[0] == 2
@@ -229,7 +221,9 @@ async def test_timeouts_and_connection_errors_are_their_own_classes(
     [
         (200, b"", APIResponseValidationError),
         (200, b"<html>oops</html>", APIResponseValidationError),
-        (200, b'{"success": true, "data": {"balance": "12", "currency": 3}}', None),
+        (200, b'{"success": true, "credit": {"balance": "12", "currency": 3}}', None),
+        # The old generic wrapper is no longer the payload: no ``credit`` key, no balance.
+        (200, b'{"success": true, "data": {"balance": "12", "currency": "USD"}}', None),
         (502, b"<html>Bad Gateway</html>", ServiceUnavailableError),
         (503, b"", ServiceUnavailableError),
     ],
@@ -277,7 +271,7 @@ async def test_pagination_is_lazy_and_complete(
             for i in range(per_page if number < 3 else 1)
         ]
         pagination = {"page": number, "per_page": per_page, "total": 5, "total_pages": 3}
-        return ok(snaps, pagination=pagination)
+        return ok("snapshots", snaps, pagination=pagination)
 
     recorder.default = page
     paginator = make_client().snapshots.list(region="US-1", per_page=2)
@@ -310,22 +304,22 @@ async def test_the_key_never_shows_in_reprs_errors_or_logs(
         await client.balance.get()
     texts = [repr(client), repr(client.settings), str(caught.value), repr(caught.value)]
     texts += [record.getMessage() for record in caplog.records]
-    assert any("retrying GET /balance" in t for t in texts), "the retry was logged"
+    assert any("retrying GET /balance/" in t for t in texts), "the retry was logged"
     assert all(API_KEY not in text for text in texts)
 
 
 def test_missing_key_is_a_clear_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BARRACK_API_KEY", raising=False)
     with pytest.raises(ConfigurationError, match="BARRACK_API_KEY"):
-        AsyncBarrack(base_url="http://127.0.0.1:9/v1")
+        AsyncBarrack(base_url="http://127.0.0.1:9/api")
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BARRACK_API_KEY", API_KEY)
-    monkeypatch.setenv("BARRACK_BASE_URL", "https://barrack.example/v1/")
+    monkeypatch.setenv("BARRACK_BASE_URL", "https://barrack.example/api/")
     monkeypatch.setenv("BARRACK_TIMEOUT", "12.5")
     settings = BarrackSettings.load()
-    assert settings.base_url == "https://barrack.example/v1"
+    assert settings.base_url == "https://barrack.example/api"
     assert settings.timeout == 12.5
     assert API_KEY not in repr(settings)
 
@@ -333,10 +327,10 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.mark.parametrize(
     ("base_url", "problem"),
     [
-        ("ftp://x/v1", "absolute http"),
-        ("http://api.barrack.example/v1", "in clear"),
-        ("https://user:pw@api.barrack.example/v1", "credentials"),
-        ("https://api.barrack.example/v1?x=1", "query"),
+        ("ftp://x/api", "absolute http"),
+        ("http://api.barrack.example/api", "in clear"),
+        ("https://user:pw@api.barrack.example/api", "credentials"),
+        ("https://api.barrack.example/api?x=1", "query"),
     ],
 )
 def test_bad_base_urls_are_refused(base_url: str, problem: str) -> None:
@@ -347,8 +341,8 @@ def test_bad_base_urls_are_refused(base_url: str, problem: str) -> None:
 
 
 def test_plain_http_is_allowed_for_loopback_or_when_asked() -> None:
-    assert BarrackSettings.load(api_key="k", base_url="http://localhost:8642/v1")
-    assert BarrackSettings.load(api_key="k", base_url="http://[::1]:8642/v1")
+    assert BarrackSettings.load(api_key="k", base_url="http://localhost:8642/api")
+    assert BarrackSettings.load(api_key="k", base_url="http://[::1]:8642/api")
     assert BarrackSettings.load(
-        api_key="k", base_url="http://10.0.0.5/v1", allow_insecure_http=True
+        api_key="k", base_url="http://10.0.0.5/api", allow_insecure_http=True
     )

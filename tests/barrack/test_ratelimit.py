@@ -74,9 +74,9 @@ def test_threads_never_share_a_slot() -> None:
 
 
 def test_shared_limiter_is_one_per_key() -> None:
-    a = shared_rate_limiter("https://x/v1#k1", 5)
-    assert shared_rate_limiter("https://x/v1#k1", 5) is a
-    assert shared_rate_limiter("https://x/v1#k2", 5) is not a
+    a = shared_rate_limiter("https://x/api#k1", 5)
+    assert shared_rate_limiter("https://x/api#k1", 5) is a
+    assert shared_rate_limiter("https://x/api#k2", 5) is not a
 
 
 @pytest.mark.parametrize(("rate", "burst"), [(0, 1), (-1, 1), (1, 0)])

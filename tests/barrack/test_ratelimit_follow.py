@@ -20,12 +20,12 @@ _PORTS = itertools.count(20000)
 
 def _base_url() -> str:
     # The following limiter is process-wide per base URL and key: one URL per test.
-    return f"http://127.0.0.1:{next(_PORTS)}/v1"
+    return f"http://127.0.0.1:{next(_PORTS)}/api"
 
 
 def _balance(limit: str | None) -> httpx.Response:
     headers = {"X-RateLimit-Limit": limit} if limit is not None else {}
-    return httpx.Response(200, json=envelope(BALANCE), headers=headers)
+    return httpx.Response(200, json=envelope("credit", BALANCE), headers=headers)
 
 
 class FakeClock:
@@ -84,9 +84,9 @@ def test_adopt_refuses_nonsense(rate: float) -> None:
 
 
 def test_the_following_limiter_is_one_per_key_and_open() -> None:
-    first = following_rate_limiter("https://x/v1#follow-1")
-    assert following_rate_limiter("https://x/v1#follow-1") is first
-    assert following_rate_limiter("https://x/v1#follow-2") is not first
+    first = following_rate_limiter("https://x/api#follow-1")
+    assert following_rate_limiter("https://x/api#follow-1") is first
+    assert following_rate_limiter("https://x/api#follow-2") is not first
     assert math.isinf(first.rate)
 
 
@@ -127,7 +127,8 @@ async def test_error_answers_announce_the_limit_too(recorder: Recorder) -> None:
         429,
         json={
             "success": False,
-            "error": {"code": "RATE_LIMITED", "message": "slow down", "details": None},
+            "message": "slow down",
+            "error": {"code": "RATE_LIMITED", "details": None},
             "request_id": "req-1",
         },
         headers={"X-RateLimit-Limit": "3", "Retry-After": "0"},
