@@ -169,10 +169,16 @@ class Pagination(BarrackModel):
 
 @cache
 def _schema_payload_key(model: type[BaseModel]) -> str | None:
-    """The payload key of a response schema, found by name along its bases."""
+    """The payload key of a response schema, found by name along its bases.
+
+    A base that no route answers with (``VMResponse``) names its key in ``wire_payload_key``.
+    """
     for klass in model.__mro__:
         if klass.__name__ in PAYLOAD_KEYS:
             return PAYLOAD_KEYS[klass.__name__]
+        declared = klass.__dict__.get("wire_payload_key")
+        if isinstance(declared, str):
+            return declared
     return "payload"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
@@ -253,7 +253,9 @@ class UserVM(BarrackModel):
 
 
 class VMResponse(Envelope[VMInstance]):
-    """One instance in the envelope; the base of every single-instance answer."""
+    """One instance under ``instance``; the base of every single-instance answer."""
+
+    wire_payload_key: ClassVar[str] = "instance"
 
 
 class DeploymentResponse(VMResponse):
