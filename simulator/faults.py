@@ -1,4 +1,5 @@
-"""Injected faults: latency, errors, bursts of 429, and drops after the change is made.
+"""Injected faults: latency, errors, bursts of 429, drops after the change is made, refusals
+under a success status, and error pages that echo the request's headers (the API key).
 
 Rules match a request by method and path glob (``fnmatch``: ``*`` also crosses ``/``)
 against the full path, ``/api/.../``. Every matching rule adds its latency; the first
@@ -32,6 +33,10 @@ class FaultRule(BaseModel):
         retry_after: the Retry-After (seconds) of those 429s.
         drop_after_commit: the backend makes the change, then the connection is cut
             before the response body is complete (the client sees a protocol error).
+        refuse_rate: chance (0-1) a matching request is answered ``200`` with
+            ``"success": false`` and nothing is changed (a refusal in a success status).
+        echo_headers: the errors of this rule come as an HTML page that lists the
+            request's headers, the API key among them (a proxy's debug page).
         times: fire at most this many times (then the rule only adds latency); None:
             no limit.
     """
@@ -46,6 +51,8 @@ class FaultRule(BaseModel):
     burst_429: Annotated[int, Field(ge=0)] = 0
     retry_after: Annotated[int, Field(ge=0, le=3600)] = 1
     drop_after_commit: bool = False
+    refuse_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+    echo_headers: bool = False
     times: Annotated[int, Field(ge=1)] | None = None
 
     def matches(self, method: str, path: str) -> bool:
@@ -69,10 +76,11 @@ class FaultDecision:
     """What to do with one request."""
 
     latency_s: float = 0.0
-    kind: Literal["none", "error", "burst_429", "drop"] = "none"
+    kind: Literal["none", "error", "burst_429", "drop", "refuse"] = "none"
     status: int = 0
     retry_after: int = 0
     rule: int = -1
+    echo_headers: bool = False
 
 
 _NO_FAULT = FaultDecision()
@@ -119,7 +127,12 @@ class FaultInjector:
         if outcome is None:
             return FaultDecision(latency_s=latency) if latency else _NO_FAULT
         return FaultDecision(
-            latency, outcome.kind, outcome.status, outcome.retry_after, outcome.rule
+            latency,
+            outcome.kind,
+            outcome.status,
+            outcome.retry_after,
+            outcome.rule,
+            outcome.echo_headers,
         )
 
     def _fire(self, index: int, rule: FaultRule) -> FaultDecision | None:
@@ -127,7 +140,11 @@ class FaultInjector:
             self._remaining_burst[index] -= 1
             return FaultDecision(0.0, "burst_429", 429, rule.retry_after, index)
         if rule.error_rate and self._rng.random() < rule.error_rate:
-            return FaultDecision(0.0, "error", rule.status, rule.retry_after, index)
+            return FaultDecision(
+                0.0, "error", rule.status, rule.retry_after, index, rule.echo_headers
+            )
+        if rule.refuse_rate and self._rng.random() < rule.refuse_rate:
+            return FaultDecision(0.0, "refuse", 200, 0, index)
         if rule.drop_after_commit:
             return FaultDecision(0.0, "drop", 0, 0, index)
         return None

@@ -175,8 +175,10 @@ def _settled(status: SnapshotStatus) -> bool:
 async def delete_snapshot(connection: BarrackConnection, snapshot_id: str) -> str:
     """Delete one snapshot; ``"deleted"``, or ``"already gone"`` when it no longer exists.
 
-    A refusal (for example a snapshot that came to back a custom image) raises: the flow
-    records it as that snapshot's failure and goes on with the others.
+    A refusal (for example a snapshot that came to back a custom image, or a ``200`` whose
+    body says ``"success": false``) raises: the flow records it as that snapshot's failure
+    and goes on with the others. A success status with an unreadable body is not believed
+    until the snapshot is read back and found gone.
     """
     client = await borrow_client(connection)
     try:
@@ -184,5 +186,9 @@ async def delete_snapshot(connection: BarrackConnection, snapshot_id: str) -> st
     except NotFoundError:
         return "already gone"
     except APIResponseValidationError:
-        pass  # a success status with an unreadable body: it was deleted all the same
+        try:
+            await client.snapshots.get(snapshot_id)
+        except NotFoundError:
+            return "deleted"
+        raise
     return "deleted"

@@ -11,6 +11,7 @@ the change was made.
 from __future__ import annotations
 
 import hmac
+import html
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -39,7 +40,7 @@ from simulator.errors import (
 from simulator.faults import FaultDecision
 from simulator.http.control import CONTROL_PREFIX
 from simulator.http.openapi import openapi_document
-from simulator.http.responses import error_reply, request_id_header
+from simulator.http.responses import REQUEST_ID_SCOPE_KEY, error_reply, request_id_header
 from simulator.http.router import HTTPReply, Router
 from simulator.idempotency import StoredResponse
 from simulator.requestlog import LogEntry
@@ -105,6 +106,7 @@ class Gateway:
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime = self.runtime
         request_id = runtime.next_request_id()
+        scope[REQUEST_ID_SCOPE_KEY] = request_id
         method: str = scope["method"]
         path: str = scope["path"]
         idempotency_key = None
@@ -122,6 +124,11 @@ class Gateway:
             decision = runtime.faults.decide(method, path)
             if decision.latency_s:
                 await runtime.sleep(decision.latency_s)
+            injected = _injected_answer(decision, scope["headers"], request_id)
+            if injected is not None:
+                await self._send(send, injected, request_id, extra)
+                self._log(scope, request_id, injected, idempotency_key, False, decision)
+                return
             self._injected(decision, extra)
             match = self.api.match(method, path)
             if match is None or match.endpoint is None:
@@ -134,7 +141,7 @@ class Gateway:
                     replayed = True
                     reply = HTTPReply(stored.status, stored.body, (*stored.headers, _REPLAYED))
                     await self._send(send, reply, request_id, extra)
-                    self._log(scope, request_id, reply.status, idempotency_key, True, decision)
+                    self._log(scope, request_id, reply, idempotency_key, True, decision)
                     return
                 runtime.idempotency.begin(key)
             try:
@@ -167,7 +174,7 @@ class Gateway:
             await self._drop(send, reply, request_id, extra)
         else:
             await self._send(send, reply, request_id, extra)
-        self._log(scope, request_id, reply.status, idempotency_key, replayed, decision)
+        self._log(scope, request_id, reply, idempotency_key, replayed, decision)
 
     def _rate_limit(self, extra: list[tuple[bytes, bytes]]) -> None:
         settings = self.runtime.backend.settings
@@ -212,8 +219,9 @@ class Gateway:
     async def _send(
         self, send: Send, reply: HTTPReply, request_id: str, extra: list[tuple[bytes, bytes]]
     ) -> None:
+        typed = any(name == b"content-type" for name, _ in reply.headers)
         headers = [
-            _JSON,
+            *(() if typed else (_JSON,)),
             (b"content-length", str(len(reply.body)).encode()),
             *reply.headers,
             *extra,
@@ -244,7 +252,7 @@ class Gateway:
         self,
         scope: Scope,
         request_id: str,
-        status: int,
+        reply: HTTPReply,
         idempotency_key: str | None,
         replayed: bool,
         decision: FaultDecision,
@@ -255,12 +263,13 @@ class Gateway:
                 method=scope["method"],
                 path=scope["path"],
                 query=scope["query_string"].decode("latin-1"),
-                status=status,
+                status=reply.status,
                 time=_rfc3339(self.runtime),
                 idempotency_key=idempotency_key,
                 replayed=replayed,
                 fault=None if decision.kind == "none" else decision.kind,
                 latency_ms=decision.latency_s * 1000,
+                body_keys=_top_level_keys(reply.body),
             )
         )
 
@@ -302,11 +311,40 @@ class Gateway:
         return await match.endpoint(Request(scope, receive), match.params)
 
 
+def _injected_answer(
+    decision: FaultDecision, headers: list[tuple[bytes, bytes]], request_id: str
+) -> HTTPReply | None:
+    """The refusal-under-200 and header-echoing error page faults; None for the others."""
+    if decision.kind == "refuse":
+        body = {"success": False, "message": "request refused (injected)", "request_id": request_id}
+        return HTTPReply(200, json.dumps(body).encode())
+    if decision.kind == "error" and decision.echo_headers:
+        listed = "".join(
+            f"<li>{html.escape(n.decode('latin-1'))}: {html.escape(v.decode('latin-1'))}</li>"
+            for n, v in headers
+        )
+        page = (
+            f"<html><head><title>{decision.status} Bad Gateway</title></head><body>"
+            f"<h1>Upstream error</h1><p>Request headers:</p><ul>{listed}</ul></body></html>"
+        )
+        return HTTPReply(decision.status, page.encode(), ((b"content-type", b"text/html"),))
+    return None
+
+
 def _fault_status(decision: FaultDecision, error: SimError) -> int | None:
     """An injected error keeps the status it was given (502 and 504 have no B2 code)."""
     if decision.kind == "error" and error.details == {"injected": True}:
         return decision.status
     return None
+
+
+def _top_level_keys(body: bytes) -> tuple[str, ...]:
+    """The keys of a JSON object body, in order; none for anything else."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return ()
+    return tuple(parsed) if isinstance(parsed, dict) else ()
 
 
 def _without_request_id(
