@@ -26,6 +26,10 @@ class LogEntry:
         replayed: answered from the idempotency cache.
         fault: the injected fault: ``error``, ``burst_429``, ``drop`` or None.
         latency_ms: injected latency.
+        body_keys: the top-level keys of the JSON answer, in order (``success``,
+            ``message``, ``request_id`` and the payload key, or the flat fields), so a
+            test can see what each answer carried its payload under; empty when the body
+            is not a JSON object.
     """
 
     request_id: str
@@ -38,6 +42,7 @@ class LogEntry:
     replayed: bool = False
     fault: str | None = None
     latency_ms: float = 0.0
+    body_keys: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The entry as a JSON object."""

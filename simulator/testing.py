@@ -99,7 +99,7 @@ class SimHandle:
             error = payload.get("error", {})
             raise SimControlError(
                 f"{method} /_sim/{path}: {response.status_code} {error.get('code')}: "
-                f"{error.get('message')}"
+                f"{payload.get('message')}"
             )
         return payload["data"]
 

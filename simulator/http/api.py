@@ -18,6 +18,7 @@ from barrack._json import dump_wire
 from barrack._wire import API_PREFIX, ROUTES, Route
 from simulator.http.handlers import HANDLERS, Call
 from simulator.http.parsing import parse_body, parse_query
+from simulator.http.responses import REQUEST_ID_SCOPE_KEY
 from simulator.http.router import Endpoint, HTTPReply, Router
 from simulator.runtime import SimRuntime
 
@@ -40,14 +41,17 @@ def _endpoint(route: Route, runtime: SimRuntime) -> Endpoint:
         backend = runtime.backend
         backend.sync()
         reply = handler(backend, Call(params, query, body))
-        fields: dict[str, Any] = {"message": reply.message or default_message}
+        fields: dict[str, Any] = {
+            "message": reply.message or default_message,
+            "request_id": request.scope.get(REQUEST_ID_SCOPE_KEY),
+        }
         if route.payload is None:
             fields.update(reply.data)
         else:
             fields["payload"] = reply.data
         if reply.pagination is not None:
             fields["pagination"] = reply.pagination
-        content = dump_wire(schema(**fields), exclude_none=route.payload is None)
+        content = dump_wire(schema(**fields), exclude_none=route.payload is None or reply.compact)
         rename = backend.settings.payload_keys.get(route.operation)
         if rename is not None and route.payload is not None:
             content = _renamed(content, route.payload, rename)

@@ -11,11 +11,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
 
 from barrack import models as m
+from barrack.models._rules import VOLUME_TYPE_TIERS
 from barrack.models.ai import ChatChoice, ChatCompletion, ChatMessage, ChatUsage, UsageSummary
 from barrack.models.catalog import PricingRequest
 from barrack.models.firewalls import FirewallAttachment, Protocol
@@ -56,6 +57,8 @@ class Reply:
     data: Any
     pagination: m.Pagination | None = None
     message: str | None = None
+    compact: bool = False
+    """Leave out null fields, as Part C's ``pricing_data`` does (no ``max_count`` on volumes)."""
 
 
 def flat(**fields: Any) -> Reply:
@@ -172,6 +175,10 @@ def gpu_specs_list(b: Backend, call: Call) -> Reply:
     return Reply(specs)
 
 
+_TIERS: Final = ("legacy", "advanced")
+_RESOURCE_TYPES: Final = ("gpus", "volumes", "snapshots")
+
+
 def _pricing(b: Backend, ask: PricingRequest) -> Reply:
     """Part C's ``pricing_data``, narrowed by the request's tier, type, model and count."""
     state = b.world.state
@@ -179,6 +186,14 @@ def _pricing(b: Backend, ask: PricingRequest) -> Reply:
     wanted = str(ask.resource_type) if ask.resource_type is not None else None
     if ask.gpu_model is not None and str(ask.gpu_model) not in state.prices:
         raise ValidationFailed("gpu_model", f"unknown GPU model {str(ask.gpu_model)!r}")
+    for name, value, known in (
+        ("tier", ask.tier, _TIERS),
+        ("resource_type", ask.resource_type, _RESOURCE_TYPES),
+        ("currency", ask.currency, CURRENCIES),
+        ("volume_type", ask.volume_type, tuple(VOLUME_TYPE_TIERS)),
+    ):
+        if value is not None and str(value) not in known:
+            raise ValidationFailed(name, f"unknown {name} {str(value)!r}; one of {list(known)}")
 
     def price(by_currency: dict[str, Decimal], unit: str, **extra: Any) -> m.Price:
         prices = {m.CurrencyEnum(c): money(v) for c, v in by_currency.items()}
@@ -187,7 +202,7 @@ def _pricing(b: Backend, ask: PricingRequest) -> Reply:
     data = m.PricingData(
         metadata=m.PricingMetadata(
             supported_currencies=[m.CurrencyEnum(c) for c in CURRENCIES],
-            supported_tiers=[m.TierEnum(t) for t in ("legacy", "advanced")],
+            supported_tiers=[m.TierEnum(t) for t in _TIERS],
             volume_minimum_size_gb=VOLUME_MINIMUM_SIZE_GB,
             authentication_type="api_key",
             timestamp=b.world.now,
@@ -235,7 +250,7 @@ def _pricing(b: Backend, ask: PricingRequest) -> Reply:
                 "legacy tier only"
             ),
         )
-    return Reply(data, message="Pricing information retrieved successfully")
+    return Reply(data, message="Pricing information retrieved successfully", compact=True)
 
 
 @handles("pricing.list")
@@ -250,8 +265,20 @@ def pricing_list(b: Backend, call: Call) -> Reply:
 
 @handles("pricing.quote")
 def pricing_quote(b: Backend, call: Call) -> Reply:
-    """POST /pricing/ (Part C's C1: the fields as a JSON body)."""
-    return _pricing(b, call.body)
+    """POST /pricing/ (Part C's C1): the fields as a JSON body and as query parameters.
+
+    C4: the endpoint takes its fields both ways; where both give one, the body's wins.
+    """
+    body: PricingRequest = call.body
+    if not call.query.values:
+        return _pricing(b, body)
+    try:
+        ask = PricingRequest.model_validate(
+            {**call.query.values, **body.model_dump(exclude_none=True)}
+        )
+    except ValidationError as exc:
+        raise validation_failed(exc) from None
+    return _pricing(b, ask)
 
 
 @handles("os_images.list")

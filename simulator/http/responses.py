@@ -10,9 +10,17 @@ from barrack.models import ErrorBody, ErrorResponse
 from simulator.errors import SimError
 from simulator.http.router import HTTPReply
 
-__all__ = ["REQUEST_ID_HEADER", "error_reply", "json_reply", "request_id_header"]
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "REQUEST_ID_SCOPE_KEY",
+    "error_reply",
+    "json_reply",
+    "request_id_header",
+]
 
 REQUEST_ID_HEADER: Final = HEADER_REQUEST_ID.lower().encode()
+REQUEST_ID_SCOPE_KEY: Final = "simulator.request_id"
+"""Where the gateway leaves an API request's id in the ASGI scope for the body's ``request_id``."""
 
 
 def request_id_header(request_id: str) -> tuple[bytes, bytes]:

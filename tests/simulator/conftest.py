@@ -30,6 +30,6 @@ def sim(sim_server: SimHandle) -> SimHandle:
 
 @pytest.fixture
 def api(sim: SimHandle) -> Iterator[httpx.Client]:
-    """An authorised client of the API (``/v1``)."""
+    """An authorised client of the API (``/api``; paths end with ``/``)."""
     with sim.client(timeout=30) as client:
         yield client

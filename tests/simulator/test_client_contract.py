@@ -2,20 +2,24 @@
 
 The client and the simulator share the route table and the models; this walks a realistic
 life of an account through every operation, so any drift between what the simulator
-sends and what the client parses fails here. The request log proves every route was hit.
+sends and what the client parses fails here. The simulator's request log then proves, for
+every route of ``barrack._wire.ROUTES``, that the client called its path with the trailing
+slash and that the simulator answered under the route's payload key (or flat).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 
 from barrack import AsyncBarrack, InvalidStateError, RetryPolicy
-from barrack._wire import ROUTES
+from barrack._wire import API_PREFIX, ENVELOPE_FIELDS, ROUTES, Route
+from barrack.models import GpuModelEnum, TierEnum, VolumeTypeEnum
+from simulator.seed_data import GPU_PRICES, VOLUME_RATES_PER_TB_HOUR
 from simulator.testing import SimHandle
+from tests.simulator.helpers import route_of
 
 PUBLIC_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBaYhO8wI6nZ3l1rXK2xHtOi0uYQzY4h6s8c0bq8fR1x laptop"
@@ -30,20 +34,43 @@ async def client(sim: SimHandle) -> AsyncIterator[AsyncBarrack]:
         yield c
 
 
-def _template(method: str, path: str) -> tuple[str, str] | None:
-    path = path.removeprefix("/v1")
-    for spec in ROUTES.values():
-        if spec.method != method:
+def expected_keys(spec: Route) -> set[str] | None:
+    """The top-level keys of a keyed route's success answer; None for a flat route."""
+    if spec.payload is None:
+        return None
+    return {*ENVELOPE_FIELDS, spec.payload} | ({"pagination"} if spec.paginated else set())
+
+
+def check_log(entries: list[dict[str, object]]) -> set[str]:
+    """Check every API request of the log against its route; the operations that succeeded."""
+    succeeded: set[str] = set()
+    for entry in entries:
+        method, path, status = str(entry["method"]), str(entry["path"]), entry["status"]
+        assert path.startswith(API_PREFIX + "/"), entry
+        assert path.endswith("/"), f"{method} {path}: no trailing slash"
+        spec = route_of(method, path)
+        assert spec is not None, f"{method} {path} matches no route"
+        keys = list(entry["body_keys"])  # type: ignore[call-overload]
+        assert isinstance(status, int)
+        if status >= 400:
+            assert set(keys) == {"success", "message", "error", "request_id"}, entry
             continue
-        pattern = re.sub(
-            r"\{\w+\}", "[^/]+", re.escape(spec.path).replace(r"\{", "{").replace(r"\}", "}")
-        )
-        if re.fullmatch(pattern, path):
-            return method, spec.path
-    return None
+        assert status == spec.status, entry
+        assert "data" not in keys, entry
+        wanted = expected_keys(spec)
+        if wanted is None:
+            flat = set(keys) - set(ENVELOPE_FIELDS)
+            assert set(ENVELOPE_FIELDS) <= set(keys), entry
+            assert flat, f"{spec.operation}: a flat answer with no fields"
+            assert not flat & {"pagination", *(r.payload for r in ROUTES.values())}, entry
+        else:
+            assert set(keys) == wanted, (spec.operation, keys)
+        succeeded.add(spec.operation)
+    return succeeded
 
 
 async def test_every_operation_round_trips(sim: SimHandle, client: AsyncBarrack) -> None:
+    sim.clear_requests()
     # Account and catalogue
     balance = await client.balance.get()
     assert balance.balance == Decimal("100.00")
@@ -51,10 +78,16 @@ async def test_every_operation_round_trips(sim: SimHandle, client: AsyncBarrack)
     assert {r.name for r in regions} == {"NORWAY-1", "CANADA-1", "US-1"}
     assert await client.gpu_stocks.list(region="US-1")
     assert await client.gpu_specs.list()
-    prices = await client.pricing.list(gpu_model="L40")
-    assert prices
-    assert prices[0].price_per_hour == Decimal("1.19")
-    assert await client.pricing.quote(gpu_model="L40", gpu_count=2, region="US-1")
+    prices = await client.pricing.get(gpu_model="L40")
+    assert prices.gpus is not None
+    l40 = prices.gpus.pricing[TierEnum.LEGACY][GpuModelEnum.L40]
+    assert prices.gpus.pricing == {"legacy": {"L40": l40}}
+    assert l40.prices == GPU_PRICES["L40"]
+    quote = await client.pricing.quote(resource_type="volumes", volume_type="NVMe", tier="advanced")
+    assert quote.gpus is None
+    assert quote.volumes is not None
+    nvme = quote.volumes.pricing[TierEnum.ADVANCED][VolumeTypeEnum.NVME].prices
+    assert nvme == VOLUME_RATES_PER_TB_HOUR["advanced"]["NVMe"]
     images = await client.os_images.list(region="US-1")
 
     # Keys and scripts
@@ -86,7 +119,7 @@ async def test_every_operation_round_trips(sim: SimHandle, client: AsyncBarrack)
     vm = await client.instances.get(vm.id)
     assert vm.status == "ACTIVE"
     assert [v.id async for v in client.instances.list(status="ACTIVE")] == [vm.id]
-    rule = await client.instances.add_security_rule(
+    added = await client.instances.add_security_rule(
         vm.id,
         direction="ingress",
         protocol="TCP",
@@ -94,8 +127,11 @@ async def test_every_operation_round_trips(sim: SimHandle, client: AsyncBarrack)
         port_range_max=22,
         remote_cidr="203.0.113.0/24",
     )
-    await client.instances.remove_security_rule(vm.id, rule.id)
-    assert (await client.instances.set_public_ip(vm.id, enabled=False)).public_ip_enabled is False
+    assert (added.instance_id, added.tier) == (vm.id, vm.tier)
+    removed = await client.instances.remove_security_rule(vm.id, added.rule_id)
+    assert (removed.instance_id, removed.rule_id, removed.tier) == (vm.id, added.rule_id, vm.tier)
+    toggled = await client.instances.set_public_ip(vm.id, enabled=False)
+    assert (toggled.instance_id, toggled.public_ip_enabled) == (vm.id, False)
     assert (await client.instances.reboot(vm.id)).status == "REBOOTING"
     sim.advance("2m")
     assert (await client.instances.stop(vm.id)).status == "STOPPING"
@@ -178,12 +214,13 @@ async def test_every_operation_round_trips(sim: SimHandle, client: AsyncBarrack)
     # Clean up
     await client.snapshots.delete(snap.id)
     await client.firewalls.delete(fw.id)
-    await client.instances.delete(copy.id)
-    await client.instances.delete(vm.id)
+    assert (await client.instances.delete(copy.id)).status == "DELETING"
+    deleted = await client.instances.delete(vm.id)
+    assert (deleted.instance_id, deleted.tier) == (vm.id, vm.tier)
     sim.advance("5m")
     await client.volumes.delete(vol.id)
     await client.ssh_keys.delete(key.id)
 
-    hit = {_template(r["method"], r["path"]) for r in sim.requests()}
-    missing = {(s.method, s.path) for s in ROUTES.values()} - hit
-    assert not missing, f"operations never exercised: {sorted(missing)}"
+    succeeded = check_log(sim.requests())
+    missing = set(ROUTES) - succeeded
+    assert not missing, f"operations never answered with success: {sorted(missing)}"

@@ -9,7 +9,7 @@ import pytest
 from simulator.clock import ClockMode, SimClock, parse_clock_spec
 from simulator.testing import running_simulator
 from tests.simulator.conftest import START
-from tests.simulator.helpers import data, deploy
+from tests.simulator.helpers import deploy, payload
 
 
 class FakeMonotonic:
@@ -66,11 +66,11 @@ def test_an_accelerated_server_finishes_a_deploy_in_real_seconds() -> None:
     ):
         assert sim.clock()["mode"] == "accelerated"
         assert sim.clock()["speed"] == 60
-        created = data(deploy(api), 201)
+        created = payload(deploy(api), 201)
         source.now += 1.0  # one real second = one simulated minute
-        assert data(api.get(f"instances/{created['id']}"))["status"] == "CREATING"
+        assert payload(api.get(f"instances/{created['id']}/"))["status"] == "CREATING"
         source.now += 2.0
-        assert data(api.get(f"instances/{created['id']}"))["status"] == "ACTIVE"
+        assert payload(api.get(f"instances/{created['id']}/"))["status"] == "ACTIVE"
         assert sim.now() == START + timedelta(minutes=3)
 
 
@@ -85,15 +85,15 @@ def test_a_real_clock_server_moves_with_real_time() -> None:
 def test_one_big_jump_and_many_small_steps_end_in_the_same_state() -> None:
     def run(steps: list[int]) -> list[tuple[str, str, str]]:
         with running_simulator("demo", start=START, seed=3) as sim, sim.client() as api:
-            ids = [vm["id"] for vm in data(api.get("instances", params={"status": "ACTIVE"}))]
+            ids = [vm["id"] for vm in payload(api.get("instances/", params={"status": "ACTIVE"}))]
             for iid in ids[:4]:
-                data(api.post(f"instances/{iid}/hibernate"), 202)
+                payload(api.post(f"instances/{iid}/hibernate/"), 202)
             for step in steps:
                 sim.advance(step)
-            balance = data(api.get("balance"))["balance"]
+            balance = payload(api.get("balance/"))["balance"]
             return [
                 (vm["id"], vm["status"], balance)
-                for vm in data(api.get("instances", params={"per_page": 100}))
+                for vm in payload(api.get("instances/", params={"per_page": 100}))
             ]
 
     assert run([3 * 86400]) == run([3600] * 72)

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from simulator.scenarios import ScenarioError, builtin_scenario, parse_scenario_yaml
+from simulator.seed_data import GPU_PRICES
 from simulator.testing import SimControlError, SimHandle
-from tests.simulator.helpers import data
+from tests.simulator.helpers import payload
 
 NAME = re.compile(r"^auto-(?P<instance>.+)-(?P<day>\d{8})-0200$")
 DESCRIPTION = re.compile(r"^managed-by=barrack-ops policy=nightly slot=\d{4}-\d\d-\d\dT02:00Z$")
@@ -22,37 +23,40 @@ def all_pages(api: httpx.Client, path: str) -> list[dict[str, object]]:
     page = 1
     while True:
         response = api.get(path, params={"page": page, "per_page": 100})
-        items += data(response)
+        items += payload(response)
         if page >= response.json()["pagination"]["total_pages"]:
             return items
         page += 1
 
 
 def test_empty_has_the_catalog_and_nothing_else(sim: SimHandle, api: httpx.Client) -> None:
-    assert data(api.get("balance")) == {
-        "balance": "100.0000",
+    assert payload(api.get("balance/")) == {
+        "balance": Decimal("100.0000"),
         "currency": "USD",
         "updated_at": "2026-01-05T12:00:00Z",
     }
-    assert {r["name"] for r in data(api.get("regions"))} == {"NORWAY-1", "CANADA-1", "US-1"}
-    assert data(api.get("instances")) == []
-    assert data(api.get("snapshots")) == []
-    assert len(data(api.get("ssh-keys"))) == 1
-    prices = data(api.get("pricing", params={"gpu_model": "H100-SXM5-80GB", "region": "US-1"}))
-    assert prices[0]["price_per_hour"] == "2.6900"
-    quote = data(api.post("pricing", json={"gpu_model": "L40", "gpu_count": 4}))
-    assert {p["price_per_hour"] for p in quote} == {"4.7600"}
+    assert {r["name"] for r in payload(api.get("regions/"))} == {"NORWAY-1", "CANADA-1", "US-1"}
+    assert payload(api.get("instances/")) == []
+    assert payload(api.get("snapshots/")) == []
+    assert len(payload(api.get("ssh-keys/"))) == 1
+    prices = payload(api.get("pricing/", params={"gpu_model": "H100-SXM5-80GB"}))
+    h100 = prices["gpus"]["pricing"]["advanced"]["H100-SXM5-80GB"]
+    assert h100["prices"] == GPU_PRICES["H100-SXM5-80GB"]
+    quote = payload(api.post("pricing/", json={"gpu_model": "L40", "gpu_count": 4}))
+    assert quote["gpus"]["pricing"] == {
+        "legacy": {"L40": {"prices": GPU_PRICES["L40"], "max_count": 8, "unit": "per GPU per hour"}}
+    }
 
 
 def test_demo_is_a_realistic_fleet(sim: SimHandle, api: httpx.Client) -> None:
     sim.load_scenario("demo")
-    instances = all_pages(api, "instances")
+    instances = all_pages(api, "instances/")
     statuses = Counter(str(i["status"]) for i in instances)
     assert len(instances) == 12
     assert statuses["SHUTOFF"] == 1
     assert statuses["HIBERNATED"] == 1
     assert {str(i["region"]) for i in instances} == {"NORWAY-1", "CANADA-1", "US-1"}
-    snapshots = all_pages(api, "snapshots")
+    snapshots = all_pages(api, "snapshots/")
     nightly = [s for s in snapshots if NAME.match(str(s["name"]))]
     assert len(nightly) > 250
     for snap in nightly:
@@ -66,17 +70,17 @@ def test_demo_is_a_realistic_fleet(sim: SimHandle, api: httpx.Client) -> None:
     assert [s["name"] for s in snapshots if s["has_image"]] == ["golden-inference"]
     # The balance lasts about two days at the fleet's burn (instances, snapshots, volumes).
     sim.advance("46h")
-    assert Decimal(data(api.get("balance"))["balance"]) > 0
-    assert Counter(str(i["status"]) for i in all_pages(api, "instances")) == statuses
+    assert Decimal(payload(api.get("balance/"))["balance"]) > 0
+    assert Counter(str(i["status"]) for i in all_pages(api, "instances/")) == statuses
     sim.advance("4h")
-    assert Decimal(data(api.get("balance"))["balance"]) <= 0
-    assert {str(i["status"]) for i in all_pages(api, "instances")} == {"SHUTOFF", "HIBERNATED"}
+    assert Decimal(payload(api.get("balance/"))["balance"]) <= 0
+    assert {str(i["status"]) for i in all_pages(api, "instances/")} == {"SHUTOFF", "HIBERNATED"}
 
 
 def test_same_seed_same_ids_other_seed_other_ids(sim: SimHandle, api: httpx.Client) -> None:
     def ids() -> list[str]:
-        return [str(i["id"]) for i in all_pages(api, "instances")] + [
-            str(s["id"]) for s in all_pages(api, "snapshots")
+        return [str(i["id"]) for i in all_pages(api, "instances/")] + [
+            str(s["id"]) for s in all_pages(api, "snapshots/")
         ]
 
     sim.load_scenario("demo", seed=5)
@@ -111,14 +115,14 @@ firewalls:
     attach_to: [box]
 """
     )
-    assert data(api.get("balance"))["currency"] == "EUR"
-    box = next(i for i in data(api.get("instances")) if i["name"] == "box")
-    assert box["hourly_price"] == "0.5000"
+    assert payload(api.get("balance/"))["currency"] == "EUR"
+    box = next(i for i in payload(api.get("instances/")) if i["name"] == "box")
+    assert box["hourly_price"] == Decimal("0.50")
     assert box["volumes"][0]["name"] == "vol"
-    stock = data(api.get("gpu-stocks", params={"region": "US-1"}))
+    stock = payload(api.get("gpu-stocks/", params={"region": "US-1"}))
     assert next(s for s in stock if s["gpu_model"] == "A40")["available"] == 2
-    assert data(api.get(f"instances/{box['id']}/firewalls"))[0]["name"] == "web"
-    assert data(api.get("images"))[0]["status"] == "ACTIVE"
+    assert payload(api.get(f"instances/{box['id']}/firewalls/"))[0]["name"] == "web"
+    assert payload(api.get("images/"))[0]["status"] == "ACTIVE"
 
 
 @pytest.mark.parametrize(
@@ -148,15 +152,15 @@ def test_a_bad_scenario_keeps_the_old_one(sim: SimHandle, api: httpx.Client) -> 
         sim.load_scenario(yaml="instances: [{name: a, region: US-1, gpu_model: L40}]")
     with pytest.raises(SimControlError, match="unknown scenario"):
         sim.load_scenario("nope")
-    assert len(data(api.get("ssh-keys"))) == 1
+    assert len(payload(api.get("ssh-keys/"))) == 1
 
 
 def test_fleet_generator(sim: SimHandle, api: httpx.Client) -> None:
     summary = sim.load_scenario("fleet", instances=150, snapshots_per_instance=2)
     assert summary["instances"] == 150
     assert summary["snapshots"] == 300
-    listed = api.get("instances", params={"per_page": 100, "page": 2})
-    assert len(data(listed)) == 50
+    listed = api.get("instances/", params={"per_page": 100, "page": 2})
+    assert len(payload(listed)) == 50
     assert listed.json()["pagination"]["total_pages"] == 2
     spec = builtin_scenario("fleet", instances=10)
     assert spec.generate is not None

@@ -9,7 +9,7 @@ import pytest
 
 from simulator.telemetry.promql import PromQLError, parse
 from simulator.testing import SimHandle
-from tests.simulator.helpers import active_instance, data, root_client
+from tests.simulator.helpers import active_instance, payload, root_client
 
 
 def query(sim: SimHandle, promql: str, **params: Any) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def test_stopped_instance_has_no_samples_after_it_stops(sim: SimHandle, api: htt
     assert by_instance(query(sim, selector)) == {"gpu-01": 70.0}
     mem = query(sim, f'DCGM_FI_DEV_FB_USED{{instance_id="{instance["id"]}"}}')
     assert mem["data"]["result"][0]["value"][1] == "1234"
-    data(api.post(f"instances/{instance['id']}/stop"), 202)
+    payload(api.post(f"instances/{instance['id']}/stop/"), 202)
     sim.advance(60)
     assert query(sim, selector)["data"]["result"] == []
     assert by_instance(query(sim, f"max_over_time({selector}[10m])")) == {"gpu-01": 70.0}
