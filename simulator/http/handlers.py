@@ -196,7 +196,7 @@ def _pricing(b: Backend, ask: PricingRequest) -> Reply:
             raise ValidationFailed(name, f"unknown {name} {str(value)!r}; one of {list(known)}")
 
     def price(by_currency: dict[str, Decimal], unit: str, **extra: Any) -> m.Price:
-        prices = {m.CurrencyEnum(c): money(v) for c, v in by_currency.items()}
+        prices = {m.CurrencyEnum(c): v for c, v in by_currency.items()}  # as listed, like Part C
         return m.Price(prices=prices, unit=unit, **extra)
 
     data = m.PricingData(
