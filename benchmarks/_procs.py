@@ -194,7 +194,7 @@ def start_simulator(clock: str, workdir: Path, *, timeout: float = 60.0) -> Mana
     )  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        match = re.search(r"base URL\s+(http://\S+)/v1", log.read_text())
+        match = re.search(r"base URL\s+(http://\S+)/api", log.read_text())
         if match:
             return ManagedProcess("simulator", process, match.group(1), log)
         if process.poll() is not None:

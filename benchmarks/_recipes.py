@@ -100,7 +100,7 @@ class Recipe(Protocol):
 def _snapshot_durations(bench: Bench, since: datetime) -> list[float]:
     """How long each snapshot made since ``since`` took to become ready, real seconds."""
     durations = []
-    for snap in bench.ctl.list_all("/snapshots"):
+    for snap in bench.ctl.list_all("snapshots.list"):
         created = datetime.fromisoformat(snap["created_at"])
         if created >= since and snap["status"] == "SUCCESS" and snap.get("updated_at"):
             took = (datetime.fromisoformat(snap["updated_at"]) - created).total_seconds()
@@ -261,8 +261,8 @@ class HibernateIdle:
         instance listing and the price list, when the flow asks the probe.
         """
         idle = bench.shape.idle_active
-        listed = spans.get("GET /v1/instances", (0.0, 0.0))[1]
-        priced = spans.get("GET /v1/pricing", (listed, listed))[0]
+        listed = spans.get("GET /api/instances/", (0.0, 0.0))[1]
+        priced = spans.get("GET /api/pricing/", (listed, listed))[0]
         return Floor(
             calls={
                 "list instances": pages(bench.shape.instances),
@@ -309,7 +309,6 @@ class LowBalance:
                 "list volumes": pages(0),
                 "list snapshots": pages(bench.shape.snapshots),
                 "prices": 1,
-                "volume types": 1,
             },
             rate_limit=bench.rate_limit,
             latency_s=bench.latency_ms / 1000,
@@ -324,7 +323,7 @@ snapshots, in NORWAY-1)."""
 
 def _restore_wait_s(bench: Bench, since: datetime) -> float:
     """How long the restored instance took to become ACTIVE, in real seconds."""
-    for vm in bench.ctl.list_all("/instances"):
+    for vm in bench.ctl.list_all("instances.list"):
         created = datetime.fromisoformat(vm["created_at"])
         if created >= since and vm["status"] == "ACTIVE" and vm.get("updated_at"):
             return bench.scaled(

@@ -18,6 +18,7 @@ from typing import Any, Final, Self
 
 import httpx
 
+from barrack._wire import API_PREFIX, route
 from simulator.requestlog import MAX_ENTRIES
 
 __all__ = ["RequestCollector", "SimControl", "Spans", "route_of"]
@@ -30,7 +31,7 @@ _ID_SEGMENT: Final = re.compile(r"^(BRK|snap|img|vol|fw|key|scr|rule|net|ai)-[A-
 
 
 def route_of(method: str, path: str) -> str:
-    """A request's route with ids folded: ``DELETE /v1/snapshots/{id}``."""
+    """A request's route with ids folded: ``DELETE /api/snapshots/{id}/``."""
     parts = ["{id}" if _ID_SEGMENT.match(part) else part for part in path.split("/")]
     return f"{method} {'/'.join(parts)}"
 
@@ -55,18 +56,20 @@ class SimControl:
         self._http.close()
         self._api.close()
 
-    def list_all(self, path: str) -> list[dict[str, Any]]:
-        """Every item of an API listing (``/snapshots``), page by page, as plain JSON.
+    def list_all(self, operation: str) -> list[dict[str, Any]]:
+        """Every item of an API listing (``snapshots.list``), page by page, as plain JSON.
 
-        For reading the outcome after a measured run: turn the rate limit off first.
+        Path and payload key come from the route table. For reading the outcome after a
+        measured run: turn the rate limit off first.
         """
+        listing = route(operation)
         items: list[dict[str, Any]] = []
         page = 1
         while True:
-            response = self._api.get(path, params={"page": page, "per_page": 100})
+            response = self._api.get(listing.path, params={"page": page, "per_page": 100})
             response.raise_for_status()
             body = response.json()
-            items.extend(body["data"])
+            items.extend(body[str(listing.payload)])
             pagination = body.get("pagination")
             if not pagination or page >= pagination["total_pages"]:
                 return items
@@ -99,7 +102,8 @@ class SimControl:
     def configure(self, *, latency_ms: float, rate_limit: float) -> None:
         """Every API call takes ``latency_ms`` more; ``rate_limit`` requests/s (0: off)."""
         self._call("PUT", "/settings", {"rate_limit_per_second": rate_limit})
-        rules = [{"method": "*", "path": "/v1/*", "latency_ms": latency_ms}] if latency_ms else []
+        every_call = {"method": "*", "path": f"{API_PREFIX}/*", "latency_ms": latency_ms}
+        rules = [every_call] if latency_ms else []
         self._call("PUT", "/faults", {"rules": rules})
 
     def advance(self, seconds: float) -> datetime:

@@ -4,7 +4,7 @@ Starts the simulator in its own process on a free loopback port (so the server a
 load generator each get a core), loads a 1,000-instance fleet with 10 snapshots each,
 turns faults and rate limiting off, then prints:
 
-* requests per second of ``GET /v1/instances/{id}`` and of ``GET /v1/instances`` (a page
+* requests per second of ``GET /api/instances/{id}/`` and of ``GET /api/instances/`` (a page
   of 100), from a concurrent httpx client (several client processes, so the client is
   not the bottleneck);
 * the time to list all 10,000 snapshots page by page (100 a page).
@@ -45,7 +45,7 @@ def _start_server() -> tuple[subprocess.Popen[str], str]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         line = process.stdout.readline()
-        match = re.search(r"base URL\s+(http://\S+)/v1", line)
+        match = re.search(r"base URL\s+(http://\S+)/api", line)
         if match:
             return process, match.group(1)
         if process.poll() is not None:
@@ -177,33 +177,33 @@ def main() -> None:
         ids = [
             vm["id"]
             for page in range(1, 11)
-            for vm in api.get("/v1/instances", params={"page": page, "per_page": 100}).json()[
-                "data"
+            for vm in api.get("/api/instances/", params={"page": page, "per_page": 100}).json()[
+                "instances"
             ]
         ]
         random.Random(1).shuffle(ids)
         print(f"simulator pid {process.pid} on {root}; machine has {os.cpu_count()} cores")
         print(f"fleet scenario (1,000 instances, 10,000 snapshots) loaded in {load_s:.2f} s")
 
-        gets = [f"/v1/instances/{i}" for i in ids]
-        pages = [f"/v1/instances?page={p}&per_page=100" for p in range(1, 11)]
-        filtered = [f"/v1/instances?page={p}&per_page=10&status=ACTIVE" for p in range(1, 11)]
+        gets = [f"/api/instances/{i}/" for i in ids]
+        pages = [f"/api/instances/?page={p}&per_page=100" for p in range(1, 11)]
+        filtered = [f"/api/instances/?page={p}&per_page=10&status=ACTIVE" for p in range(1, 11)]
         print(f"{CONCURRENCY} keep-alive connections per client process, {args.clients} processes")
         for label, raw in (("minimal HTTP/1.1 client", True), ("httpx.AsyncClient", False)):
             print(f"-- load from a {label}")
             rate = _rate(root, gets, args.requests, args.clients, raw)
-            print(f"   GET /v1/instances/{{id}}:                 {rate:8.0f} requests/s")
+            print(f"   GET /api/instances/{{id}}/:               {rate:8.0f} requests/s")
             rate = _rate(root, pages, args.requests // 4, args.clients, raw)
-            print(f"   GET /v1/instances?per_page=100:          {rate:8.0f} requests/s")
+            print(f"   GET /api/instances/?per_page=100:        {rate:8.0f} requests/s")
             rate = _rate(root, filtered, args.requests, args.clients, raw)
-            print(f"   GET /v1/instances?status=ACTIVE&per_page=10: {rate:5.0f} requests/s")
+            print(f"   GET /api/instances/?status=ACTIVE&per_page=10: {rate:3.0f} requests/s")
 
         def list_snapshots() -> int:
             seen = 0
             page = 1
             while True:
-                body = api.get("/v1/snapshots", params={"page": page, "per_page": 100}).json()
-                seen += len(body["data"])
+                body = api.get("/api/snapshots/", params={"page": page, "per_page": 100}).json()
+                seen += len(body["snapshots"])
                 if page >= body["pagination"]["total_pages"]:
                     return seen
                 page += 1

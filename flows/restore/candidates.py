@@ -163,13 +163,18 @@ def _judge(
         name=name,
     )
     listing = known.get(region)
+    # Prices are the same everywhere, so only the stock says what a region offers; a
+    # region whose stock is not listed at all is judged by the price list alone.
+    offered = deployable is not None or (
+        price is not None and not any(str(item.region) == region for item in stock)
+    )
     if same and exclude_source_region:
         return _refused(
             base,
             CandidateVerdict.EXCLUDED,
             "the snapshot's own region, excluded by exclude_source_region",
         )
-    if listing is None and deployable is None and price is None:
+    if listing is None and deployable is None:
         names = ", ".join(sorted(known)) or "none listed"
         return _refused(
             base, CandidateVerdict.UNKNOWN_REGION, f"not a Barrack region (known: {names})"
@@ -178,7 +183,7 @@ def _judge(
         return _refused(
             base, CandidateVerdict.UNAVAILABLE, "not accepting new instances (region list)"
         )
-    if deployable is None and price is None:
+    if not offered:
         return _refused(base, CandidateVerdict.INCOMPATIBLE, f"does not offer {gpu_model}")
     if deployable == 0:
         return _refused(
@@ -257,8 +262,8 @@ def assess_candidates(
 
     Example:
         >>> assess_candidates(targets=["US-1"], source_region="US-1", gpu_model="L40",
-        ...     gpu_count=1, exclude_source_region=False, regions=[], stock=[], prices=[],
-        ...     currency="USD")[0].verdict.value
+        ...     gpu_count=1, exclude_source_region=False, regions=[], stock=[],
+        ...     prices=PriceIndex("USD"), currency="USD")[0].verdict.value
         'unknown region'
     """
     auto = list(targets) == [AUTO]

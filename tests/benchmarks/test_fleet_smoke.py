@@ -44,4 +44,4 @@ def test_quick_mode_prints_the_figures_table() -> None:
     assert int(cells[5].replace(",", "")) > 0, "API calls were counted from the request log"
     assert int(cells[8].replace(",", "")) > 0, "task runs were counted through the Prefect API"
     assert cells[-1] == "yes"
-    assert "POST /v1/snapshots" in output, "calls by route follow the table"
+    assert "POST /api/snapshots/" in output, "calls by route follow the table"

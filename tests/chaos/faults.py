@@ -52,7 +52,7 @@ class FaultProfile:
 
 
 SERVER_ERROR_RULES: tuple[dict[str, Any], ...] = tuple(
-    {"path": "/v1/*", "error_rate": _ONE_OF_THREE, "status": status} for status in (500, 502, 503)
+    {"path": "/api/*", "error_rate": _ONE_OF_THREE, "status": status} for status in (500, 502, 503)
 )
 
 SERVER_ERRORS = FaultProfile(name="server-errors", sim_rules=SERVER_ERROR_RULES)
@@ -61,16 +61,16 @@ SERVER_ERRORS = FaultProfile(name="server-errors", sim_rules=SERVER_ERROR_RULES)
 RATE_LIMITED = FaultProfile(
     name="429-bursts",
     sim_rules=(
-        {"method": "GET", "path": "/v1/*", "burst_429": 2, "retry_after": 1},
-        {"method": "POST", "path": "/v1/*", "burst_429": 1, "retry_after": 1},
-        {"method": "DELETE", "path": "/v1/*", "burst_429": 1, "retry_after": 1},
+        {"method": "GET", "path": "/api/*", "burst_429": 2, "retry_after": 1},
+        {"method": "POST", "path": "/api/*", "burst_429": 1, "retry_after": 1},
+        {"method": "DELETE", "path": "/api/*", "burst_429": 1, "retry_after": 1},
     ),
 )
 """Bursts of 429 with ``Retry-After: 1`` on reads, creates and deletes."""
 
 SLOW = FaultProfile(
     name="slow-answers",
-    proxy_rules=(ProxyRule(kind="delay", method="*", path="/v1/*", rate=0.15, delay_s=1.0),),
+    proxy_rules=(ProxyRule(kind="delay", method="*", path="/api/*", rate=0.15, delay_s=1.0),),
     client_timeout=0.4,
 )
 """15 % of answers come 1 s late, after the change was made, against a 0.4 s timeout."""

@@ -39,9 +39,9 @@ __all__ = [
 _MARKER = re.compile(
     r"(?<!\S)managed-by=barrack-ops policy=(?P<policy>\S+) slot=(?P<slot>\S+)(?!\S)"
 )
-_SNAPSHOT_PATH = re.compile(r"^/v1/snapshots/(?P<id>[^/]+)$")
-_INSTANCE_ACTION = re.compile(r"^/v1/instances/(?P<id>[^/]+)/(?P<action>[a-z-]+)$")
-_INSTANCE_PATH = re.compile(r"^/v1/instances/(?P<id>[^/]+)$")
+_SNAPSHOT_PATH = re.compile(r"^/api/snapshots/(?P<id>[^/]+)/$")
+_INSTANCE_ACTION = re.compile(r"^/api/instances/(?P<id>[^/]+)/(?P<action>[a-z-]+)/$")
+_INSTANCE_PATH = re.compile(r"^/api/instances/(?P<id>[^/]+)/$")
 
 INTERNAL_ERRORS = (
     "KeyError",

@@ -26,6 +26,8 @@ from typing import Any, Literal, Self
 
 import httpx
 
+from barrack._wire import ENVELOPE_FIELDS
+
 __all__ = ["ChaosProxy", "Corruption", "ProxiedRequest", "ProxyRule"]
 
 Corruption = Literal[
@@ -49,10 +51,10 @@ class ProxyRule:
         kind: ``delay`` (answer after ``delay_s``, or once :attr:`ChaosProxy.released` is
             set, the change already made upstream),
             ``missing_field``, ``unknown_enum`` or ``wrong_type`` (on ``field`` of every
-            object in ``data``), ``html`` (a 200 HTML page), ``html_502`` (a 502 HTML
+            object of the payload), ``html`` (a 200 HTML page), ``html_502`` (a 502 HTML
             page; the upstream call still happened), ``empty`` (a 200 with no body).
         method: HTTP method, or ``*``.
-        path: glob over the path (``/v1/instances*``).
+        path: glob over the path (``/api/instances*``).
         rate: share of matching answers spoiled (seeded draws).
         times: spoil at most this many; None: no limit.
         field: the field the JSON corruptions touch.
@@ -62,7 +64,7 @@ class ProxyRule:
 
     kind: Corruption
     method: str = "*"
-    path: str = "/v1/*"
+    path: str = "/api/*"
     rate: float = 1.0
     times: int | None = None
     field: str = "status"
@@ -152,7 +154,7 @@ class ChaosProxy:
 
     @property
     def base_url(self) -> str:
-        """The API base URL through the proxy (``.../v1``)."""
+        """The API base URL through the proxy (``.../api``)."""
         return f"{self.root_url}/api"
 
     # -- rules and log -------------------------------------------------------------------
@@ -208,7 +210,7 @@ class ChaosProxy:
 
 def spoil(rule: ProxyRule, status: int, body: bytes) -> tuple[int, bytes, str] | None:
     """The answer ``rule`` makes of an upstream answer (status, body, content type), or
-    None when there is nothing in it to spoil (no object in ``data``)."""
+    None when there is nothing in it to spoil (no object in the payload)."""
     if rule.kind == "html":
         return 200, _HTML_PAGE, "text/html"
     if rule.kind == "html_502":
@@ -232,12 +234,39 @@ def spoil(rule: ProxyRule, status: int, body: bytes) -> tuple[int, bytes, str] |
     return (status, json.dumps(payload).encode(), "application/json") if changed else None
 
 
+_NOT_PAYLOAD = frozenset({*ENVELOPE_FIELDS, "pagination", "error"})
+
+
 def _data_items(payload: Any) -> Iterator[dict[str, Any]]:
-    data = payload.get("data") if isinstance(payload, dict) else None
-    if isinstance(data, dict):
-        yield data
-    elif isinstance(data, list):
-        yield from (item for item in data if isinstance(item, dict))
+    """The objects of an answer's payload: those under its payload key (``instances``,
+    ``snapshot``...), or, for a flat answer (actions, deletes), its own fields."""
+    if not isinstance(payload, dict) or payload.get("success") is not True:
+        return
+    keys = [k for k in payload if k not in _NOT_PAYLOAD]
+    nested = [payload[k] for k in keys if isinstance(payload[k], dict | list)]
+    if not nested and keys:
+        yield _FlatView(payload)
+    for data in nested:
+        if isinstance(data, dict):
+            yield data
+        else:
+            yield from (item for item in data if isinstance(item, dict))
+
+
+class _FlatView(dict[str, Any]):
+    """A flat answer's own fields (not ``success``, ``message``...), spoiled in place."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__((k, v) for k, v in payload.items() if k not in _NOT_PAYLOAD)
+        self._payload = payload
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._payload[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        del self._payload[key]
 
 
 _ENUM_LIKE = re.compile(r"[A-Z][A-Z0-9_-]+")

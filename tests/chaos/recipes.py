@@ -245,11 +245,11 @@ NIGHTLY = RecipeCase(
     accounted=_nightly_accounted,
     checks=_nightly_checks,
     routes=(
-        ("GET", "/v1/instances"),
-        ("GET", "/v1/snapshots"),
-        ("POST", "/v1/snapshots"),
-        ("POST", "/v1/snapshots/image-relationships"),
-        ("DELETE", "/v1/snapshots/*"),
+        ("GET", "/api/instances/"),
+        ("GET", "/api/snapshots/"),
+        ("POST", "/api/snapshots/"),
+        ("POST", "/api/snapshots/image-relationships/"),
+        ("DELETE", "/api/snapshots/*"),
     ),
     typical_requests=18,
     adopted_after_kill=("snapshot",),
@@ -284,7 +284,7 @@ def _hibernate_prepare(sim: SimHandle, workdir: Path) -> None:
     """
     now = sim.now()
     with sim.client() as client:
-        listed = client.get("/instances", params={"per_page": 100}).json()["data"]
+        listed = client.get("/instances/", params={"per_page": 100}).json()["instances"]
     warned = InstanceState(
         warned_at=now - timedelta(minutes=30), last_idle_at=now - timedelta(minutes=15)
     )
@@ -351,10 +351,10 @@ HIBERNATE = RecipeCase(
     accounted=_hibernate_accounted,
     checks=_hibernate_checks,
     routes=(
-        ("GET", "/v1/instances"),
-        ("GET", "/v1/instances/*"),
-        ("GET", "/v1/pricing"),
-        ("POST", "/v1/instances/*/hibernate"),
+        ("GET", "/api/instances/"),
+        ("GET", "/api/instances/BRK-*"),
+        ("GET", "/api/pricing/"),
+        ("POST", "/api/instances/*/hibernate/"),
     ),
     typical_requests=5,
 )
@@ -464,12 +464,12 @@ LOW_BALANCE = RecipeCase(
     accounted=_low_balance_accounted,
     checks=_low_balance_checks,
     routes=(
-        ("GET", "/v1/balance"),
-        ("GET", "/v1/instances"),
-        ("GET", "/v1/snapshots"),
-        ("GET", "/v1/instances/*"),
-        ("POST", "/v1/snapshots"),
-        ("POST", "/v1/instances/*/hibernate"),
+        ("GET", "/api/balance/"),
+        ("GET", "/api/instances/"),
+        ("GET", "/api/snapshots/"),
+        ("GET", "/api/instances/BRK-*"),
+        ("POST", "/api/snapshots/"),
+        ("POST", "/api/instances/*/hibernate/"),
     ),
     typical_requests=10,
 )
@@ -546,11 +546,11 @@ RESTORE = RecipeCase(
     accounted=_restore_done,
     checks=_restore_checks,
     routes=(
-        ("GET", "/v1/snapshots"),
-        ("GET", "/v1/instances"),
-        ("GET", "/v1/gpu-stocks"),
-        ("GET", "/v1/instances/*"),
-        ("POST", "/v1/snapshots/*/restore"),
+        ("GET", "/api/snapshots/"),
+        ("GET", "/api/instances/"),
+        ("GET", "/api/gpu-stocks/"),
+        ("GET", "/api/instances/BRK-*"),
+        ("POST", "/api/snapshots/*/restore/"),
     ),
     typical_requests=9,
     adopted_after_kill=("instance",),

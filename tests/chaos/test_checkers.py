@@ -99,10 +99,10 @@ def test_two_snapshots_in_one_slot_are_reported() -> None:
 
 def test_a_doctored_request_log_hibernating_a_busy_instance_is_reported() -> None:
     log = [
-        request("GET", "/v1/instances", 200),
-        request("POST", "/v1/instances/vm-idle/hibernate"),
-        request("POST", "/v1/instances/vm-busy/hibernate", fault="drop"),  # made, answer cut
-        request("POST", "/v1/instances/vm-prod/hibernate", 409),  # refused: not an action
+        request("GET", "/api/instances/", 200),
+        request("POST", "/api/instances/vm-idle/hibernate/"),
+        request("POST", "/api/instances/vm-busy/hibernate/", fault="drop"),  # made, answer cut
+        request("POST", "/api/instances/vm-prod/hibernate/", 409),  # refused: not an action
     ]
     found = inv.no_action_on_protected_instances(
         log,
@@ -127,14 +127,14 @@ def test_changes_and_failures_the_report_leaves_out_are_reported() -> None:
     before = world(SERIES[1])
     after = world(SERIES[0], deleted(SERIES[1]))
     log = [
-        request("DELETE", "/v1/snapshots/d1"),
-        request("DELETE", "/v1/snapshots/gone", 503, fault="error"),
-        request("DELETE", "/v1/snapshots/gone", 503, fault="error"),
+        request("DELETE", "/api/snapshots/d1/"),
+        request("DELETE", "/api/snapshots/gone/", 503, fault="error"),
+        request("DELETE", "/api/snapshots/gone/", 503, fault="error"),
     ]
     unreported = inv.changes_accounted_for(before, after, log, reported=set())
     assert {v.detail for v in unreported} == {
         "snapshot s-d0 unreported",
-        "DELETE /v1/snapshots/d1 done, not reported",
+        "DELETE /api/snapshots/d1/ done, not reported",
     }
     assert inv.abandoned_calls_reported(log, accounted={"d1"}) == [
         inv.Violation(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
-import json
 import re
 import ssl
 import threading
@@ -61,9 +60,11 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
 
 class _Balance(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = json.dumps(
-            {"success": True, "data": {"balance": "12.5000", "currency": "USD"}}
-        ).encode()
+        # Money is a JSON number on the wire, read exactly (12.5000 stays 12.5000).
+        body = (
+            b'{"success": true, "message": "ok",'
+            b' "credit": {"balance": 12.5000, "currency": "USD"}, "request_id": "r-1"}'
+        )
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -85,7 +86,7 @@ def https_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"https://127.0.0.1:{server.server_address[1]}/v1"
+        yield f"https://127.0.0.1:{server.server_address[1]}/api"
     finally:
         server.shutdown()
         server.server_close()
@@ -107,7 +108,8 @@ def test_tls_is_verified_by_default(https_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://api.barrack.example/v1", "http://10.0.0.5:8642/v1", "http://[2001:db8::1]/v1"]
+    "url",
+    ["http://api.barrack.example/api", "http://10.0.0.5:8642/api", "http://[2001:db8::1]/api"],
 )
 def test_plain_http_off_loopback_is_refused_unless_explicitly_allowed(
     url: str, monkeypatch: pytest.MonkeyPatch
@@ -128,9 +130,9 @@ async def test_a_recipe_connection_to_plain_http_fails_before_any_call(
     with pytest.raises(
         ConfigurationError, match=re.escape("base_url: http:// to api.barrack.example")
     ):
-        await resolve_settings(BarrackConnection(base_url="http://api.barrack.example/v1"))
-    loopback = await resolve_settings(BarrackConnection(base_url="http://127.0.0.1:8642/v1"))
-    assert loopback.base_url == "http://127.0.0.1:8642/v1"
+        await resolve_settings(BarrackConnection(base_url="http://api.barrack.example/api"))
+    loopback = await resolve_settings(BarrackConnection(base_url="http://127.0.0.1:8642/api"))
+    assert loopback.base_url == "http://127.0.0.1:8642/api"
 
 
 async def test_a_refusal_after_a_lost_answer_is_flagged() -> None:
@@ -145,11 +147,12 @@ async def test_a_refusal_after_a_lost_answer_is_flagged() -> None:
             409,
             json={
                 "success": False,
+                "message": "instance is HIBERNATING",
                 "error": {
                     "code": "INVALID_STATE",
-                    "message": "instance is HIBERNATING",
                     "details": {"current_status": "HIBERNATING", "allowed": ["ACTIVE"]},
                 },
+                "request_id": "req-1",
             },
         )
 
@@ -158,7 +161,7 @@ async def test_a_refusal_after_a_lost_answer_is_flagged() -> None:
 
     async with AsyncBarrack(
         api_key=KEY,
-        base_url="http://127.0.0.1:9/v1",
+        base_url="http://127.0.0.1:9/api",
         transport=httpx.MockTransport(answer),
         sleep=no_wait,
     ) as client:
@@ -170,7 +173,7 @@ async def test_a_refusal_after_a_lost_answer_is_flagged() -> None:
 
     async with AsyncBarrack(
         api_key=KEY,
-        base_url="http://127.0.0.1:9/v1",
+        base_url="http://127.0.0.1:9/api",
         transport=httpx.MockTransport(answer),  # answers 409 at once now
         sleep=no_wait,
     ) as client:

@@ -20,21 +20,26 @@ SEED = 5
 
 SPOILED: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {
     "nightly-snapshots": [
-        ("html-page", "GET", "/v1/instances", {}),
-        ("empty-body", "POST", "/v1/snapshots", {}),
+        ("html-page", "GET", "/api/instances/", {}),
+        ("empty-body", "POST", "/api/snapshots/", {}),
     ],
     "hibernate-idle": [
-        ("unknown-enum", "GET", "/v1/instances", {}),
-        ("empty-body", "POST", "/v1/instances/*/hibernate", {}),
+        ("unknown-enum", "GET", "/api/instances/", {}),
+        ("empty-body", "POST", "/api/instances/*/hibernate/", {}),
     ],
     "low-balance": [
-        ("html-502", "GET", "/v1/instances", {}),
-        ("empty-body", "POST", "/v1/snapshots", {}),
+        ("html-502", "GET", "/api/instances/", {}),
+        ("empty-body", "POST", "/api/snapshots/", {}),
     ],
     "restore-to-region": [
-        ("missing-field", "GET", "/v1/snapshots", {}),
-        ("wrong-type", "GET", "/v1/instances/*", {"field": "created_at", "value": "yesterday"}),
-        ("empty-body", "POST", "/v1/snapshots/*/restore", {}),
+        ("missing-field", "GET", "/api/snapshots/", {}),
+        (
+            "wrong-type",
+            "GET",
+            "/api/instances/BRK-*",
+            {"field": "created_at", "value": "yesterday"},
+        ),
+        ("empty-body", "POST", "/api/snapshots/*/restore/", {}),
     ],
 }
 """Per recipe, a spoiled answer to a read and one to a write (after its change was made),

@@ -86,15 +86,15 @@ def test_warned_first_then_hibernated_on_a_later_run(
         assert actions(third)["busy-train"] is Action.LEFT_RUNNING
         assert third.ok, third.markdown()
         bodies = " ".join(n.body or "" for n in receiver.wait_for(2))
-        assert "Hibernated idle-h100: saves USD 516.24/day" in bodies
+        assert "Hibernated idle-h100: saves USD 477.84/day" in bodies
 
     assert status(sim, "idle-a40") in ("HIBERNATING", "HIBERNATED")
     assert status(sim, "busy-train") == "ACTIVE"
     h100 = next(i for i in third.instances if i.instance_name == "idle-h100")
-    # 8 x 2.69 an hour running, 0.01 hibernated: (21.52 - 0.01) x 24 a day
-    assert h100.saving_per_day == Decimal("516.24")
-    assert h100.rates_source == "price list"
-    assert third.savings() == {"USD": Decimal("516.24") + Decimal("16.32")}
+    # 8 x 2.49 an hour running, 0.01 hibernated: (19.92 - 0.01) x 24 a day
+    assert h100.saving_per_day == Decimal("477.84")
+    assert h100.rates_source == "price list + documented hibernated rate"
+    assert third.savings() == {"USD": Decimal("477.84") + Decimal("16.32")}
     assert "idle for the whole 60 min window" in h100.reason
     assert h100.samples == 60
     assert "Hibernated" not in first.markdown()
@@ -208,7 +208,7 @@ class _StoppingProxy:
                 if not proxy.stopped.is_set():
                     proxy.stopped.set()
                     with proxy.sim.client() as client:
-                        client.post(f"/instances/{proxy.instance_id}/stop").raise_for_status()
+                        client.post(f"/instances/{proxy.instance_id}/stop/").raise_for_status()
                 answer = httpx.get(proxy.sim.prometheus_url + self.path, timeout=10)
                 self.send_response(answer.status_code)
                 self.send_header("Content-Type", "application/json")
@@ -261,7 +261,7 @@ def test_max_actions_and_dry_run(sim: SimHandle, tmp_path: Path) -> None:
     sim.advance(2 * RUN_EVERY)
     would = run(sim, tmp_path, dry_run=True)
     assert actions(would)["idle-h100"] is Action.WOULD_HIBERNATE
-    assert "to hibernate (saves USD 532.56/day)" in would.summary_line()
+    assert "to hibernate (saves USD 494.16/day)" in would.summary_line()
     assert status(sim, "idle-h100") == "ACTIVE"
 
     limited = run(sim, tmp_path, max_actions=1)
@@ -298,7 +298,7 @@ def test_artifacts_are_published(sim: SimHandle, tmp_path: Path) -> None:
     assert "idle-h100" in str(summary.data)
     assert table is not None
     rows = json.loads(str(table.data))
-    assert {row["saving/day"] for row in rows} == {"USD 516.24", "USD 16.32"}
+    assert {row["saving/day"] for row in rows} == {"USD 477.84", "USD 16.32"}
 
 
 def test_the_command_line(sim: SimHandle, tmp_path: Path) -> None:

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from barrack.models import Price, VMInstance
+from barrack.models import VMInstance
 from barrack_ops.params_file import ParamsFileError, load_params
+from flows.common.pricing import GpuPrice, PriceIndex
 from flows.hibernate_idle.params import HibernateIdleParams
 from flows.hibernate_idle.report import Action, HibernateReport, InstanceOutcome, hibernate_alerts
 from flows.hibernate_idle.savings import hourly_rates
@@ -85,7 +86,7 @@ def vm(**changes: Any) -> VMInstance:
             "ram_gb": 8,
             "disk_gb": 8,
         },
-        "hourly_price": "21.5200",
+        "hourly_price": "19.9200",
         "currency": "USD",
         "created_at": "2026-11-01T00:00:00Z",
     }
@@ -93,50 +94,52 @@ def vm(**changes: Any) -> VMInstance:
     return VMInstance.model_validate(data)
 
 
-def price(**changes: Any) -> Price:
-    data: dict[str, Any] = {
-        "gpu_model": "H100-SXM5-80GB",
-        "region": "NORWAY-1",
-        "currency": "USD",
-        "price_per_hour": "2.69",
-        "gpu_count": 1,
-        "hibernated_price_per_hour": "0.01",
-    }
-    data.update(changes)
-    return Price.model_validate(data)
+def prices(currency: str = "USD", **per_gpu: str) -> PriceIndex:
+    """A price index; keyword names are GPU models with ``_`` for ``-``."""
+    return PriceIndex(
+        currency,
+        gpus={m.replace("_", "-"): GpuPrice(Decimal(p), "advanced", 8) for m, p in per_gpu.items()},
+    )
+
+
+H100 = {"H100_SXM5_80GB": "2.49"}  # Part C, USD per GPU-hour
 
 
 @pytest.mark.parametrize(
-    ("instance", "prices", "per_day", "source"),
+    ("instance", "index", "per_day", "source"),
     [
-        (vm(), [price()], Decimal("516.24"), "price list"),
-        (vm(), [price(price_per_hour="21.52", gpu_count=8)], Decimal("516.24"), "price list"),
-        (vm(), [price(region="US-1", price_per_hour="9.99")], Decimal("516.24"), "instance"),
+        # 8 x 2.49 = 19.92/h running, 0.01/h hibernated (A3): (19.92 - 0.01) x 24.
+        (vm(), prices(**H100), Decimal("477.84"), "price list + documented hibernated rate"),
+        # The price list wins over the instance's own figure.
+        (vm(hourly_price="99"), prices(**H100), Decimal("477.84"), "price list"),
+        # A model the list does not price: the instance's own hourly_price.
+        (vm(), prices(L40="1.19"), Decimal("477.84"), "instance hourly_price + documented"),
         (
-            vm(),
-            [price(hibernated_price_per_hour=None)],
-            Decimal("516.24"),
-            "price list + documented hibernated rate",
-        ),
-        (
-            vm(currency="INR", hourly_price="1912.00"),
-            [],
-            Decimal("45864.00"),
+            vm(currency="INR", hourly_price="1672.00"),
+            prices("INR"),
+            Decimal("40104.00"),  # (1672 - 1.00) x 24
             "instance hourly_price + documented",
         ),
-        (vm(hourly_price=None), [], None, None),
-        (vm(), [price(price_per_hour="0.001")], Decimal("0"), "price list"),
+        (vm(hourly_price=None), prices(), None, None),
+        # Its own price in another currency, or not running now: nothing to go by.
+        (vm(), prices("EUR"), None, None),
+        (vm(status="SHUTOFF"), prices(), None, None),
+        # No documented hibernated rate in the currency.
+        (vm(currency="GBP"), prices("GBP", **H100), None, None),
+        # Cheaper running than hibernated: saves nothing, never a negative figure.
+        (vm(), prices(H100_SXM5_80GB="0.001"), Decimal("0"), "price list"),
     ],
 )
 def test_savings_come_from_the_api_prices(
-    instance: VMInstance, prices: list[Price], per_day: Decimal | None, source: str | None
+    instance: VMInstance, index: PriceIndex, per_day: Decimal | None, source: str | None
 ) -> None:
-    rates = hourly_rates(instance, prices)
+    rates = hourly_rates(instance, index)
     if per_day is None:
         assert rates is None
         return
     assert rates is not None
     assert rates.saving_per_day == per_day
+    assert rates.currency == index.currency
     assert source is not None
     assert rates.source.startswith(source)
 
@@ -181,7 +184,7 @@ def test_alerts_per_action() -> None:
             "gone",
             Action.HIBERNATED,
             verdict="hibernate",
-            saving_per_day=Decimal("516.24"),
+            saving_per_day=Decimal("477.84"),
             currency="USD",
         ),
         outcome("stuck", Action.FAILED, verdict="hibernate", reason="pre-hibernate command failed"),
@@ -193,7 +196,7 @@ def test_alerts_per_action() -> None:
     warning = by_kind[(AlertKind.IDLE_WARNING, "warned")]
     assert warning.title == "warned is idle: hibernates after 12:30Z unless used"
     hibernated = by_kind[(AlertKind.HIBERNATED, "gone")]
-    assert hibernated.title == "Hibernated gone: saves USD 516.24/day"
+    assert hibernated.title == "Hibernated gone: saves USD 477.84/day"
     assert hibernated.facts["saves_per_day"] == run.instances[1].saving
     failed = by_kind[(AlertKind.HIBERNATE_FAILED, "stuck")]
     assert failed.facts["reason"] == "pre-hibernate command failed"
@@ -206,7 +209,7 @@ def test_alerts_per_action() -> None:
     assert (AlertKind.IDLE_WARNING, "stuck") not in cleared_ids
     assert (AlertKind.HIBERNATE_FAILED, "gone") in cleared_ids
     assert not run.ok
-    assert run.savings() == {"USD": Decimal("516.24")}
+    assert run.savings() == {"USD": Decimal("477.84")}
 
 
 def test_a_dry_run_resolves_nothing_and_says_would() -> None:

@@ -278,7 +278,7 @@ def test_max_actions_keeps_the_biggest_savings(max_actions: int, kept: set[str] 
     ]
     priority = {
         "BRK-SML0001": Decimal("16.32"),
-        "BRK-BIG0001": Decimal("516.24"),
+        "BRK-BIG0001": Decimal("477.84"),
         "BRK-MID0001": Decimal("152.40"),
     }
     limited = limit_actions(decisions, max_actions, priority)

@@ -17,7 +17,6 @@ from flows.low_balance.burn import fleet_burn
 from flows.low_balance.evaluate import evaluate
 from flows.low_balance.history import MeasuredBurn
 from flows.low_balance.notify import notify_low_balance
-from flows.low_balance.rates import PriceIndex
 from flows.low_balance.report import (
     LowBalanceReport,
     ProtectionOutcome,
@@ -35,7 +34,7 @@ from notifications import (
     Severity,
 )
 from notifications.dedup import Decision
-from tests.flows.test_low_balance_factories import T0, d, make_price, make_vm
+from tests.flows.test_low_balance_factories import T0, d, make_index, make_vm
 
 H100 = "H100-SXM5-80GB"
 NO_HISTORY = MeasuredBurn(None, None, 0, 0, timedelta(0), "not enough history yet")
@@ -50,8 +49,11 @@ def report_at(
     price: str = "2.69",
     dry_run: bool = False,
 ) -> LowBalanceReport:
-    """A report as the flow evaluates it: one ACTIVE instance of ``gpus`` H100s."""
-    index = PriceIndex.build(currency, [make_price(H100, price, currency=currency)])
+    """A report as the flow evaluates it: one ACTIVE instance of ``gpus`` H100s.
+
+    ``price`` is a given per-GPU-hour figure (not Part C's): the alerts only see the burn.
+    """
+    index = make_index(currency, {H100: price})
     fleet = fleet_burn(index=index, instances=[make_vm("train-1", gpu_count=gpus)])
     return evaluate(
         account_name="acme",

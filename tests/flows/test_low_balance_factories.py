@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from barrack.models import Price, Snapshot, VMInstance, VolumeResponse, VolumeType
+from barrack.models import Snapshot, VMInstance, VolumeResponse
+from flows.common.pricing import GpuPrice, PriceIndex
 
 T0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -46,25 +47,24 @@ def make_vm(
     )
 
 
-def make_price(
-    gpu_model: str,
-    price: str,
-    *,
-    region: str = "NORWAY-1",
+def make_index(
     currency: str = "USD",
-    gpu_count: int = 1,
-    hibernated: str | None = None,
-) -> Price:
-    """A price-list row."""
-    return Price.model_validate(
-        {
-            "gpu_model": gpu_model,
-            "region": region,
-            "currency": currency,
-            "price_per_hour": price,
-            "gpu_count": gpu_count,
-            "hibernated_price_per_hour": hibernated,
-        }
+    gpus: dict[str, str] | None = None,
+    *,
+    volumes: dict[str, str] | None = None,
+    snapshot: str | None = None,
+) -> PriceIndex:
+    """A price index in ``currency``: per-GPU-hour prices by model, per-TB-hour by type.
+
+    Tiers follow Part C (``SSD`` legacy, ``HDD``/``NVMe`` advanced; GPUs "advanced").
+    """
+    tiers = {"SSD": "legacy", "HDD": "advanced", "NVMe": "advanced"}
+    return PriceIndex(
+        currency,
+        gpus={m: GpuPrice(Decimal(p), "advanced", 8) for m, p in (gpus or {}).items()},
+        volumes={t: Decimal(p) for t, p in (volumes or {}).items()},
+        volume_tiers={t: tiers.get(t, "legacy") for t in volumes or {}},
+        snapshot=Decimal(snapshot) if snapshot is not None else None,
     )
 
 
@@ -73,7 +73,7 @@ def make_volume(
     size_gb: int,
     *,
     hourly_price: str | None = None,
-    volume_type: str = "standard",
+    volume_type: str = "SSD",
     status: str = "AVAILABLE",
 ) -> VolumeResponse:
     """A volume."""
@@ -88,13 +88,6 @@ def make_volume(
             "hourly_price": hourly_price,
             "created_at": T0 - timedelta(days=3),
         }
-    )
-
-
-def make_volume_type(name: str, per_tb_hour: str, currency: str = "USD") -> VolumeType:
-    """A volume type with its storage rate."""
-    return VolumeType.model_validate(
-        {"name": name, "price_per_tb_hour": per_tb_hour, "currency": currency}
     )
 
 

@@ -191,7 +191,7 @@ def test_alerts_follow_the_runway_as_the_clock_runs_and_a_top_up_resolves_them(
         "[critical]",
         "[resolved]",
     ]
-    assert titles[0] == "[warning] Barrack credit runs out in 48.0 h (demo, USD 4,075.91 left)"
+    assert titles[0] == "[warning] Barrack credit runs out in 48.0 h (demo, USD 4,660.80 left)"
     assert "Escalated from warning" in (received[3].body or "")
     assert titles[4] == "[resolved] Balance recovered: demo"
     assert "Runway" in (received[4].body or "")
@@ -254,18 +254,18 @@ def test_protection_snapshots_at_risk_data_then_hibernates(
     for name in ("llm-train-01", "inference-h100", "batch-h100"):
         assert status[name] == "ACTIVE"
     taken = {s.id: s for s in snapshots}
-    stored_gb = 0
+    made = 0
     for step in steps.values():
         if step.snapshot_id:
             snapshot = taken[step.snapshot_id]
             assert snapshot.status.is_ready
             assert snapshot.name.startswith(f"lb-{step.instance_name}-")
-            stored_gb += snapshot.size_gb or 0
+            made += 1
     # Once the hibernations settle the burn falls by the planned savings (and grows by
-    # the new snapshots' storage, at the simulator's 0.00005 per GB-hour).
+    # the new snapshots, at Part C's fixed USD 0.1 per snapshot-hour whatever their size).
     sim.advance(600)
     saved = sum((s.saving_per_hour for s in steps.values()), Decimal(0))
-    assert ledger_burn(sim) == burn_before - saved + stored_gb * Decimal("0.00005")
+    assert ledger_burn(sim) == burn_before - saved + made * Decimal("0.1")
     # One digest: the critical low balance and each hibernation.
     (message,) = receiver.wait_for(1)
     assert message.title == "[critical] 4 alerts: 1 low balance, 3 instances hibernated"

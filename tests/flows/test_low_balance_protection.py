@@ -18,19 +18,16 @@ from flows.low_balance.protection import (
     ProtectiveAction,
     plan_protection,
 )
-from flows.low_balance.rates import PriceIndex
-from tests.flows.test_low_balance_factories import T0, d, make_price, make_snapshot, make_vm
+from tests.flows.test_low_balance_factories import T0, d, make_index, make_snapshot, make_vm
 
 H100, A40, A6000 = "H100-SXM5-80GB", "A40", "RTX-A6000"
-INDEX = PriceIndex.build(
-    "USD", [make_price(H100, "2.69"), make_price(A40, "0.69"), make_price(A6000, "0.69")]
-)
+INDEX = make_index("USD", {H100: "2.49", A40: "0.69", A6000: "0.69"})  # per GPU-hour
 
 FLEET = [
-    make_vm("train-1", gpu_count=8, vm_id="BRK-TRAIN01"),  # 21.52, exempt below
+    make_vm("train-1", gpu_count=8, vm_id="BRK-TRAIN01"),  # 19.92, exempt below
     make_vm("dev-a40", gpu_model=A40, vm_id="BRK-DEVA400"),  # 0.69, expendable, data safe
     make_vm("nb", gpu_model=A6000, vm_id="BRK-NB00000"),  # 0.69, no snapshot
-    make_vm("big", gpu_count=4, vm_id="BRK-BIG0000"),  # 10.76, data safe
+    make_vm("big", gpu_count=4, vm_id="BRK-BIG0000"),  # 9.96, data safe
     make_vm("render", "SHUTOFF", gpu_model=A6000, gpu_count=2, vm_id="BRK-RENDER0"),  # 1.38
     make_vm("old", "HIBERNATED", vm_id="BRK-OLD0000"),  # 0.01
     make_vm("busy", "STOPPING", vm_id="BRK-BUSY000"),  # 0
@@ -43,7 +40,7 @@ SNAPSHOTS = [
     make_snapshot("nb-new", instance_id="BRK-NB00000", status="CREATING", created_at=T0),
     make_snapshot("nb-old", instance_id="BRK-NB00000", created_at=T0 - timedelta(hours=30)),
 ]
-BURN = fleet_burn(index=INDEX, instances=FLEET).total  # 35.05
+BURN = fleet_burn(index=INDEX, instances=FLEET).total  # 32.65
 
 
 def policy(**changes: object) -> ProtectionPolicy:
@@ -77,7 +74,7 @@ def plan(
 
 
 def test_the_fleet_burn_of_the_example() -> None:
-    assert d("35.05") == BURN
+    assert d("32.65") == BURN
 
 
 def test_nothing_is_planned_unless_the_runway_is_critical() -> None:
@@ -98,14 +95,14 @@ def test_order_expendable_then_data_safe_then_largest_saving() -> None:
     dev, big, nb = result.steps
     # Exact savings: full rate minus A3's hibernation rate.
     assert dev.saving_per_hour == d("0.68")
-    assert big.saving_per_hour == d("10.75")
+    assert big.saving_per_hour == d("9.95")
     assert nb.saving_per_hour == d("0.68")
     assert dev.reason == "expendable (dev-*); saves 0.68/h; data safe (snapshot 3.0 h old)"
     assert "newest snapshot 30.0 h old: snapshot first" in nb.reason
-    assert dev.runway_after_hours == d(100) / d("34.37")
-    assert big.runway_after_hours == d(100) / d("23.62")
-    assert result.burn_after == d("22.94")
-    assert result.runway_after_hours == d(100) / d("22.94")
+    assert dev.runway_after_hours == d(100) / d("31.97")
+    assert big.runway_after_hours == d(100) / d("22.02")
+    assert result.burn_after == d("21.34")
+    assert result.runway_after_hours == d(100) / d("21.34")
     assert not result.target_reached
     assert result.note == "target 72 h not reachable with 3 action(s)"
     passed = {p.instance_name: p.reason for p in result.passed}
@@ -126,8 +123,8 @@ def test_max_actions_caps_the_plan() -> None:
 
 
 def test_the_plan_stops_at_the_target() -> None:
-    # 1000 at 35.05/h is 28.5 h; the target 30 h needs the burn at or under 33.33/h.
-    result = plan("1000", the_policy=policy(target_runway_hours=30))
+    # 900 at 32.65/h is 27.6 h; the target 30 h needs the burn at or under 30/h.
+    result = plan("900", the_policy=policy(target_runway_hours=30))
     assert [s.instance_name for s in result.steps] == ["dev-a40", "big"]
     assert result.target_reached
     assert {p.instance_name: p.reason for p in result.passed}["nb"] == "not needed: target reached"

@@ -148,7 +148,7 @@ def test_max_deletions_blocks_every_deletion(sim: SimHandle) -> None:
 def test_failed_snapshots_suspend_pruning(sim: SimHandle) -> None:
     to_next_slot(sim)
     before = {s.id for s in snapshots(sim)}
-    sim.set_faults({"method": "POST", "path": "/v1/snapshots", "status": 400, "error_rate": 1.0})
+    sim.set_faults({"method": "POST", "path": "/api/snapshots/", "status": 400, "error_rate": 1.0})
     try:
         report = run(sim, retention={"keep_last": 1}, max_deletions=1000)
     finally:

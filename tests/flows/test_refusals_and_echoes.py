@@ -93,8 +93,12 @@ def test_a_refusal_under_200_is_reported_as_a_failure_and_nothing_is_lost(sim: S
 async def _stored_texts(flow_run_id: UUID) -> list[str]:
     """The flow run's state message, its task runs' state messages and every stored log."""
     from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter
-    from prefect.client.schemas.filters import LogFilterFlowRunId
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
 
     async with get_client() as client:
         flow_run = await client.read_flow_run(flow_run_id)

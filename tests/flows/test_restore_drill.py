@@ -164,10 +164,10 @@ def test_a_failed_verification_fails_the_drill_and_still_deletes(
 def test_a_rerun_adopts_a_leftover_drill_instance(sim: SimHandle) -> None:
     # An interrupted drill of the same day left its instance behind.
     with sim.client() as client:
-        snaps = client.get("/snapshots", params={"per_page": 100}).json()["data"]
+        snaps = client.get("/snapshots/", params={"per_page": 100}).json()["snapshots"]
         snap = next(s for s in snaps if s["name"] == "notebook-snap")
         client.post(
-            f"/snapshots/{snap['id']}/restore", json={"name": "notebook-drill-1129"}
+            f"/snapshots/{snap['id']}/restore/", json={"name": "notebook-drill-1129"}
         ).raise_for_status()
     report = drill(sim, selection={"name_globs": ["notebook", "notebook-drill-*"]})
 
@@ -176,7 +176,7 @@ def test_a_rerun_adopts_a_leftover_drill_instance(sim: SimHandle) -> None:
     assert line.ok
     assert [a.result for a in line.attempts] == ["adopted"]
     assert drill_instances(sim) == []
-    restores = [r for r in sim.requests() if r["path"].endswith("/restore")]
+    restores = [r for r in sim.requests() if r["path"].endswith("/restore/")]
     assert len(restores) == 1  # only the one made above
 
 
@@ -235,7 +235,7 @@ def test_restore_whose_verification_fails_is_kept_and_reported(
 
 def test_an_api_error_fails_one_drill_not_the_run(sim: SimHandle) -> None:
     # Every drill reads the stock first; each failure stays that instance's outcome.
-    sim.set_faults({"method": "GET", "path": "/v1/gpu-stocks*", "error_rate": 1.0, "status": 400})
+    sim.set_faults({"method": "GET", "path": "/api/gpu-stocks*", "error_rate": 1.0, "status": 400})
     report = drill(sim, selection={"name_globs": ["train-h100", "notebook"]})
 
     assert [d.outcome for d in report.drills] == [RestoreOutcome.FAILED, RestoreOutcome.FAILED]

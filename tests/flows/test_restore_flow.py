@@ -74,13 +74,13 @@ def restore(sim: SimHandle, hook: Any = None, **overrides: object) -> RestoreRep
 
 def snapshot_id(sim: SimHandle, name: str) -> str:
     with sim.client() as client:
-        snaps = client.get("/snapshots", params={"per_page": 100}).json()["data"]
+        snaps = client.get("/snapshots/", params={"per_page": 100}).json()["snapshots"]
     return str(next(s["id"] for s in snaps if s["name"] == name))
 
 
-def api_get(sim: SimHandle, path: str) -> Any:
+def api_get(sim: SimHandle, path: str, payload: str) -> Any:
     with sim.client() as client:
-        return client.get(path).json()["data"]
+        return client.get(path).json()[payload]
 
 
 # -- where it goes ---------------------------------------------------------------------------
@@ -98,8 +98,10 @@ def test_restore_into_another_region(sim: SimHandle, receiver: NotificationRecei
     assert made["boot_source"] == "snapshot"
     assert made["snapshot_id"] == report.snapshot_id
     assert report.address == made["ip_address"]
-    (price,) = api_get(sim, f"/pricing?gpu_model={H100}&region=US-1")
-    assert report.hourly_price == 2 * Decimal(price["price_per_hour"])  # read, not hard-coded
+    gpus = api_get(sim, "/pricing/", "pricing_data")["gpus"]["pricing"]
+    (price,) = [by_model[H100] for by_model in gpus.values() if H100 in by_model]
+    per_gpu = Decimal(str(price["prices"]["USD"]))  # read, not hard-coded
+    assert report.hourly_price == 2 * per_gpu
     assert report.timeline.active_after_s is not None
     assert report.timeline.api_active_after_s is not None
     assert report.timeline.api_active_after_s > 60  # cross-region copies take minutes
@@ -139,7 +141,7 @@ def test_falls_through_when_the_api_refuses_on_stock(
 ) -> None:
     # The stock list said US-1 had GPUs, then they went (a stale listing): the API is
     # the judge, and its OUT_OF_STOCK moves the restore on to the next region.
-    stale = [GPUStockItem.model_validate(i) for i in api_get(sim, "/gpu-stocks")]
+    stale = [GPUStockItem.model_validate(i) for i in api_get(sim, "/gpu-stocks/", "stocks")]
     sim.set_stock("US-1", H100, 0)
 
     async def stale_stock(connection: object, region: str | None = None) -> list[GPUStockItem]:
@@ -299,7 +301,7 @@ def test_snapshot_deleted_during_the_restore(sim: SimHandle) -> None:
     def delete_snapshot(vm: dict[str, Any]) -> None:
         assert vm["status"] == "CREATING"
         with sim.client() as client:
-            client.delete(f"/snapshots/{vm['snapshot_id']}").raise_for_status()
+            client.delete(f"/snapshots/{vm['snapshot_id']}/").raise_for_status()
 
     report = restore(sim, _when_created(sim, "train-h100-us1", delete_snapshot), targets=["US-1"])
 
@@ -383,16 +385,16 @@ def test_by_name_it_lists_only_the_instances_own_snapshots_and_the_instances_onc
 
     assert report.outcome is RestoreOutcome.WOULD_RESTORE, report.reason
     assert report.snapshot_id == snapshot_id(sim, "train-h100-snap")
-    snapshot_listings = [r["query"] for r in reads if r["path"] == "/v1/snapshots"]
+    snapshot_listings = [r["query"] for r in reads if r["path"] == "/api/snapshots/"]
     (source,) = instances_named(sim, "train-h100")
     assert snapshot_listings == [f"instance_id={source['id']}&page=1&per_page=100"]
-    assert len([r for r in reads if r["path"] == "/v1/instances"]) == 1
+    assert len([r for r in reads if r["path"] == "/api/instances/"]) == 1
 
 
 def test_a_deleted_source_is_found_through_the_whole_listing(sim: SimHandle) -> None:
     (source,) = instances_named(sim, "notebook")
     with sim.client() as client:
-        assert client.delete(f"/instances/{source['id']}").status_code < 300
+        assert client.delete(f"/instances/{source['id']}/").status_code < 300
     sim.advance(600)
 
     report = restore(sim, instance_name="notebook", targets=["auto"], dry_run=True)
@@ -410,14 +412,19 @@ def test_a_response_dropped_after_commit_makes_no_duplicate(sim: SimHandle, repl
     # without it, the retry meets DUPLICATE_NAME and the task adopts the instance by name.
     sim.settings(idempotency_replay=replay)
     sim.set_faults(
-        {"method": "POST", "path": "/v1/snapshots/*/restore", "drop_after_commit": True, "times": 1}
+        {
+            "method": "POST",
+            "path": "/api/snapshots/*/restore/",
+            "drop_after_commit": True,
+            "times": 1,
+        }
     )
     report = restore(sim, targets=["US-1"])
 
     assert report.outcome is RestoreOutcome.RESTORED, report.reason
     assert len(instances_named(sim, "train-h100-us1")) == 1
     assert report.adopted is (not replay)
-    restores = [r for r in sim.requests() if r["path"].endswith("/restore")]
+    restores = [r for r in sim.requests() if r["path"].endswith("/restore/")]
     assert len(restores) == 2
 
 
@@ -439,7 +446,7 @@ def test_an_api_error_before_acting_is_reported_and_alerted(
     sim: SimHandle, receiver: NotificationReceiver
 ) -> None:
     # 400 is never retried, so the failure is immediate (a 503 would be retried first).
-    sim.set_faults({"method": "GET", "path": "/v1/regions", "error_rate": 1.0, "status": 400})
+    sim.set_faults({"method": "GET", "path": "/api/regions/", "error_rate": 1.0, "status": 400})
     report = restore(sim, targets=["US-1"], notify=True)
 
     assert report.outcome is RestoreOutcome.FAILED
@@ -451,7 +458,7 @@ def test_an_api_error_before_acting_is_reported_and_alerted(
 def test_losing_track_of_the_instance_is_reported_with_what_to_clean_up(sim: SimHandle) -> None:
     # The restore is made, then every read of the instance fails: its fate is unknown.
     sim.set_faults(
-        {"method": "GET", "path": "/v1/instances/BRK-*", "error_rate": 1.0, "status": 400}
+        {"method": "GET", "path": "/api/instances/BRK-*", "error_rate": 1.0, "status": 400}
     )
     report = restore(sim, targets=["US-1"])
 

@@ -30,7 +30,7 @@ from tests.helpers.restore_models import (
     REGIONS,
     balance,
     instance,
-    price,
+    prices,
     region,
     snapshot,
     stock,
@@ -118,19 +118,18 @@ def test_deployable_count_without_configurations_divides_free_gpus() -> None:
 
 
 def test_hourly_price_scales_per_gpu_price_and_ignores_other_currencies() -> None:
-    prices = [price("US-1", H100, "2.69"), price("US-1", H100, "2.49", currency="EUR")]
-    assert hourly_price_for(prices, "US-1", H100, 2, "USD") == Decimal("5.38")
-    assert hourly_price_for(prices, "US-1", H100, 2, "EUR") == Decimal("4.98")
-    assert hourly_price_for(prices, "US-1", H100, 2, "INR") is None
+    usd, eur = prices({H100: "2.49"}), prices({H100: "2.69"}, currency="EUR")
+    assert hourly_price_for(usd, "US-1", H100, 2, "USD") == Decimal("4.98")
+    assert hourly_price_for(eur, "US-1", H100, 2, "EUR") == Decimal("5.38")
+    assert hourly_price_for(usd, "US-1", H100, 2, "INR") is None
+    assert hourly_price_for(usd, "US-1", "L40", 2, "USD") is None
+    # Barrack prices by model and tier, the same in every region.
+    assert hourly_price_for(usd, "CANADA-1", H100, 2, "USD") == Decimal("4.98")
 
 
 # -- candidates -----------------------------------------------------------------------------
 
-PRICES = [
-    price("NORWAY-1", H100, "2.69"),
-    price("CANADA-1", H100, "2.50"),
-    price("US-1", H100, "2.69"),
-]
+PRICES = prices({H100: "2.49"})
 
 
 def judge(targets: list[str], stocks: dict[str, int], **kwargs: object) -> list[tuple[str, str]]:
@@ -142,13 +141,10 @@ def judge(targets: list[str], stocks: dict[str, int], **kwargs: object) -> list[
         "regions": REGIONS,
         "prices": PRICES,
         "currency": "USD",
+        "stock": [stock(r, H100, n) for r, n in stocks.items()],
     }
     options.update(kwargs)
-    candidates = assess_candidates(
-        targets=targets,
-        stock=[stock(r, H100, n) for r, n in stocks.items()],
-        **options,  # type: ignore[arg-type]
-    )
+    candidates = assess_candidates(targets=targets, **options)  # type: ignore[arg-type]
     return [(c.region, c.verdict.value) for c in candidates]
 
 
@@ -162,12 +158,12 @@ def judge(targets: list[str], stocks: dict[str, int], **kwargs: object) -> list[
             {},
             [("CANADA-1", "viable"), ("US-1", "viable"), ("NORWAY-1", "viable")],
         ),
-        # auto: equal stock -> cheaper first; equal price -> the source region first
+        # auto: equal stock (and one price everywhere) -> the source region first
         (
             ["auto"],
             {"NORWAY-1": 8, "CANADA-1": 8, "US-1": 8},
             {},
-            [("CANADA-1", "viable"), ("NORWAY-1", "viable"), ("US-1", "viable")],
+            [("NORWAY-1", "viable"), ("CANADA-1", "viable"), ("US-1", "viable")],
         ),
         # auto without the source region
         (
@@ -183,11 +179,12 @@ def judge(targets: list[str], stocks: dict[str, int], **kwargs: object) -> list[
             {},
             [("US-1", "viable"), ("NORWAY-1", "viable"), ("CANADA-1", "out of stock")],
         ),
-        # a region that does not offer the model, and one nobody knows
+        # a region whose stock lists other models only, and one nobody knows (the price
+        # list is the same everywhere: it says nothing about where a model is offered)
         (
             ["US-1", "MARS-1"],
             {"NORWAY-1": 2},
-            {"prices": [price("NORWAY-1", H100, "2.69")]},
+            {"stock": [stock("NORWAY-1", H100, 2), stock("US-1", "L40", 8)]},
             [("US-1", "incompatible"), ("MARS-1", "unknown region")],
         ),
         # a region not taking new instances
@@ -218,15 +215,16 @@ def test_viable_candidates_are_numbered_with_reasons() -> None:
         gpu_count=2,
         exclude_source_region=False,
         regions=REGIONS,
-        stock=[stock("US-1", H100, 8), stock("CANADA-1", H100, 2)],
-        prices=PRICES[1:],
+        # NORWAY-1's stock lists another model only: it does not offer H100s.
+        stock=[stock("US-1", H100, 8), stock("CANADA-1", H100, 2), stock("NORWAY-1", "L40", 8)],
+        prices=PRICES,
         currency="USD",
     )
     assert [c.preference for c in candidates] == [1, 2, None]
     assert (
-        candidates[0].reason == "rank 1: 4 x 2x H100-SXM5-80GB deployable, USD 5.38/h, cross-region"
+        candidates[0].reason == "rank 1: 4 x 2x H100-SXM5-80GB deployable, USD 4.98/h, cross-region"
     )
-    assert candidates[0].hourly_price == Decimal("5.38")
+    assert candidates[0].hourly_price == Decimal("4.98")
     assert candidates[2].reason == "does not offer H100-SXM5-80GB"
 
 
@@ -242,10 +240,11 @@ def test_stock_not_listed_ranks_after_listed_stock() -> None:
         prices=PRICES,
         currency="USD",
     )
+    # Unlisted stock, one price everywhere: the snapshot's own region first.
     assert [(c.region, c.deployable) for c in candidates] == [
         ("US-1", 1),
-        ("CANADA-1", None),
         ("NORWAY-1", None),
+        ("CANADA-1", None),
     ]
     assert "stock not listed" in candidates[1].reason
 
@@ -365,8 +364,8 @@ def test_plan_names_each_region_and_computes_the_runway() -> None:
         ("US-1", "train-h100-us1"),
         ("CANADA-1", "train-h100-ca1"),
     ]
-    # 100 / (5.38 fleet + 5.38 new)
-    assert plan.viable[0].runway_hours == pytest.approx(9.29, abs=0.01)
+    # 100 / (4.98 fleet + 4.98 new)
+    assert plan.viable[0].runway_hours == pytest.approx(10.04, abs=0.01)
     assert plan.runway_warning(plan.viable[0]) is not None
     relaxed = plan.model_copy(update={"min_runway_hours": 5})
     assert relaxed.runway_warning(plan.viable[0]) is None

@@ -44,10 +44,10 @@ def report(outcome: RestoreOutcome, **changes: object) -> RestoreReport:
             Candidate(
                 region="US-1",
                 verdict=CandidateVerdict.VIABLE,
-                reason="rank 1: 4 x 2x H100-SXM5-80GB deployable, USD 5.38/h, cross-region",
+                reason="rank 1: 4 x 2x H100-SXM5-80GB deployable, USD 4.98/h, cross-region",
                 preference=1,
                 deployable=4,
-                hourly_price=Decimal("5.38"),
+                hourly_price=Decimal("4.98"),
                 currency="USD",
                 name="train-h100-us1",
             ),
@@ -64,7 +64,7 @@ RESTORED: dict[str, Any] = {
     "instance_id": "BRK-NEW0001",
     "instance_name": "train-h100-us1",
     "address": "100.96.0.3",
-    "hourly_price": Decimal("5.38"),
+    "hourly_price": Decimal("4.98"),
     "currency": "USD",
     "timeline": Timeline(requested_at=T0, active_after_s=192.4, address_after_s=192.4),
 }
@@ -81,7 +81,7 @@ def test_format_seconds(seconds: float | None, text: str) -> None:
 def test_markdown_says_where_why_how_fast_and_how_much() -> None:
     text = report(RestoreOutcome.RESTORED, **RESTORED).markdown()
     assert "region: **US-1**, because rank 1: 4 deployable" in text
-    assert "hourly price: USD 5.38/h" in text
+    assert "hourly price: USD 4.98/h" in text
     assert "timings: ACTIVE 3m12s, IP 3m12s" in text
     assert "| CANADA-1 | out of stock |" in text
 
@@ -90,7 +90,7 @@ def test_restored_alert_is_info_and_clears_an_earlier_failure() -> None:
     alerts, cleared = restore_alerts(report(RestoreOutcome.RESTORED, **RESTORED))
     assert [(a.kind, a.severity) for a in alerts] == [(AlertKind.RESTORE_FINISHED, Severity.INFO)]
     assert alerts[0].title == "Restored train-h100 in US-1 as train-h100-us1"
-    assert alerts[0].facts["hourly_price"] == Amount(value=Decimal("5.38"), currency="USD")
+    assert alerts[0].facts["hourly_price"] == Amount(value=Decimal("4.98"), currency="USD")
     assert [k.id for k in cleared] == ["restore-failed|instance|BRK-TRAIN01"]
 
 

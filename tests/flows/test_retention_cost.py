@@ -73,7 +73,8 @@ def test_keeping_more_never_costs_less_and_the_figures_are_exact(
     index = PriceIndex("USD", snapshot=rate)
     cost = retention_cost(index, kept=kept, pruned=pruned)
     more = retention_cost(index, kept=kept + 1, pruned=pruned)
-    assert cost is not None and more is not None
+    assert cost is not None
+    assert more is not None
     assert more.per_month >= cost.per_month
     assert cost.per_month == rate * kept * 730
     assert cost.per_day * 730 == cost.per_month * 24

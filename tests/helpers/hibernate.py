@@ -52,14 +52,14 @@ instances:
 def ids(sim: SimHandle) -> dict[str, str]:
     """Instance ids by name."""
     with sim.client() as client:
-        listed = client.get("/instances", params={"per_page": 100}).json()["data"]
+        listed = client.get("/instances/", params={"per_page": 100}).json()["instances"]
     return {vm["name"]: vm["id"] for vm in listed}
 
 
 def status(sim: SimHandle, name: str) -> str:
     """The named instance's status now."""
     with sim.client() as client:
-        return str(client.get(f"/instances/{ids(sim)[name]}").json()["data"]["status"])
+        return str(client.get(f"/instances/{ids(sim)[name]}/").json()["instance"]["status"])
 
 
 def params(sim: SimHandle, tmp_path: Path, **overrides: Any) -> HibernateIdleParams:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from barrack.models import Balance, GPUStockItem, Price, Region, Snapshot, VMInstance
+from barrack.models import Balance, GPUStockItem, Region, Snapshot, VMInstance
+from flows.common.pricing import GpuPrice, PriceIndex
 
 T0 = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 
@@ -55,7 +57,7 @@ def instance(
     id_: str | None = None,
     region: str = "NORWAY-1",
     status: str = "ACTIVE",
-    hourly_price: str | None = "5.38",
+    hourly_price: str | None = "4.98",  # 2 x 2.49 (Part C, USD)
     snapshot_id: str | None = None,
     gpu_model: str = "H100-SXM5-80GB",
     gpu_count: int = 2,
@@ -95,15 +97,10 @@ def stock(region: str, gpu_model: str, free_gpus: int) -> GPUStockItem:
     )
 
 
-def price(region: str, gpu_model: str, per_gpu: str, currency: str = "USD") -> Price:
-    return Price.model_validate(
-        {
-            "gpu_model": gpu_model,
-            "region": region,
-            "currency": currency,
-            "price_per_hour": per_gpu,
-            "gpu_count": 1,
-        }
+def prices(per_gpu: dict[str, str], currency: str = "USD") -> PriceIndex:
+    """A price index in ``currency``: per-GPU-hour prices by GPU model (no region)."""
+    return PriceIndex(
+        currency, gpus={m: GpuPrice(Decimal(p), "advanced", 8) for m, p in per_gpu.items()}
     )
 
 

@@ -42,7 +42,7 @@ without snapshots, and two instances whose names collide with restore names."""
 def sim_instances(sim: SimHandle) -> list[dict[str, Any]]:
     """Every instance the simulator lists (all pages)."""
     with sim.client() as client:
-        return list(client.get("/instances", params={"per_page": 100}).json()["data"])
+        return list(client.get("/instances/", params={"per_page": 100}).json()["instances"])
 
 
 def instances_named(sim: SimHandle, name: str) -> list[dict[str, Any]]:

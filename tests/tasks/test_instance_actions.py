@@ -51,12 +51,12 @@ def sim(module_sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> SimHandle:
 
 def _active(sim: SimHandle) -> str:
     with sim.client() as client:
-        listing = client.get("/instances", params={"per_page": 100}).json()["data"]
+        listing = client.get("/instances/", params={"per_page": 100}).json()["instances"]
     return str(next(vm["id"] for vm in listing if vm["status"] == "ACTIVE"))
 
 
 def _posts(sim: SimHandle, instance_id: str, action: str) -> int:
-    path = f"/v1/instances/{instance_id}/{action}"
+    path = f"/api/instances/{instance_id}/{action}/"
     return len([r for r in sim.requests() if r["method"] == "POST" and r["path"] == path])
 
 
@@ -66,7 +66,7 @@ async def test_a_retry_meeting_its_own_lost_effect_is_done(sim: SimHandle, actio
     instance_id = _active(sim)
     sim.settings(idempotency_replay=False)
     sim.set_faults(
-        {"method": "POST", "path": f"/v1/instances/*/{action}", "drop_after_commit": True,
+        {"method": "POST", "path": f"/api/instances/*/{action}/", "drop_after_commit": True,
          "times": 1}
     )  # fmt: skip
     conn = BarrackConnection(base_url=sim.base_url)

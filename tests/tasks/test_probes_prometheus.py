@@ -198,7 +198,7 @@ def sim() -> Iterator[SimHandle]:
 
 def _targets(sim: SimHandle) -> dict[str, ProbeTarget]:
     with sim.client() as client:
-        listed = client.get("/instances", params={"per_page": 100}).json()["data"]
+        listed = client.get("/instances/", params={"per_page": 100}).json()["instances"]
     return {
         vm["name"]: ProbeTarget(id=vm["id"], name=vm["name"], region=vm["region"]) for vm in listed
     }

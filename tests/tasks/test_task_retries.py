@@ -18,17 +18,17 @@ QUICK = {**API_TASK, "retry_delay_seconds": 0}
 
 
 def _server_error() -> BarrackError:
-    return InternalServerError("boom", status=500, code="INTERNAL", method="GET", path="/v1/x")
+    return InternalServerError("boom", status=500, code="INTERNAL", method="GET", path="/api/x/")
 
 
 def _not_found() -> BarrackError:
-    return NotFoundError("gone", status=404, code="NOT_FOUND", method="GET", path="/v1/x")
+    return NotFoundError("gone", status=404, code="NOT_FOUND", method="GET", path="/api/x/")
 
 
 @pytest.mark.parametrize(
     ("make_error", "attempts"),
     [
-        (lambda: APIConnectionError("connection failed", method="GET", path="/v1/x"), 3),
+        (lambda: APIConnectionError("connection failed", method="GET", path="/api/x/"), 3),
         (_server_error, 3),
         (_not_found, 1),
         (lambda: ValueError("a bug, not an outage"), 1),

@@ -75,7 +75,7 @@ def test_the_simulators_secrets_never_reach_the_recorded_command_line() -> None:
 def test_flow_runs_reach_the_simulator_and_the_receiver() -> None:
     endpoints = services.Endpoints("127.0.0.1", 4200, 8642, 8765)
     env = services.flow_run_env(StackConfig(), endpoints, api_key="k")
-    assert env["BARRACK_BASE_URL"] == "http://127.0.0.1:8642/v1"
+    assert env["BARRACK_BASE_URL"] == "http://127.0.0.1:8642/api"
     assert env["BARRACK_NOTIFY_URLS"] == "json://127.0.0.1:8765/ops"
     assert env["BARRACK_API_KEY"] == "k"
     assert endpoints.api_url == "http://127.0.0.1:4200/api"

@@ -30,11 +30,11 @@ def test_deep_merge(base: dict[str, Any], patch: dict[str, Any], expected: dict[
 
 def test_placeholders_are_filled_in_nested_strings_only() -> None:
     value = {"url": "{sim_root_url}/x", "n": 3, "list": ["{sim_base_url}", True]}
-    values = {"sim_root_url": "http://h:1", "sim_base_url": "http://h:1/v1"}
+    values = {"sim_root_url": "http://h:1", "sim_base_url": "http://h:1/api"}
     assert render_placeholders(value, values) == {
         "url": "http://h:1/x",
         "n": 3,
-        "list": ["http://h:1/v1", True],
+        "list": ["http://h:1/api", True],
     }
 
 
@@ -44,7 +44,7 @@ def test_every_override_names_a_deployment_and_keeps_its_parameters_valid() -> N
     document = yaml.safe_load((repo_root() / "deployments" / "prefect.yaml").read_text())
     declared = {d["name"]: d for d in document["deployments"]}
     recipes = {r.name: r for r in RECIPES}
-    placeholders = {"sim_root_url": "http://127.0.0.1:1", "sim_base_url": "http://127.0.0.1:1/v1"}
+    placeholders = {"sim_root_url": "http://127.0.0.1:1", "sim_base_url": "http://127.0.0.1:1/api"}
     for name, patch in STACK_PARAMETER_OVERRIDES.items():
         assert name in declared, f"override for {name}, which prefect.yaml does not declare"
         merged = deep_merge(declared[name]["parameters"], render_placeholders(patch, placeholders))
