@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from flows.low_balance.burn import FleetBurn
+from flows.common.burn import FleetBurn
+from flows.common.runway import compute_runway
 from flows.low_balance.history import MeasuredBurn
 from flows.low_balance.report import BurnLine, LowBalanceReport
-from flows.low_balance.runway import compute_runway, runway_burn
+from flows.low_balance.runway import runway_burn
 from flows.low_balance.thresholds import Thresholds, assess, top_up_to_clear
 
 __all__ = ["evaluate"]

@@ -19,11 +19,11 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
 from flows.common.alerting import RECIPE_HOOKS
+from flows.common.burn import FleetBurn, fleet_burn
 from flows.common.guard import run_exclusive
 from flows.common.pricing import PriceIndex
 from flows.common.runtime import current_flow_run_url
 from flows.low_balance.act import carry_out, describe_error, protection_report
-from flows.low_balance.burn import FleetBurn, fleet_burn
 from flows.low_balance.evaluate import evaluate
 from flows.low_balance.history import MeasuredBurn, append_sample, measure_burn
 from flows.low_balance.history_store import HistoryStore, history_slug, select_history_store

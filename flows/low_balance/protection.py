@@ -41,8 +41,8 @@ from fnmatch import fnmatchcase
 from pydantic import Field, field_validator
 
 from barrack.models import RequestModel, Snapshot, VMInstance, VMStatus
+from flows.common.burn import instance_rate
 from flows.common.pricing import PriceIndex
-from flows.low_balance.burn import instance_rate
 
 __all__ = [
     "Passed",

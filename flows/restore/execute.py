@@ -31,6 +31,7 @@ from flows.restore.plan import Facts, RestorePlan
 from flows.restore.report import Attempt, RestoreOutcome, RestoreReport
 from tasks.account import get_balance, get_pricing, list_gpu_stock, list_regions
 from tasks.connection import BarrackConnection
+from tasks.fleet import list_volumes
 from tasks.instances import list_instances
 from tasks.restore import (
     ReadyOutcome,
@@ -40,6 +41,7 @@ from tasks.restore import (
     restore_snapshot,
     wait_for_instance_ready,
 )
+from tasks.snapshots import list_snapshots
 from tasks.ssh_verify import verify_over_ssh
 
 __all__ = [
@@ -113,20 +115,35 @@ async def read_facts(
     *,
     instances: Sequence[VMInstance] | None = None,
 ) -> Facts:
-    """Read regions, stock, prices, balance and instances at once (five calls).
+    """Read regions, stock, prices, balance, instances, volumes and snapshots at once.
+
+    Volumes and snapshots are read so the runway the restore guard warns on is the
+    low-balance alert's (the same fleet model), not an instances-only guess.
 
     ``instances`` is a listing the caller has just read; given, it is used as is.
     """
     del gpu_model  # the price list is small and one shape: read it whole
-    regions, stock, pricing, balance, listed = await asyncio.gather(
-        list_regions(connection),
-        list_gpu_stock(connection),
-        get_pricing(connection),
-        get_balance(connection),
-        _listing(connection, instances),
+    # Two gathers in one: typeshed types a gather of at most six awaitables.
+    (regions, stock, pricing, balance, listed), (volumes, snapshots) = await asyncio.gather(
+        asyncio.gather(
+            list_regions(connection),
+            list_gpu_stock(connection),
+            get_pricing(connection),
+            get_balance(connection),
+            _listing(connection, instances),
+        ),
+        asyncio.gather(list_volumes(connection), list_snapshots(connection)),
     )
     prices = PriceIndex.from_pricing(str(balance.currency), pricing)
-    return Facts(regions=regions, stock=stock, prices=prices, balance=balance, instances=listed)
+    return Facts(
+        regions=regions,
+        stock=stock,
+        prices=prices,
+        balance=balance,
+        instances=listed,
+        volumes=volumes,
+        snapshots=snapshots,
+    )
 
 
 async def _listing(

@@ -7,10 +7,14 @@ say exactly why a restore did not go ahead.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Final
 
-from barrack.models import Balance, Snapshot, VMInstance, VMStatus
+from barrack.models import Balance, Snapshot, VMInstance, VMStatus, VolumeResponse
+from flows.common.burn import fleet_burn as shared_fleet_burn
+from flows.common.pricing import PriceIndex
+from flows.common.runway import compute_runway
 from tasks.restore import restored_from
 
 __all__ = [
@@ -29,8 +33,6 @@ MIN_BALANCE: Final[dict[str, Decimal]] = {
     "INR": Decimal("100.00"),
 }
 """A3 (documented): the balance needed to create or restore anything, per currency."""
-
-_BILLED: Final = frozenset({VMStatus.ACTIVE, VMStatus.SHUTOFF, VMStatus.HIBERNATED})
 
 
 def snapshot_problem(snapshot: Snapshot) -> str | None:
@@ -57,30 +59,39 @@ def balance_problem(balance: Balance) -> str | None:
     return None
 
 
-def fleet_burn(instances: Iterable[VMInstance], *, leave_out: Iterable[str] = ()) -> Decimal:
-    """What the account's instances cost per hour now (settled, billed states only)."""
+def fleet_burn(
+    index: PriceIndex,
+    instances: Iterable[VMInstance],
+    *,
+    volumes: Iterable[VolumeResponse] = (),
+    snapshots: Iterable[Snapshot] = (),
+    leave_out: Iterable[str] = (),
+) -> Decimal:
+    """What the account costs per hour now, by the fleet model the low-balance alert uses.
+
+    Instances in billed states, volumes and ready snapshots, priced by the shared index
+    (:mod:`flows.common.burn`); ``leave_out`` names instances not to count (one this
+    restore already made, which the new price replaces).
+    """
     skipped = set(leave_out)
-    return sum(
-        (
-            vm.hourly_price
-            for vm in instances
-            if vm.status in _BILLED and vm.hourly_price is not None and vm.id not in skipped
-        ),
-        Decimal(0),
-    )
+    return shared_fleet_burn(
+        index=index,
+        instances=[vm for vm in instances if vm.id not in skipped],
+        volumes=volumes,
+        snapshots=snapshots,
+    ).total
 
 
 def runway_hours(balance: Decimal, burn: Decimal, added: Decimal | None) -> float | None:
     """Hours the balance lasts at ``burn`` plus the new instance's ``added`` price.
 
-    None when nothing bills (the runway is unbounded) or the new price is unknown.
+    The low-balance alert's rule (:func:`flows.common.runway.compute_runway`). None when
+    nothing bills (the runway is unbounded) or the new price is unknown.
     """
     if added is None:
         return None
-    total = burn + added
-    if total <= 0:
-        return None
-    return max(0.0, float(balance / total))
+    runway = compute_runway(balance, burn + added, datetime.now(UTC), "fleet model + restore")
+    return float(runway.hours) if runway.hours is not None else None
 
 
 def name_holder(instances: Sequence[VMInstance], name: str) -> VMInstance | None:

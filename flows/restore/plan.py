@@ -22,6 +22,7 @@ from barrack.models import (
     Snapshot,
     VMInstance,
     VMStatus,
+    VolumeResponse,
 )
 from flows.common.pricing import PriceIndex
 from flows.restore.candidates import Candidate, assess_candidates, expand_targets
@@ -49,6 +50,8 @@ class Facts:
         prices: the shared price index, in the account currency.
         balance: the prepaid balance.
         instances: every instance of the account.
+        volumes: every volume (they count in the burn the runway uses).
+        snapshots: every snapshot (each ready one bills a fixed rate per hour).
     """
 
     regions: Sequence[Region]
@@ -56,6 +59,8 @@ class Facts:
     prices: PriceIndex
     balance: Balance
     instances: Sequence[VMInstance]
+    volumes: Sequence[VolumeResponse] = ()
+    snapshots: Sequence[Snapshot] = ()
 
 
 class RestorePlan(BaseModel):
@@ -67,7 +72,7 @@ class RestorePlan(BaseModel):
         adopt: an instance an earlier attempt of this request already made.
         balance: the prepaid balance when planning.
         currency: the account currency.
-        fleet_burn: what the account's instances cost per hour now.
+        fleet_burn: what the account costs per hour now (the low-balance fleet model).
         min_runway_hours: the runway below which a warning is given.
     """
 
@@ -165,7 +170,13 @@ def plan_restore(
                 conflicts[region] = _conflict(holder, snapshot.id)
     gpu_model = str(snapshot.flavor.gpu_model) if snapshot.flavor else ""
     gpu_count = int(snapshot.flavor.gpu_count) if snapshot.flavor else 1
-    burn = fleet_burn(facts.instances, leave_out=[adopt.id] if adopt else [])
+    burn = fleet_burn(
+        facts.prices,
+        facts.instances,
+        volumes=facts.volumes,
+        snapshots=facts.snapshots,
+        leave_out=[adopt.id] if adopt else [],
+    )
     candidates = assess_candidates(
         targets=targets,
         source_region=source_region,

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from barrack.models import PricingData, Snapshot, VMInstance, VMStatus, VolumeResponse
+from flows.common.burn import Category, Priced, fleet_burn, instance_rate
 from flows.common.pricing import PriceIndex
-from flows.low_balance.burn import Category, Priced, fleet_burn, instance_rate
 from tests.flows.test_low_balance_factories import (
     d,
     make_index,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.low_balance.burn import fleet_burn
+from flows.common.burn import fleet_burn
 from flows.low_balance.evaluate import evaluate
 from flows.low_balance.history import MeasuredBurn
 from flows.low_balance.notify import notify_low_balance

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from barrack.models import Snapshot, VMInstance
-from flows.low_balance.burn import fleet_burn
+from flows.common.burn import fleet_burn
 from flows.low_balance.protection import (
     ProtectionPlan,
     ProtectionPolicy,

@@ -387,7 +387,13 @@ def test_by_name_it_lists_only_the_instances_own_snapshots_and_the_instances_onc
     assert report.snapshot_id == snapshot_id(sim, "train-h100-snap")
     snapshot_listings = [r["query"] for r in reads if r["path"] == "/api/snapshots/"]
     (source,) = instances_named(sim, "train-h100")
-    assert snapshot_listings == [f"instance_id={source['id']}&page=1&per_page=100"]
+    # The source is found by its instance's id; the account's snapshots are listed once
+    # more, whole, for the runway (each ready snapshot bills: the low-balance fleet model).
+    by_instance = [q for q in snapshot_listings if "instance_id=" in q]
+    assert by_instance == [f"instance_id={source['id']}&page=1&per_page=100"]
+    whole = [q for q in snapshot_listings if "instance_id=" not in q]
+    assert whole and all(q.startswith("page=") for q in whole)
+    assert len(whole) == len(set(whole)), "no page of the whole listing is read twice"
     assert len([r for r in reads if r["path"] == "/api/instances/"]) == 1
 
 

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from barrack.models._rules import check_name
+from flows.common.pricing import PriceIndex
 from flows.restore.candidates import (
     CandidateVerdict,
     assess_candidates,
@@ -290,8 +291,24 @@ def test_fleet_burn_counts_billed_states_only() -> None:
         instance("d", status="CREATING", hourly_price="0"),
         instance("e", status="ERROR", hourly_price="9"),
     ]
-    assert fleet_burn(fleet) == Decimal("6.58")
-    assert fleet_burn(fleet, leave_out=[fleet[0].id]) == Decimal("1.20")
+    index = PriceIndex("USD")
+    assert fleet_burn(index, fleet) == Decimal("6.58")
+    assert fleet_burn(index, fleet, leave_out=[fleet[0].id]) == Decimal("1.20")
+
+
+def test_the_restore_burn_is_the_low_balance_fleet_model() -> None:
+    """One rule for both: snapshots and volumes count, priced by the shared index."""
+    from barrack.models import Snapshot as SnapshotModel
+    from flows.common.burn import fleet_burn as low_balance_fleet_burn
+
+    index = PriceIndex("USD", snapshot=Decimal("0.1"))
+    fleet = [instance("a", hourly_price="5.38")]
+    kept = [SnapshotModel.model_validate(snapshot(f"s{n}").model_dump()) for n in range(3)]
+    restore_burn = fleet_burn(index, fleet, snapshots=kept)
+    assert restore_burn == Decimal("5.38") + 3 * Decimal("0.1")
+    assert (
+        restore_burn == low_balance_fleet_burn(index=index, instances=fleet, snapshots=kept).total
+    )
 
 
 @pytest.mark.parametrize(

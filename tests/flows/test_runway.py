@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from flows.common.runway import HORIZON, compute_runway
 from flows.low_balance.history import MeasuredBurn
-from flows.low_balance.runway import HORIZON, compute_runway, runway_burn
+from flows.low_balance.runway import runway_burn
 from flows.low_balance.thresholds import (
     BalanceThreshold,
     Thresholds,
