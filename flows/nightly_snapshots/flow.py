@@ -33,8 +33,14 @@ from flows.nightly_snapshots.report import (
     SnapshotStatusOutcome,
     nightly_alerts,
 )
-from flows.nightly_snapshots.retention import Action, FleetPlan, SnapshotRecord, plan_fleet
-from flows.nightly_snapshots.schedule import freshness, slot_for, snapshot_name
+from flows.nightly_snapshots.retention import (
+    Action,
+    FleetPlan,
+    SnapshotRecord,
+    plan_fleet,
+    suspension_text,
+)
+from flows.nightly_snapshots.schedule import FreshnessLevel, freshness, slot_for, snapshot_name
 from tasks.images import snapshots_backing_images
 from tasks.instances import list_instances
 from tasks.snapshots import create_snapshot, delete_snapshot, list_snapshots, wait_for_snapshots
@@ -146,38 +152,25 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
                     f"still {snap.status} after {params.wait_timeout_minutes:g} minutes"
                 )
 
-    # 4. Plan retention on a fresh listing, then prune.
+    # 4. Judge freshness on a fresh listing, then plan retention and prune. Freshness
+    # comes first because a critical instance keeps everything (see _suspensions).
     chosen_ids = {vm.id for vm in selected.chosen}
     current = [s for s in await list_snapshots(conn) if s.instance_id in chosen_ids]
     records = [_record(s, outcomes, params.policy_name) for s in current]
-    suspended = {
-        o.instance_id: f"pruning suspended: {o.reason}"
-        for o in outcomes.values()
-        if o.outcome is SnapshotStatusOutcome.FAILED
-    }
-    for instance_id, why in suspended.items():
-        outcomes[instance_id].pruning_suspended = why
+    _judge_freshness(records, outcomes, params, now)
+    suspended = _suspensions(outcomes)
     plan = plan_fleet(records, policy, max_deletions=params.max_deletions, suspended=suspended)
     report.blocked = plan.blocked
+    report.held = [
+        _deletion(d.snapshot, DeletionStatus.HELD, "; ".join(d.holds))
+        for d in plan.keeps
+        if d.holds
+    ]
     await _prune(plan, params, report)
 
-    # 5. Freshness and per-instance tallies.
+    # 5. Per-instance tallies. The newest ready snapshot is never deleted, so freshness
+    # judged before pruning still holds after it.
     _tally(plan, current, report, outcomes)
-    grace = params.freshness_grace
-    deleted_ids = {d.snapshot_id for d in report.deletions if d.status is DeletionStatus.DELETED}
-    # One pass over the listing (a per-instance scan of it was quadratic in the fleet).
-    newest_ready: dict[str, datetime] = {}
-    for s in current:
-        if s.instance_id and s.status.is_ready and s.id not in deleted_ids:
-            known = newest_ready.get(s.instance_id)
-            if known is None or s.created_at > known:
-                newest_ready[s.instance_id] = s.created_at
-    for outcome in outcomes.values():
-        newest = newest_ready.get(outcome.instance_id)
-        verdict = freshness(newest, params.cron, params.timezone, now, grace)
-        outcome.freshness = verdict.level.value
-        outcome.freshness_message = verdict.message
-        outcome.newest_success_at = newest
     report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
 
     # 6. Report.
@@ -190,6 +183,46 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
     await _publish(report)
     logger.info(report.summary_line())
     return report
+
+
+def _judge_freshness(
+    records: list[SnapshotRecord],
+    outcomes: dict[str, InstanceOutcome],
+    params: NightlySnapshotsParams,
+    now: datetime,
+) -> None:
+    """Set each instance's freshness from its newest ready snapshot."""
+    # One pass over the listing (a per-instance scan of it was quadratic in the fleet).
+    newest_ready: dict[str, datetime] = {}
+    for record in records:
+        if record.is_ready:
+            known = newest_ready.get(record.instance_id)
+            if known is None or record.created_at > known:
+                newest_ready[record.instance_id] = record.created_at
+    for outcome in outcomes.values():
+        newest = newest_ready.get(outcome.instance_id)
+        verdict = freshness(newest, params.cron, params.timezone, now, params.freshness_grace)
+        outcome.freshness = verdict.level.value
+        outcome.freshness_message = verdict.message
+        outcome.newest_success_at = newest
+
+
+def _suspensions(outcomes: dict[str, InstanceOutcome]) -> dict[str, str]:
+    """Instance id -> why its pruning is suspended, also written on its report line.
+
+    Suspended: an instance whose snapshot failed tonight, and one whose freshness is
+    critical (no ready snapshot for two periods): while its history is not being
+    renewed, every old snapshot it has may be the last good one, so none is pruned.
+    """
+    suspended: dict[str, str] = {}
+    for outcome in outcomes.values():
+        if outcome.outcome is SnapshotStatusOutcome.FAILED:
+            suspended[outcome.instance_id] = outcome.reason
+        elif outcome.freshness == FreshnessLevel.CRITICAL:
+            suspended[outcome.instance_id] = f"freshness critical: {outcome.freshness_message}"
+    for instance_id, why in suspended.items():
+        outcomes[instance_id].pruning_suspended = suspension_text(why)
+    return suspended
 
 
 def _plan_creation(

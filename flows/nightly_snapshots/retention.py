@@ -70,6 +70,7 @@ __all__ = [
     "REASON_NEWEST",
     "REASON_NOT_OWNED",
     "REASON_NO_RULE",
+    "SUSPENDED_PREFIX",
     "UNLIMITED",
     "Action",
     "CalendarDuration",
@@ -82,6 +83,7 @@ __all__ = [
     "parse_duration",
     "plan_fleet",
     "plan_instance",
+    "suspension_text",
 ]
 
 READY_STATUSES: Final = frozenset({"SUCCESS", "AVAILABLE"})
@@ -370,6 +372,14 @@ class Decision:
         """The reasons as one line."""
         return "; ".join(self.reasons)
 
+    @property
+    def holds(self) -> tuple[str, ...]:
+        """The reasons that hold the snapshot whatever the rules say (suspended, ...).
+
+        Reports list every held snapshot, so a person sees why it outlives its policy.
+        """
+        return tuple(r for r in self.reasons if r.startswith(HOLD_PREFIXES))
+
 
 @dataclass(frozen=True, slots=True)
 class InstancePlan:
@@ -468,6 +478,14 @@ REASON_NOT_OWNED: Final = "not made by this policy"
 REASON_BACKS_IMAGE: Final = "backs a custom image"
 REASON_NEWEST: Final = "newest SUCCESS snapshot (never deleted)"
 REASON_NO_RULE: Final = "no rule keeps it"
+SUSPENDED_PREFIX: Final = "pruning suspended: "
+HOLD_PREFIXES: Final = (SUSPENDED_PREFIX,)
+"""How the reasons that hold a snapshot whatever the rules say begin."""
+
+
+def suspension_text(reason: str) -> str:
+    """The one wording of a suspension, ``"pruning suspended: <reason>"``, for plans and reports."""
+    return f"{SUSPENDED_PREFIX}{reason.removeprefix(SUSPENDED_PREFIX)}"
 
 
 def plan_instance(
@@ -517,7 +535,7 @@ def plan_instance(
         if reasons:
             decisions.append(Decision(snapshot, Action.KEEP, tuple(reasons)))
         elif suspend_pruning_reason is not None:
-            suspended = f"pruning suspended: {suspend_pruning_reason}"
+            suspended = suspension_text(suspend_pruning_reason)
             decisions.append(Decision(snapshot, Action.KEEP, (REASON_NO_RULE, suspended)))
         else:
             decisions.append(Decision(snapshot, Action.DELETE, (REASON_NO_RULE,)))

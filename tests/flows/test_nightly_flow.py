@@ -174,3 +174,63 @@ def test_stopped_instances_are_skipped_and_go_stale(sim: SimHandle) -> None:
     assert all(i.freshness in ("warning", "critical") for i in skipped)
     fresh = [i for i in report.instances if i.outcome is SnapshotStatusOutcome.CREATED]
     assert all(i.freshness == "ok" for i in fresh)
+
+
+def stop_instance(sim: SimHandle, instance_id: str) -> None:
+    async def stop() -> None:
+        async with AsyncBarrack(api_key=sim.api_key, base_url=sim.base_url) as client:
+            await client.instances.stop(instance_id)
+
+    asyncio.run(stop())
+    sim.advance(600)  # long enough for SHUTOFF
+
+
+def test_an_instance_whose_freshness_is_critical_keeps_every_snapshot(sim: SimHandle) -> None:
+    for _ in range(3):
+        to_next_slot(sim)
+        first = run(sim, retention={"keep_last": 5}, max_deletions=1000)
+    stopped = next(i for i in first.instances if i.outcome is SnapshotStatusOutcome.CREATED)
+    owned_before = {
+        s.id
+        for s in snapshots(sim)
+        if s.instance_id == stopped.instance_id and is_owned_by(s.description, "nightly")
+    }
+    assert len(owned_before) >= 3
+    stop_instance(sim, stopped.instance_id)
+    for _ in range(3):  # three nights without a snapshot: older than two periods + grace
+        to_next_slot(sim)
+
+    report = run(sim, retention={"keep_last": 1}, max_deletions=1000)
+
+    line = next(i for i in report.instances if i.instance_id == stopped.instance_id)
+    assert line.outcome is SnapshotStatusOutcome.SKIPPED
+    assert line.freshness == "critical"
+    assert line.pruning_suspended is not None
+    assert line.pruning_suspended.startswith("pruning suspended: freshness critical: ")
+    assert line.pruning_suspended.count("pruning suspended") == 1
+    assert owned_before <= {s.id for s in snapshots(sim)}, "a critical instance lost snapshots"
+    assert not [d for d in report.deletions if d.instance_id == stopped.instance_id]
+    held = [h for h in report.held if h.instance_id == stopped.instance_id]
+    assert len(held) == len(owned_before) - 1  # all but the newest, which is never deleted
+    assert all(h.reason == line.pruning_suspended for h in held)
+    # The other instances are pruned as usual.
+    assert any(d.status is DeletionStatus.DELETED for d in report.deletions)
+
+
+def test_a_failed_snapshot_names_the_suspension_once(sim: SimHandle) -> None:
+    to_next_slot(sim)
+    run(sim, retention={"keep_last": 5})
+    to_next_slot(sim)
+    sim.set_faults({"method": "POST", "path": "/v1/snapshots", "status": 400, "error_rate": 1.0})
+    try:
+        report = run(sim, retention={"keep_last": 1}, max_deletions=1000)
+    finally:
+        sim.clear_faults()
+
+    failed = report.failed_instances
+    assert failed
+    for line in failed:
+        assert line.pruning_suspended == f"pruning suspended: {line.reason}"
+    assert report.held
+    for held in report.held:
+        assert held.reason.count("pruning suspended") == 1, held.reason

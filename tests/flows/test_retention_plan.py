@@ -347,6 +347,19 @@ def test_suspended_pruning_deletes_nothing_and_says_why() -> None:
     assert reasons(plan, "s20") == ("last snapshots (1/2)",)
 
 
+def test_a_suspension_is_worded_once_even_if_the_caller_already_worded_it() -> None:
+    plan = plan_instance(
+        SAFETY_TIMELINE,
+        RetentionPolicy(keep_last=1),
+        suspend_pruning_reason="pruning suspended: freshness critical",
+    )
+
+    assert reasons(plan, "s16") == (REASON_NO_RULE, "pruning suspended: freshness critical")
+    assert next(d for d in plan.decisions if d.snapshot.id == "s16").holds == (
+        "pruning suspended: freshness critical",
+    )
+
+
 def test_an_instance_with_no_ready_snapshot_keeps_everything() -> None:
     records = [
         snap("c1", at("2026-11-20 02:00"), status="CREATING"),
