@@ -191,11 +191,15 @@ def _judge_freshness(
     params: NightlySnapshotsParams,
     now: datetime,
 ) -> None:
-    """Set each instance's freshness from its newest ready snapshot."""
+    """Set each instance's freshness from the newest ready snapshot THIS policy made.
+
+    Another policy's snapshot (a daily's, judged by a weekly) or a person's says nothing
+    about whether this policy is doing its job.
+    """
     # One pass over the listing (a per-instance scan of it was quadratic in the fleet).
     newest_ready: dict[str, datetime] = {}
     for record in records:
-        if record.is_ready:
+        if record.is_ready and record.owned:
             known = newest_ready.get(record.instance_id)
             if known is None or record.created_at > known:
                 newest_ready[record.instance_id] = record.created_at
@@ -234,7 +238,7 @@ def _plan_creation(
     by_name = {s.name: s for s in snapshots}
     outcomes: dict[str, InstanceOutcome] = {}
     for vm in chosen:
-        name = snapshot_name(vm.name, slot)
+        name = snapshot_name(vm.name, slot, params.policy_name)
         outcome = InstanceOutcome(
             instance_id=vm.id,
             instance_name=vm.name,
@@ -244,13 +248,20 @@ def _plan_creation(
             snapshot_name=name,
         )
         existing = by_name.get(name)
-        if existing is not None and existing.instance_id == vm.id:
+        if existing is not None and existing.instance_id != vm.id:
+            outcome.outcome = SnapshotStatusOutcome.FAILED
+            outcome.reason = f"name {name} is taken by a snapshot of {existing.instance_id}"
+        elif existing is not None and not is_owned_by(existing.description, params.policy_name):
+            # Adopting it would count another policy's (or a person's) snapshot as ours:
+            # this policy would own nothing and still look fresh.
+            outcome.outcome = SnapshotStatusOutcome.FAILED
+            outcome.reason = (
+                f"name {name} is taken by a snapshot not made by policy {params.policy_name}"
+            )
+        elif existing is not None:
             outcome.outcome = SnapshotStatusOutcome.EXISTS
             outcome.snapshot_id = existing.id
             outcome.reason = "already taken for this slot"
-        elif existing is not None:
-            outcome.outcome = SnapshotStatusOutcome.FAILED
-            outcome.reason = f"name {name} is taken by a snapshot of {existing.instance_id}"
         elif vm.status != VMStatus.ACTIVE:
             outcome.outcome = SnapshotStatusOutcome.SKIPPED
             outcome.snapshot_name = None

@@ -234,3 +234,93 @@ def test_a_failed_snapshot_names_the_suspension_once(sim: SimHandle) -> None:
     assert report.held
     for held in report.held:
         assert held.reason.count("pruning suspended") == 1, held.reason
+
+
+def active_instance_name(sim: SimHandle) -> str:
+    async def fetch() -> str:
+        async with AsyncBarrack(api_key=sim.api_key, base_url=sim.base_url) as client:
+            instances = await client.instances.list().to_list()
+        return sorted(vm.name for vm in instances if vm.status == "ACTIVE")[0]
+
+    return asyncio.run(fetch())
+
+
+def test_a_daily_and_a_weekly_policy_on_one_instance_each_keep_their_own(sim: SimHandle) -> None:
+    name = active_instance_name(sim)
+    common: dict[str, object] = {"selection": {"name_globs": [name]}, "max_deletions": 1000}
+    daily = {**common, "policy_name": "daily", "retention": {"keep_daily": 3}}
+    weekly = {
+        **common,
+        "policy_name": "weekly",
+        "cron": "0 2 * * 0",
+        "retention": {"keep_weekly": 4},
+    }
+    weekly_reports = []
+    for _ in range(15):  # two Sundays, with a week of dailies after the first
+        to_next_slot(sim)
+        assert run(sim, **daily).ok
+        if sim.now().weekday() == 6:
+            weekly_reports.append(run(sim, **weekly))
+
+    assert len(weekly_reports) == 2
+    for report in weekly_reports:
+        (line,) = report.instances
+        assert line.outcome is SnapshotStatusOutcome.CREATED, line.reason
+        assert line.freshness == "ok"
+    mine = [s for s in snapshots(sim) if s.instance_name == name or name in s.name]
+    by_policy: dict[str, set[str]] = defaultdict(set)
+    for s in mine:
+        for policy in ("daily", "weekly"):
+            if is_owned_by(s.description, policy):
+                by_policy[policy].add(s.name)
+    sundays = [r.slot for r in weekly_reports]
+    assert by_policy["weekly"] == {f"auto-{name}-weekly-{slot:%Y%m%d-%H%M}" for slot in sundays}
+    assert len(by_policy["daily"]) == 3
+
+
+def test_freshness_is_judged_on_the_policys_own_snapshots(sim: SimHandle) -> None:
+    name = active_instance_name(sim)
+    selection = {"name_globs": [name]}
+    for _ in range(2):
+        to_next_slot(sim)
+        run(sim, selection=selection, policy_name="daily", retention={"keep_daily": 3})
+
+    # A weekly policy that has never taken a snapshot is not fresh thanks to the dailies.
+    report = run(
+        sim,
+        selection=selection,
+        policy_name="weekly",
+        cron="0 2 * * *",
+        retention={"keep_weekly": 4},
+        dry_run=True,
+    )
+
+    (line,) = report.instances
+    assert line.freshness == "critical"
+    assert line.newest_success_at is None
+
+
+def test_a_slot_name_taken_by_a_snapshot_the_policy_did_not_make_is_a_failure(
+    sim: SimHandle,
+) -> None:
+    slot = to_next_slot(sim).replace(minute=0)
+    name = active_instance_name(sim)
+    selection = {"name_globs": [name]}
+    instance_id = run(sim, selection=selection, dry_run=True).instances[0].instance_id
+
+    # A person (or an older tool) took the name this policy's snapshot would get.
+    async def take_the_name() -> None:
+        async with AsyncBarrack(api_key=sim.api_key, base_url=sim.base_url) as client:
+            await client.snapshots.create(
+                instance_id=instance_id,
+                name=f"auto-{name}-{slot:%Y%m%d-%H%M}",
+                description="made by hand",
+            )
+
+    asyncio.run(take_the_name())
+    report = run(sim, selection=selection, retention={"keep_last": 3})
+
+    (line,) = report.instances
+    assert line.outcome is SnapshotStatusOutcome.FAILED
+    assert "not made by policy nightly" in line.reason
+    assert line.pruning_suspended is not None
