@@ -25,6 +25,7 @@ from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
 from flows.nightly_snapshots.params import NightlySnapshotsParams
+from flows.nightly_snapshots.records import snapshot_records, snapshots_in_use
 from flows.nightly_snapshots.report import (
     DeletionOutcome,
     DeletionStatus,
@@ -34,6 +35,7 @@ from flows.nightly_snapshots.report import (
     nightly_alerts,
 )
 from flows.nightly_snapshots.retention import (
+    IN_USE_PREFIX,
     Action,
     FleetPlan,
     SnapshotRecord,
@@ -93,7 +95,8 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
     )
 
     # 1. Select.
-    selected = select_instances(await list_instances(conn), params.selection)
+    instances = await list_instances(conn)
+    selected = select_instances(instances, params.selection)
     report.excluded = [f"{vm.name}: {why}" for vm, why in selected.excluded]
     snapshots = await list_snapshots(conn)
     outcomes = _plan_creation(selected.chosen, snapshots, params, slot)
@@ -156,7 +159,14 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
     # comes first because a critical instance keeps everything (see _suspensions).
     chosen_ids = {vm.id for vm in selected.chosen}
     current = [s for s in await list_snapshots(conn) if s.instance_id in chosen_ids]
-    records = [_record(s, outcomes, params.policy_name) for s in current]
+    # Readers as the selection saw them; _prune looks again right before deleting, for
+    # restores started while this run waited.
+    records = snapshot_records(
+        current,
+        instance_names={o.instance_id: o.instance_name for o in outcomes.values()},
+        policy_name=params.policy_name,
+        in_use=snapshots_in_use(instances),
+    )
     _judge_freshness(records, outcomes, params, now)
     suspended = _suspensions(outcomes)
     plan = plan_fleet(records, policy, max_deletions=params.max_deletions, suspended=suspended)
@@ -313,23 +323,6 @@ def _creator(
     return make
 
 
-def _record(
-    snap: Snapshot, outcomes: dict[str, InstanceOutcome], policy_name: str
-) -> SnapshotRecord:
-    instance = outcomes.get(snap.instance_id or "")
-    return SnapshotRecord(
-        id=snap.id,
-        name=snap.name,
-        instance_id=snap.instance_id or "",
-        instance_name=instance.instance_name if instance else (snap.instance_name or ""),
-        region=str(snap.region),
-        status=str(snap.status),
-        created_at=snap.created_at,
-        owned=is_owned_by(snap.description, policy_name),
-        backs_image=snap.has_image,
-    )
-
-
 async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: NightlyReport) -> None:
     """Delete what the plan allows; record every planned deletion's fate."""
     candidates = plan.deletions
@@ -347,10 +340,18 @@ async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: Nightl
                 _deletion(decision.snapshot, DeletionStatus.WOULD_DELETE, decision.reason)
             )
         return
-    # Re-check image backing right before deleting: an image may have been made since.
+    # Re-check image backing and readers right before deleting: an image may have been
+    # made, or a restore started, since the plan was made.
     backing = await snapshots_backing_images(params.connection, [d.snapshot.id for d in candidates])
+    in_use = snapshots_in_use(await list_instances(params.connection))
     jobs = []
     for decision in candidates:
+        reader = in_use.get(decision.snapshot.id)
+        if reader is not None:
+            report.held.append(
+                _deletion(decision.snapshot, DeletionStatus.HELD, f"{IN_USE_PREFIX}{reader}")
+            )
+            continue
         if decision.snapshot.id in backing:
             report.deletions.append(
                 _deletion(decision.snapshot, DeletionStatus.REFUSED, "now backs a custom image")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from barrack import AsyncBarrack
 from flows.common.selection import select_instances
-from flows.nightly_snapshots.ownership import is_owned_by
 from flows.nightly_snapshots.params import NightlySnapshotsParams
-from flows.nightly_snapshots.retention import FleetPlan, SnapshotRecord, plan_fleet
+from flows.nightly_snapshots.records import snapshot_records, snapshots_in_use
+from flows.nightly_snapshots.retention import FleetPlan, plan_fleet
 
 __all__ = ["preview_retention"]
 
@@ -15,20 +15,10 @@ async def preview_retention(client: AsyncBarrack, params: NightlySnapshotsParams
     """What pruning would do now, for the selected instances; nothing is changed."""
     instances = await client.instances.list(per_page=100).to_list()
     chosen = select_instances(instances, params.selection).chosen
-    names = {vm.id: vm.name for vm in chosen}
-    records = [
-        SnapshotRecord(
-            id=snap.id,
-            name=snap.name,
-            instance_id=snap.instance_id or "",
-            instance_name=names.get(snap.instance_id or "", snap.instance_name or ""),
-            region=str(snap.region),
-            status=str(snap.status),
-            created_at=snap.created_at,
-            owned=is_owned_by(snap.description, params.policy_name),
-            backs_image=snap.has_image,
-        )
-        async for snap in client.snapshots.list()
-        if snap.instance_id in names
-    ]
+    records = snapshot_records(
+        [snap async for snap in client.snapshots.list()],
+        instance_names={vm.id: vm.name for vm in chosen},
+        policy_name=params.policy_name,
+        in_use=snapshots_in_use(instances),
+    )
     return plan_fleet(records, params.retention_policy(), max_deletions=params.max_deletions)

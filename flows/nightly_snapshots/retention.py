@@ -30,6 +30,8 @@ Safety (DLM's bar). Whatever the rules say:
 
 * a snapshot this policy did not make, one that is not ready, and one backing a custom
   image are always kept and never counted in a bucket;
+* a snapshot in use (a restore is still creating an instance from it) is always kept,
+  reason ``"in use: ..."``; it still counts in its buckets, as it is a real snapshot;
 * the newest ready snapshot of an instance (owned or not) is never deleted;
 * when pruning of an instance is suspended (its snapshot of this run failed, or its
   freshness is critical), nothing of it is deleted;
@@ -64,6 +66,7 @@ from flows.nightly_snapshots.durations import CalendarDuration, step_back
 from flows.nightly_snapshots.schedule import load_timezone
 
 __all__ = [
+    "IN_USE_PREFIX",
     "PRESETS",
     "READY_STATUSES",
     "REASON_BACKS_IMAGE",
@@ -327,6 +330,8 @@ class SnapshotRecord:
         created_at: creation time, timezone-aware (stored in UTC).
         owned: made by the policy being applied.
         backs_image: a custom image is built on it.
+        in_use_by: what is reading from it right now (a restore still creating an
+            instance from it), or None; such a snapshot is never deleted.
     """
 
     id: str
@@ -338,6 +343,7 @@ class SnapshotRecord:
     created_at: datetime
     owned: bool
     backs_image: bool
+    in_use_by: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -479,7 +485,8 @@ REASON_BACKS_IMAGE: Final = "backs a custom image"
 REASON_NEWEST: Final = "newest SUCCESS snapshot (never deleted)"
 REASON_NO_RULE: Final = "no rule keeps it"
 SUSPENDED_PREFIX: Final = "pruning suspended: "
-HOLD_PREFIXES: Final = (SUSPENDED_PREFIX,)
+IN_USE_PREFIX: Final = "in use: "
+HOLD_PREFIXES: Final = (SUSPENDED_PREFIX, IN_USE_PREFIX)
 """How the reasons that hold a snapshot whatever the rules say begin."""
 
 
@@ -634,6 +641,8 @@ def _protections(snapshot: SnapshotRecord, newest_ready: SnapshotRecord | None) 
         reasons.append(f"not ready ({snapshot.status})")
     if snapshot.backs_image:
         reasons.append(REASON_BACKS_IMAGE)
+    if snapshot.in_use_by:
+        reasons.append(f"{IN_USE_PREFIX}{snapshot.in_use_by}")
     if snapshot is newest_ready:
         reasons.append(REASON_NEWEST)
     return reasons

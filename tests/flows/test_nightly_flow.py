@@ -324,3 +324,59 @@ def test_a_slot_name_taken_by_a_snapshot_the_policy_did_not_make_is_a_failure(
     assert line.outcome is SnapshotStatusOutcome.FAILED
     assert "not made by policy nightly" in line.reason
     assert line.pruning_suspended is not None
+
+
+def run_without_ticking(sim: SimHandle, **overrides: object) -> NightlyReport:
+    """A run with the simulated clock standing still (nothing it waits for is pending)."""
+    return asyncio.run(nightly_snapshots(params(sim, **overrides)))
+
+
+def restore(sim: SimHandle, snapshot_id: str, name: str) -> str:
+    async def start() -> str:
+        async with AsyncBarrack(api_key=sim.api_key, base_url=sim.base_url) as client:
+            return (await client.snapshots.restore(snapshot_id, name=name)).id
+
+    return asyncio.run(start())
+
+
+def instance_status(sim: SimHandle, instance_id: str) -> str:
+    async def fetch() -> str:
+        async with AsyncBarrack(api_key=sim.api_key, base_url=sim.base_url) as client:
+            return str((await client.instances.get(instance_id)).status)
+
+    return asyncio.run(fetch())
+
+
+def test_a_snapshot_a_restore_is_reading_from_is_never_pruned(sim: SimHandle) -> None:
+    name = active_instance_name(sim)
+    selection = {"name_globs": [name]}
+    for _ in range(3):
+        to_next_slot(sim)
+        last = run(sim, selection=selection, retention={"keep_last": 5})
+    owned = sorted(
+        (s for s in snapshots(sim) if name in s.name and is_owned_by(s.description, "nightly")),
+        key=lambda s: s.created_at,
+    )
+    assert len(owned) >= 3
+    source = owned[0]  # the oldest: keep_last=1 would delete it
+    restored = restore(sim, source.id, f"{name}-r")
+    assert instance_status(sim, restored) == "CREATING"
+
+    # A rerun of the slot creates nothing, so the clock can stand still and the restore
+    # stays CREATING while the plan is made and carried out.
+    report = run_without_ticking(
+        sim,
+        selection=selection,
+        retention={"keep_last": 1},
+        max_deletions=1000,
+        now=last.evaluated_at + timedelta(minutes=30),
+    )
+
+    assert instance_status(sim, restored) == "CREATING"
+    assert source.id in {s.id for s in snapshots(sim)}, "the restore's snapshot was pruned"
+    (held,) = [h for h in report.held if h.snapshot_id == source.id]
+    assert held.reason == f"in use: instance {name}-r ({restored}) is CREATING from it"
+    deleted = {d.snapshot_id for d in report.deletions if d.status is DeletionStatus.DELETED}
+    assert deleted == {s.id for s in owned[1:-1]}, "the other old snapshots are pruned"
+    sim.advance(3600)
+    assert instance_status(sim, restored) == "ACTIVE"

@@ -360,6 +360,31 @@ def test_a_suspension_is_worded_once_even_if_the_caller_already_worded_it() -> N
     )
 
 
+def test_a_snapshot_in_use_is_held_and_still_counts_in_its_bucket() -> None:
+    records = [
+        snap("s3", at("2026-11-03 02:00")),
+        snap("s2", at("2026-11-02 02:00")),
+        SnapshotRecord(
+            "s1",
+            "auto-s1",
+            "i-1",
+            "name-i-1",
+            "NORWAY-1",
+            "SUCCESS",
+            at("2026-11-01 02:00"),
+            owned=True,
+            backs_image=False,
+            in_use_by="instance copy (i-9) is CREATING from it",
+        ),
+    ]
+    plan = plan_instance(records, RetentionPolicy(keep_daily=2))
+
+    assert kept(plan) == {"s3", "s2", "s1"}
+    assert reasons(plan, "s1") == ("in use: instance copy (i-9) is CREATING from it",)
+    # The rule has used its two days before it: only the reader keeps it.
+    assert reasons(plan, "s2") == ("daily bucket 2026-11-02 (2/2)",)
+
+
 def test_an_instance_with_no_ready_snapshot_keeps_everything() -> None:
     records = [
         snap("c1", at("2026-11-20 02:00"), status="CREATING"),
