@@ -22,6 +22,10 @@ newest snapshot of each bucket it meets, until it has kept ``N`` buckets:
   days on the zone's wall clock plus elapsed hours, stepped back as restic does with
   Go's ``AddDate`` (``7d`` across a spring-forward change is 167 hours; 31 March minus
   ``1m`` is 3 March; see ``durations.py``);
+* ``keep_within_hourly/daily/weekly/monthly/yearly=D`` keep the newest candidate of
+  every bucket newer than the newest candidate stepped back by ``D`` (restic's
+  ``--keep-within-<bucket>``, no count; reason ``"daily within 14d: bucket ..."``),
+  and the oldest candidate too when it is within ``D`` (restic's "oldest");
 * ``-1`` means "unlimited": every bucket is kept, as in restic;
 * rules are OR-ed: a snapshot kept by any rule is kept, and every rule that keeps it is
   named in its reasons.
@@ -169,6 +173,15 @@ KeepDuration = Annotated[
 # The policy
 # ---------------------------------------------------------------------------------------
 
+_WITHIN_RULES: Final = (
+    "keep_within_hourly",
+    "keep_within_daily",
+    "keep_within_weekly",
+    "keep_within_monthly",
+    "keep_within_yearly",
+)
+"""restic's --keep-within-<bucket>: the newest of every bucket within a duration."""
+
 _COUNT_RULES: Final = (
     "keep_last",
     "keep_hourly",
@@ -241,6 +254,31 @@ class RetentionPolicy(RequestModel):
         "in calendar years, months, weeks, days and hours of the policy's time zone: "
         "'7d', '36h', '2w3d', '1y2m' (empty = off).",
     )
+    keep_within_hourly: KeepDuration | None = Field(
+        default=None,
+        description="Keep the newest snapshot of every hour within this long of the newest "
+        "snapshot, e.g. '2d' (restic --keep-within-hourly; empty = off).",
+    )
+    keep_within_daily: KeepDuration | None = Field(
+        default=None,
+        description="Keep the newest snapshot of every day within this long of the newest "
+        "snapshot, e.g. '14d' (restic --keep-within-daily; empty = off).",
+    )
+    keep_within_weekly: KeepDuration | None = Field(
+        default=None,
+        description="Keep the newest snapshot of every ISO week within this long of the "
+        "newest snapshot, e.g. '2m' (restic --keep-within-weekly; empty = off).",
+    )
+    keep_within_monthly: KeepDuration | None = Field(
+        default=None,
+        description="Keep the newest snapshot of every month within this long of the newest "
+        "snapshot, e.g. '1y' (restic --keep-within-monthly; empty = off).",
+    )
+    keep_within_yearly: KeepDuration | None = Field(
+        default=None,
+        description="Keep the newest snapshot of every year within this long of the newest "
+        "snapshot, e.g. '7y' (restic --keep-within-yearly; empty = off).",
+    )
     timezone: str = Field(
         default="UTC",
         description="IANA time zone the hour, day, week, month and year buckets are "
@@ -258,7 +296,8 @@ class RetentionPolicy(RequestModel):
         if not self.is_active:
             raise ValueError(
                 "empty retention policy: every rule is off, which would leave nothing to "
-                "keep; set at least one of " + ", ".join(_COUNT_RULES) + " or keep_within"
+                "keep; set at least one of "
+                + ", ".join((*_COUNT_RULES, "keep_within", *_WITHIN_RULES))
             )
         return self
 
@@ -288,7 +327,10 @@ class RetentionPolicy(RequestModel):
     @property
     def is_active(self) -> bool:
         """True when at least one rule is on."""
-        return self.keep_within is not None or any(getattr(self, r) for r in _COUNT_RULES)
+        durations = ("keep_within", *_WITHIN_RULES)
+        return any(getattr(self, r) for r in _COUNT_RULES) or any(
+            getattr(self, r) is not None for r in durations
+        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -304,6 +346,9 @@ class RetentionPolicy(RequestModel):
         ]
         if self.keep_within is not None:
             parts.append(f"within {format_duration(self.keep_within)}")
+        for rule in _WITHIN_RULES:
+            if (duration := getattr(self, rule)) is not None:
+                parts.append(f"{rule.removeprefix('keep_within_')} within {duration}")
         return f"{', '.join(parts)} (buckets in {self.timezone})"
 
 
@@ -668,6 +713,12 @@ def _rule_reasons(
     for rule, limit, bucket_of in _count_rules(policy):
         for snapshot, reason in _walk_buckets(candidates, local_times, rule, limit, bucket_of):
             reasons.setdefault(snapshot.id, []).append(reason)
+    for rule, duration, bucket_of in _within_rules(policy):
+        horizon = step_back(candidates[0].created_at, duration, zone)
+        for snapshot, reason in _walk_within(
+            candidates, local_times, rule, duration, horizon, bucket_of
+        ):
+            reasons.setdefault(snapshot.id, []).append(reason)
     return reasons
 
 
@@ -686,6 +737,45 @@ def _count_rules(policy: RetentionPolicy) -> list[tuple[str, int, BucketOf]]:
         ("monthly", policy.keep_monthly, lambda local, _: f"{local:%Y-%m}"),
         ("yearly", policy.keep_yearly, lambda local, _: f"{local:%Y}"),
     ]
+
+
+def _within_rules(policy: RetentionPolicy) -> list[tuple[str, CalendarDuration, BucketOf]]:
+    """The keep_within_<bucket> rules that are on, in restic's order."""
+    rules: list[tuple[str, CalendarDuration | None, BucketOf]] = [
+        ("hourly", policy.keep_within_hourly, lambda local, _: _hour_bucket(local)),
+        ("daily", policy.keep_within_daily, lambda local, _: local.date().isoformat()),
+        ("weekly", policy.keep_within_weekly, lambda local, _: _week_bucket(local)),
+        ("monthly", policy.keep_within_monthly, lambda local, _: f"{local:%Y-%m}"),
+        ("yearly", policy.keep_within_yearly, lambda local, _: f"{local:%Y}"),
+    ]
+    return [(rule, duration, bucket_of) for rule, duration, bucket_of in rules if duration]
+
+
+def _walk_within(
+    candidates: list[SnapshotRecord],
+    local_times: list[datetime],
+    rule: str,
+    duration: CalendarDuration,
+    horizon: datetime,
+    bucket_of: BucketOf,
+) -> Iterator[tuple[SnapshotRecord, str]]:
+    """Yield (snapshot, reason) for one keep_within_<bucket> rule, walking as restic does.
+
+    Among the candidates strictly newer than ``horizon``, the first (newest) of each new
+    bucket is kept, with no count; the oldest candidate is kept too when it is within
+    the horizon (restic's "oldest").
+    """
+    previous: str | None = None
+    oldest = len(candidates) - 1
+    for index, (snapshot, local) in enumerate(zip(candidates, local_times, strict=True)):
+        if snapshot.created_at <= horizon:
+            return  # newest first: everything after this is older still
+        bucket = bucket_of(local, index)
+        if bucket != previous:
+            yield snapshot, f"{rule} within {duration}: bucket {bucket}"
+        elif index == oldest:
+            yield snapshot, f"oldest {rule} within {duration}"
+        previous = bucket
 
 
 def _walk_buckets(

@@ -244,3 +244,34 @@ def test_preset_overrides_are_validated() -> None:
 def test_presets_cannot_be_changed_by_accident() -> None:
     with pytest.raises(TypeError):
         PRESETS["minimal"]["keep_last"] = 0  # type: ignore[index]
+
+
+# --- keep_within_<bucket> ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "keep_within_hourly",
+        "keep_within_daily",
+        "keep_within_weekly",
+        "keep_within_monthly",
+        "keep_within_yearly",
+    ],
+)
+def test_each_keep_within_bucket_rule_alone_makes_a_policy(rule: str) -> None:
+    policy = RetentionPolicy.model_validate({rule: "1y2m"})
+
+    assert policy.is_active
+    assert getattr(policy, rule) == CalendarDuration(years=1, months=2)
+    assert policy.describe() == f"{rule.removeprefix('keep_within_')} within 1y2m (buckets in UTC)"
+    with pytest.raises(ValidationError, match="must be positive") as caught:
+        RetentionPolicy.model_validate({rule: "0d", "keep_last": 1})
+    assert caught.value.errors()[0]["loc"] == (rule,)
+
+
+def test_the_empty_policy_error_lists_every_rule() -> None:
+    with pytest.raises(
+        ValidationError, match="keep_within, keep_within_hourly, .*keep_within_yearly"
+    ):
+        RetentionPolicy.model_validate({})

@@ -68,6 +68,14 @@ COUNT_RULES = (
     "keep_monthly",
     "keep_yearly",
 )
+WITHIN_RULES = (
+    "keep_within_hourly",
+    "keep_within_daily",
+    "keep_within_weekly",
+    "keep_within_monthly",
+    "keep_within_yearly",
+)
+CALENDAR_DURATIONS = ["6h", "2d", "1w", "1m", "1m14d", "1y"]
 COUNTS = st.one_of(st.just(0), st.just(0), st.integers(-1, 6))
 
 
@@ -76,6 +84,8 @@ def policies(draw: st.DrawFn) -> RetentionPolicy:
     rules: dict[str, Any] = {rule: draw(COUNTS) for rule in COUNT_RULES}
     hours = draw(st.one_of(st.none(), st.integers(1, 24 * 60)))
     rules["keep_within"] = None if hours is None else timedelta(hours=hours)
+    for rule in WITHIN_RULES:
+        rules[rule] = draw(st.one_of(st.none(), st.none(), st.sampled_from(CALENDAR_DURATIONS)))
     if not any(rules.values()):
         rules[draw(st.sampled_from(COUNT_RULES))] = draw(st.sampled_from([-1, 1, 2]))
     return RetentionPolicy(**rules, timezone=draw(st.sampled_from(ZONES)))

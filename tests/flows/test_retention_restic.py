@@ -11,7 +11,7 @@ too when it reaches it with counts left ("oldest ...").
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -282,3 +282,83 @@ def test_the_oldest_rule_counts_only_snapshots_the_rules_see() -> None:
 
     assert "d1-early" in kept(plan)
     assert reasons(plan, "d3") == (REASON_NEWEST, "daily bucket 2026-11-03 (1/7)")
+
+
+# --- keep_within_<bucket> (restic's --keep-within-hourly/-daily/-weekly/-monthly/-yearly) ----
+
+# Twice a day, 02:00 and 14:00 UTC, from 1 October to 20 November 2026 (a Friday).
+TWICE_A_DAY = [
+    snap(f"{day:%m-%d}{half}", day.replace(hour=hour))
+    for day in (at("2026-10-01 00:00") + timedelta(days=n) for n in range(51))
+    for half, hour in (("am", 2), ("pm", 14))
+]
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected_kept"),
+    [
+        # Newest 20 Nov 14:00; 3 days back is 17 Nov 14:00, not strictly newer, so the
+        # 17th has no snapshot in range: the newest of the 20th, 19th and 18th.
+        ({"keep_within_daily": "3d"}, {"11-20pm", "11-19pm", "11-18pm"}),
+        # One month back is 20 Oct 14:00: ISO weeks 47, 46, 45, 44 and 43 (from 19 Oct).
+        (
+            {"keep_within_weekly": "1m"},
+            {"11-20pm", "11-15pm", "11-08pm", "11-01pm", "10-25pm"},
+        ),
+        # A year reaches past the start of the history: November, October, and the
+        # oldest snapshot as well (restic's "oldest").
+        ({"keep_within_monthly": "1y"}, {"11-20pm", "10-31pm", "10-01am"}),
+        ({"keep_within_yearly": "2y"}, {"11-20pm", "10-01am"}),
+        # Hours: 20 Nov 14:00 back 30 hours is 19 Nov 08:00; the 19th's 14:00 and the
+        # 20th's 02:00 are in range, each its own hour.
+        ({"keep_within_hourly": "30h"}, {"11-20pm", "11-20am", "11-19pm"}),
+        # restic's combined units: 1m14d back from 20 Nov is 6 Oct 14:00.
+        (
+            {"keep_within_weekly": "1m14d"},
+            {"11-20pm", "11-15pm", "11-08pm", "11-01pm", "10-25pm", "10-18pm", "10-11pm"},
+        ),
+        # Rules are OR-ed with the count rules.
+        ({"keep_within_daily": "2d", "keep_monthly": 2}, {"11-20pm", "11-19pm", "10-31pm"}),
+    ],
+)
+def test_keep_within_bucket_rules(rules: dict[str, object], expected_kept: set[str]) -> None:
+    plan = plan_instance(TWICE_A_DAY, RetentionPolicy.model_validate(rules))
+
+    assert kept(plan) == expected_kept
+
+
+def test_keep_within_bucket_reasons_name_the_rule_and_the_bucket() -> None:
+    policy = RetentionPolicy.model_validate({"keep_within_monthly": "1y"})
+    plan = plan_instance(TWICE_A_DAY, policy)
+
+    assert reasons(plan, "11-20pm") == (REASON_NEWEST, "monthly within 1y: bucket 2026-11")
+    assert reasons(plan, "10-31pm") == ("monthly within 1y: bucket 2026-10",)
+    assert reasons(plan, "10-01am") == ("oldest monthly within 1y",)
+
+
+def test_keep_within_daily_at_a_month_end_steps_back_as_go_does() -> None:
+    daily = [
+        snap(f"{d:%m-%d}", d)
+        for d in (at("2026-02-20 10:00") + timedelta(days=n) for n in range(40))
+    ]
+    plan = plan_instance(daily, RetentionPolicy.model_validate({"keep_within_daily": "1m"}))
+
+    # 31 March minus a month is 3 March (Go overflows "31 February"); 3 March 10:00 is
+    # not strictly newer, so 4 March is the oldest kept.
+    assert kept(plan) == {f"03-{day:02d}" for day in range(4, 32)}
+
+
+def test_keep_within_hourly_files_the_repeated_fall_back_hour_once() -> None:
+    every_20_minutes = [
+        snap(f"t{n:02d}", at("2026-10-24T23:40Z") + timedelta(minutes=20 * n)) for n in range(10)
+    ]
+    # t00 is 01:40 CEST, t09 03:40 CET (02:40Z); 3 hours back is 23:40Z, t00 itself.
+    plan = plan_instance(
+        every_20_minutes,
+        RetentionPolicy.model_validate({"keep_within_hourly": "3h", "timezone": "Europe/Oslo"}),
+    )
+
+    # Hour 03 (t09), then hour 02 once for both its CEST and CET occurrences (t06,
+    # 02:40 CET); t00 is not strictly newer than the horizon.
+    assert kept(plan) == {"t09", "t06"}
+    assert reasons(plan, "t06") == ("hourly within 3h: bucket 2026-10-25T02:00",)
