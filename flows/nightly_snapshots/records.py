@@ -64,6 +64,7 @@ def snapshot_records(
             owned=is_owned_by(snap.description, policy_name),
             backs_image=snap.has_image,
             in_use_by=in_use.get(snap.id),
+            description=snap.description or "",
         )
         for snap in snapshots
         if snap.instance_id in instance_names

@@ -34,6 +34,9 @@ Safety (DLM's bar). Whatever the rules say:
 
 * a snapshot this policy did not make, one that is not ready, and one backing a custom
   image are always kept and never counted in a bucket;
+* a pinned snapshot (its description or name contains the policy's ``pin_marker``,
+  default ``[keep]``) is always kept, reason ``"pinned ([keep])"``, like restic's
+  ``--keep-tag``: it still counts in its buckets;
 * a snapshot in use (a restore is still creating an instance from it) is always kept,
   reason ``"in use: ..."``; it still counts in its buckets, as it is a real snapshot;
 * the newest ready snapshot of an instance (owned or not) is never deleted;
@@ -70,7 +73,9 @@ from flows.nightly_snapshots.durations import CalendarDuration, step_back
 from flows.nightly_snapshots.schedule import load_timezone
 
 __all__ = [
+    "DEFAULT_PIN_MARKER",
     "IN_USE_PREFIX",
+    "PINNED_PREFIX",
     "PRESETS",
     "READY_STATUSES",
     "REASON_BACKS_IMAGE",
@@ -172,6 +177,10 @@ KeepDuration = Annotated[
 # ---------------------------------------------------------------------------------------
 # The policy
 # ---------------------------------------------------------------------------------------
+
+DEFAULT_PIN_MARKER: Final = "[keep]"
+"""The text that pins a snapshot unless a policy chooses another."""
+_PIN_MARKER_MAX_LENGTH: Final = 40
 
 _WITHIN_RULES: Final = (
     "keep_within_hourly",
@@ -284,12 +293,35 @@ class RetentionPolicy(RequestModel):
         description="IANA time zone the hour, day, week, month and year buckets are "
         "computed in, e.g. 'Europe/Oslo'.",
     )
+    pin_marker: str = Field(
+        default=DEFAULT_PIN_MARKER,
+        description="A snapshot whose description or name contains this text is pinned: "
+        "never deleted by any policy, shown as 'pinned' in every plan and report. It "
+        "still counts in its buckets and for freshness.",
+    )
 
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
         load_timezone(value)
         return value
+
+    @field_validator("pin_marker")
+    @classmethod
+    def _check_pin_marker(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty: every snapshot would be pinned")
+        if value != value.strip():
+            raise ValueError(f"{value!r} must not start or end with blanks")
+        if len(value) > _PIN_MARKER_MAX_LENGTH:
+            raise ValueError(f"must be at most {_PIN_MARKER_MAX_LENGTH} characters")
+        if "managed-by=" in value:
+            raise ValueError("must not look like an ownership marker (managed-by=)")
+        return value
+
+    def is_pinned(self, name: str, description: str | None) -> bool:
+        """True when the pin marker is in the snapshot's description or name (case-sensitive)."""
+        return self.pin_marker in name or self.pin_marker in (description or "")
 
     @model_validator(mode="after")
     def _refuse_empty(self) -> RetentionPolicy:
@@ -377,6 +409,8 @@ class SnapshotRecord:
         backs_image: a custom image is built on it.
         in_use_by: what is reading from it right now (a restore still creating an
             instance from it), or None; such a snapshot is never deleted.
+        description: its description, where a pin marker may be (see
+            :meth:`RetentionPolicy.is_pinned`).
     """
 
     id: str
@@ -389,6 +423,7 @@ class SnapshotRecord:
     owned: bool
     backs_image: bool
     in_use_by: str | None = None
+    description: str = ""
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -531,7 +566,8 @@ REASON_NEWEST: Final = "newest SUCCESS snapshot (never deleted)"
 REASON_NO_RULE: Final = "no rule keeps it"
 SUSPENDED_PREFIX: Final = "pruning suspended: "
 IN_USE_PREFIX: Final = "in use: "
-HOLD_PREFIXES: Final = (SUSPENDED_PREFIX, IN_USE_PREFIX)
+PINNED_PREFIX: Final = "pinned"
+HOLD_PREFIXES: Final = (SUSPENDED_PREFIX, IN_USE_PREFIX, PINNED_PREFIX)
 """How the reasons that hold a snapshot whatever the rules say begin."""
 
 
@@ -583,7 +619,7 @@ def plan_instance(
     newest_ready = next((s for s in ordered if s.is_ready), None)
     decisions = []
     for snapshot in ordered:
-        reasons = _protections(snapshot, newest_ready) + rule_reasons.get(snapshot.id, [])
+        reasons = _protections(snapshot, newest_ready, policy) + rule_reasons.get(snapshot.id, [])
         if reasons:
             decisions.append(Decision(snapshot, Action.KEEP, tuple(reasons)))
         elif suspend_pruning_reason is not None:
@@ -677,9 +713,13 @@ def _group_by_instance(
     return groups
 
 
-def _protections(snapshot: SnapshotRecord, newest_ready: SnapshotRecord | None) -> list[str]:
+def _protections(
+    snapshot: SnapshotRecord, newest_ready: SnapshotRecord | None, policy: RetentionPolicy
+) -> list[str]:
     """The safety reasons that keep a snapshot whatever the rules say."""
     reasons = []
+    if policy.is_pinned(snapshot.name, snapshot.description):
+        reasons.append(f"{PINNED_PREFIX} ({policy.pin_marker})")
     if not snapshot.owned:
         reasons.append(REASON_NOT_OWNED)
     if not snapshot.is_ready:

@@ -13,7 +13,7 @@ from barrack import AsyncBarrack
 from barrack.models import Snapshot
 from barrack_ops.ticker import ClockTicker
 from flows.nightly_snapshots.flow import nightly_snapshots
-from flows.nightly_snapshots.ownership import is_owned_by
+from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
 from flows.nightly_snapshots.params import NightlySnapshotsParams
 from flows.nightly_snapshots.report import DeletionStatus, NightlyReport, SnapshotStatusOutcome
 from simulator.testing import SimHandle, running_simulator
@@ -380,3 +380,40 @@ def test_a_snapshot_a_restore_is_reading_from_is_never_pruned(sim: SimHandle) ->
     assert deleted == {s.id for s in owned[1:-1]}, "the other old snapshots are pruned"
     sim.advance(3600)
     assert instance_status(sim, restored) == "ACTIVE"
+
+
+def test_a_pinned_snapshot_outlives_its_policy_and_counts_for_freshness(sim: SimHandle) -> None:
+    to_next_slot(sim)
+    name = active_instance_name(sim)
+    selection = {"name_globs": [name]}
+    policy = {"selection": selection, "policy_name": "pinproof", "retention": {"keep_last": 1}}
+    instance_id = run(sim, dry_run=True, **policy).instances[0].instance_id
+
+    # A person pinned the policy's snapshot "before the upgrade" (made here by hand, as the
+    # API has no way to edit a description).
+    async def make_pinned() -> str:
+        async with AsyncBarrack(api_key=sim.api_key, base_url=sim.base_url) as client:
+            made = await client.snapshots.create(
+                instance_id=instance_id,
+                name=f"{name}-before-upgrade",
+                description=ownership_description("pinproof", sim.now(), "before upgrade [keep]"),
+            )
+            return made.id
+
+    pinned_id = asyncio.run(make_pinned())
+    sim.advance(3600)
+
+    # The only snapshot of the policy is the pinned one: it makes the instance fresh.
+    (line,) = run(sim, dry_run=True, **policy).instances
+    assert line.freshness == "ok"
+
+    for _ in range(2):
+        to_next_slot(sim)
+        report = run(sim, max_deletions=1000, **policy)
+        assert report.ok, report.markdown()
+    assert pinned_id in {s.id for s in snapshots(sim)}, "keep_last=1 deleted a pinned one"
+    (held,) = [h for h in report.held if h.snapshot_id == pinned_id]
+    assert held.reason == "pinned ([keep])"
+    assert "| held snapshot |" in report.markdown()
+    # Two nightly snapshots exist by now; keep_last=1 deleted the older one.
+    assert any(d.status is DeletionStatus.DELETED for d in report.deletions)

@@ -272,6 +272,6 @@ def test_each_keep_within_bucket_rule_alone_makes_a_policy(rule: str) -> None:
 
 def test_the_empty_policy_error_lists_every_rule() -> None:
     with pytest.raises(
-        ValidationError, match="keep_within, keep_within_hourly, .*keep_within_yearly"
+        ValidationError, match=r"keep_within, keep_within_hourly, .*keep_within_yearly"
     ):
         RetentionPolicy.model_validate({})

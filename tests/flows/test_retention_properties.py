@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -271,3 +272,20 @@ def test_keep_within_days_keeps_what_is_after_the_same_wall_time_that_many_days_
     horizon = next(iter(instants))
     kept = {d.snapshot for d in plan.keeps}
     assert {s for s in pool if s in kept} == {s for s in pool if s.created_at > horizon}
+
+
+@PROPERTY_SETTINGS
+@given(snapshot_lists(("i-1", "i-2")), policies(), st.integers(0, 5), st.integers(1, 4))
+def test_a_pinned_snapshot_is_never_deleted(
+    records: list[SnapshotRecord], policy: RetentionPolicy, max_deletions: int, every: int
+) -> None:
+    pinned = {
+        replace(s, description=f"note {policy.pin_marker}") if index % every == 0 else s
+        for index, s in enumerate(records)
+    }
+    plan = plan_fleet(pinned, policy, max_deletions=max_deletions)
+
+    for decision in plan.decisions:
+        if policy.pin_marker in decision.snapshot.description:
+            assert decision.action.value == "keep"
+            assert f"pinned ({policy.pin_marker})" in decision.reasons
