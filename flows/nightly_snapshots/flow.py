@@ -25,7 +25,12 @@ from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
 from flows.nightly_snapshots.params import NightlySnapshotsParams
-from flows.nightly_snapshots.records import snapshot_records, snapshots_in_use
+from flows.nightly_snapshots.records import (
+    freshness_suspension,
+    newest_owned_ready,
+    snapshot_records,
+    snapshots_in_use,
+)
 from flows.nightly_snapshots.report import (
     DeletionOutcome,
     DeletionStatus,
@@ -42,7 +47,7 @@ from flows.nightly_snapshots.retention import (
     plan_fleet,
     suspension_text,
 )
-from flows.nightly_snapshots.schedule import FreshnessLevel, freshness, slot_for, snapshot_name
+from flows.nightly_snapshots.schedule import freshness, slot_for, snapshot_name
 from tasks.images import snapshots_backing_images
 from tasks.instances import list_instances
 from tasks.snapshots import create_snapshot, delete_snapshot, list_snapshots, wait_for_snapshots
@@ -201,39 +206,30 @@ def _judge_freshness(
     params: NightlySnapshotsParams,
     now: datetime,
 ) -> None:
-    """Set each instance's freshness from the newest ready snapshot THIS policy made.
-
-    Another policy's snapshot (a daily's, judged by a weekly) or a person's says nothing
-    about whether this policy is doing its job.
-    """
-    # One pass over the listing (a per-instance scan of it was quadratic in the fleet).
-    newest_ready: dict[str, datetime] = {}
-    for record in records:
-        if record.is_ready and record.owned:
-            known = newest_ready.get(record.instance_id)
-            if known is None or record.created_at > known:
-                newest_ready[record.instance_id] = record.created_at
+    """Set each instance's freshness from the newest ready snapshot this policy made."""
+    newest_ready = newest_owned_ready(records)
     for outcome in outcomes.values():
         newest = newest_ready.get(outcome.instance_id)
         verdict = freshness(newest, params.cron, params.timezone, now, params.freshness_grace)
         outcome.freshness = verdict.level.value
         outcome.freshness_message = verdict.message
         outcome.newest_success_at = newest
+        # The bare reason; _suspensions words it once, with any failure of tonight.
+        outcome.pruning_suspended = freshness_suspension(verdict)
 
 
 def _suspensions(outcomes: dict[str, InstanceOutcome]) -> dict[str, str]:
     """Instance id -> why its pruning is suspended, also written on its report line.
 
     Suspended: an instance whose snapshot failed tonight, and one whose freshness is
-    critical (no ready snapshot for two periods): while its history is not being
-    renewed, every old snapshot it has may be the last good one, so none is pruned.
+    critical (see :func:`freshness_suspension`).
     """
     suspended: dict[str, str] = {}
     for outcome in outcomes.values():
         if outcome.outcome is SnapshotStatusOutcome.FAILED:
             suspended[outcome.instance_id] = outcome.reason
-        elif outcome.freshness == FreshnessLevel.CRITICAL:
-            suspended[outcome.instance_id] = f"freshness critical: {outcome.freshness_message}"
+        elif outcome.pruning_suspended is not None:
+            suspended[outcome.instance_id] = outcome.pruning_suspended
     for instance_id, why in suspended.items():
         outcomes[instance_id].pruning_suspended = suspension_text(why)
     return suspended

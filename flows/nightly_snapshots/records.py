@@ -7,12 +7,46 @@ never shows a plan the run would not carry out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from barrack.models import Snapshot, VMInstance
 from flows.nightly_snapshots.ownership import is_owned_by
 from flows.nightly_snapshots.retention import SnapshotRecord
+from flows.nightly_snapshots.schedule import Freshness, FreshnessLevel
 
-__all__ = ["snapshot_records", "snapshots_in_use"]
+__all__ = [
+    "freshness_suspension",
+    "newest_owned_ready",
+    "snapshot_records",
+    "snapshots_in_use",
+]
+
+
+def newest_owned_ready(records: Iterable[SnapshotRecord]) -> dict[str, datetime]:
+    """Instance id -> when the newest ready snapshot THIS policy made was taken.
+
+    Freshness is judged on it: another policy's snapshot (a daily's, judged by a weekly)
+    or a person's says nothing about whether this policy is doing its job.
+    """
+    # One pass over the listing (a per-instance scan of it was quadratic in the fleet).
+    newest: dict[str, datetime] = {}
+    for record in records:
+        if record.is_ready and record.owned:
+            known = newest.get(record.instance_id)
+            if known is None or record.created_at > known:
+                newest[record.instance_id] = record.created_at
+    return newest
+
+
+def freshness_suspension(verdict: Freshness) -> str | None:
+    """Why pruning is suspended for an instance with this freshness, or None.
+
+    A critical instance (no ready snapshot for two periods plus grace) keeps everything:
+    while its history is not being renewed, every old snapshot may be the last good one.
+    """
+    if verdict.level is FreshnessLevel.CRITICAL:
+        return f"freshness critical: {verdict.message}"
+    return None
 
 
 def snapshots_in_use(instances: Iterable[VMInstance]) -> dict[str, str]:

@@ -15,7 +15,9 @@ from barrack_ops.ticker import ClockTicker
 from flows.nightly_snapshots.flow import nightly_snapshots
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
 from flows.nightly_snapshots.params import NightlySnapshotsParams
+from flows.nightly_snapshots.preview import preview_retention
 from flows.nightly_snapshots.report import DeletionStatus, NightlyReport, SnapshotStatusOutcome
+from flows.nightly_snapshots.retention import FleetPlan
 from simulator.testing import SimHandle, running_simulator
 from tasks.connection import BarrackConnection
 
@@ -215,6 +217,16 @@ def test_an_instance_whose_freshness_is_critical_keeps_every_snapshot(sim: SimHa
     assert all(h.reason == line.pruning_suspended for h in held)
     # The other instances are pruned as usual.
     assert any(d.status is DeletionStatus.DELETED for d in report.deletions)
+
+    # The preview plans as the run does.
+    async def preview() -> FleetPlan:
+        async with AsyncBarrack(api_key=sim.api_key, base_url=sim.base_url) as client:
+            chosen = params(sim, retention={"keep_last": 1}, max_deletions=1000)
+            return await preview_retention(client, chosen)
+
+    planned = asyncio.run(preview()).by_instance[stopped.instance_id]
+    assert (planned.suspended_reason or "").startswith("freshness critical: ")
+    assert not planned.deletions
 
 
 def test_a_failed_snapshot_names_the_suspension_once(sim: SimHandle) -> None:
