@@ -28,6 +28,12 @@ from flows.common.selection import select_instances
 from flows.nightly_snapshots.cost import retention_cost
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
 from flows.nightly_snapshots.params import NightlySnapshotsParams
+from flows.nightly_snapshots.records import (
+    freshness_suspension,
+    newest_owned_ready,
+    snapshot_records,
+    snapshots_in_use,
+)
 from flows.nightly_snapshots.report import (
     DeletionOutcome,
     DeletionStatus,
@@ -36,7 +42,14 @@ from flows.nightly_snapshots.report import (
     SnapshotStatusOutcome,
     nightly_alerts,
 )
-from flows.nightly_snapshots.retention import Action, FleetPlan, SnapshotRecord, plan_fleet
+from flows.nightly_snapshots.retention import (
+    IN_USE_PREFIX,
+    Action,
+    FleetPlan,
+    SnapshotRecord,
+    plan_fleet,
+    suspension_text,
+)
 from flows.nightly_snapshots.schedule import freshness, slot_for, snapshot_name
 from tasks.account import get_balance, get_pricing
 from tasks.images import snapshots_backing_images
@@ -91,7 +104,8 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
     )
 
     # 1. Select.
-    selected = select_instances(await list_instances(conn), params.selection)
+    instances = await list_instances(conn)
+    selected = select_instances(instances, params.selection)
     report.excluded = [f"{vm.name}: {why}" for vm, why in selected.excluded]
     snapshots = await list_snapshots(conn)
     outcomes = _plan_creation(selected.chosen, snapshots, params, slot)
@@ -150,38 +164,32 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
                     f"still {snap.status} after {params.wait_timeout_minutes:g} minutes"
                 )
 
-    # 4. Plan retention on a fresh listing, then prune.
+    # 4. Judge freshness on a fresh listing, then plan retention and prune. Freshness
+    # comes first because a critical instance keeps everything (see _suspensions).
     chosen_ids = {vm.id for vm in selected.chosen}
     current = [s for s in await list_snapshots(conn) if s.instance_id in chosen_ids]
-    records = [_record(s, outcomes, params.policy_name) for s in current]
-    suspended = {
-        o.instance_id: f"pruning suspended: {o.reason}"
-        for o in outcomes.values()
-        if o.outcome is SnapshotStatusOutcome.FAILED
-    }
-    for instance_id, why in suspended.items():
-        outcomes[instance_id].pruning_suspended = why
+    # Readers as the selection saw them; _prune looks again right before deleting, for
+    # restores started while this run waited.
+    records = snapshot_records(
+        current,
+        instance_names={o.instance_id: o.instance_name for o in outcomes.values()},
+        policy_name=params.policy_name,
+        in_use=snapshots_in_use(instances),
+    )
+    _judge_freshness(records, outcomes, params, now)
+    suspended = _suspensions(outcomes)
     plan = plan_fleet(records, policy, max_deletions=params.max_deletions, suspended=suspended)
     report.blocked = plan.blocked
+    report.held = [
+        _deletion(d.snapshot, DeletionStatus.HELD, "; ".join(d.holds))
+        for d in plan.keeps
+        if d.holds
+    ]
     await _prune(plan, params, report)
 
-    # 5. Freshness and per-instance tallies.
+    # 5. Per-instance tallies. The newest ready snapshot is never deleted, so freshness
+    # judged before pruning still holds after it.
     _tally(plan, current, report, outcomes)
-    grace = params.freshness_grace
-    deleted_ids = {d.snapshot_id for d in report.deletions if d.status is DeletionStatus.DELETED}
-    # One pass over the listing (a per-instance scan of it was quadratic in the fleet).
-    newest_ready: dict[str, datetime] = {}
-    for s in current:
-        if s.instance_id and s.status.is_ready and s.id not in deleted_ids:
-            known = newest_ready.get(s.instance_id)
-            if known is None or s.created_at > known:
-                newest_ready[s.instance_id] = s.created_at
-    for outcome in outcomes.values():
-        newest = newest_ready.get(outcome.instance_id)
-        verdict = freshness(newest, params.cron, params.timezone, now, grace)
-        outcome.freshness = verdict.level.value
-        outcome.freshness_message = verdict.message
-        outcome.newest_success_at = newest
     report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
     await _price_retention(params, report)
 
@@ -215,6 +223,41 @@ async def _price_retention(params: NightlySnapshotsParams, report: NightlyReport
     report.cost = cost
 
 
+def _judge_freshness(
+    records: list[SnapshotRecord],
+    outcomes: dict[str, InstanceOutcome],
+    params: NightlySnapshotsParams,
+    now: datetime,
+) -> None:
+    """Set each instance's freshness from the newest ready snapshot this policy made."""
+    newest_ready = newest_owned_ready(records)
+    for outcome in outcomes.values():
+        newest = newest_ready.get(outcome.instance_id)
+        verdict = freshness(newest, params.cron, params.timezone, now, params.freshness_grace)
+        outcome.freshness = verdict.level.value
+        outcome.freshness_message = verdict.message
+        outcome.newest_success_at = newest
+        # The bare reason; _suspensions words it once, with any failure of tonight.
+        outcome.pruning_suspended = freshness_suspension(verdict)
+
+
+def _suspensions(outcomes: dict[str, InstanceOutcome]) -> dict[str, str]:
+    """Instance id -> why its pruning is suspended, also written on its report line.
+
+    Suspended: an instance whose snapshot failed tonight, and one whose freshness is
+    critical (see :func:`freshness_suspension`).
+    """
+    suspended: dict[str, str] = {}
+    for outcome in outcomes.values():
+        if outcome.outcome is SnapshotStatusOutcome.FAILED:
+            suspended[outcome.instance_id] = outcome.reason
+        elif outcome.pruning_suspended is not None:
+            suspended[outcome.instance_id] = outcome.pruning_suspended
+    for instance_id, why in suspended.items():
+        outcomes[instance_id].pruning_suspended = suspension_text(why)
+    return suspended
+
+
 def _plan_creation(
     chosen: tuple[VMInstance, ...],
     snapshots: list[Snapshot],
@@ -224,7 +267,7 @@ def _plan_creation(
     by_name = {s.name: s for s in snapshots}
     outcomes: dict[str, InstanceOutcome] = {}
     for vm in chosen:
-        name = snapshot_name(vm.name, slot)
+        name = snapshot_name(vm.name, slot, params.policy_name)
         outcome = InstanceOutcome(
             instance_id=vm.id,
             instance_name=vm.name,
@@ -234,13 +277,20 @@ def _plan_creation(
             snapshot_name=name,
         )
         existing = by_name.get(name)
-        if existing is not None and existing.instance_id == vm.id:
+        if existing is not None and existing.instance_id != vm.id:
+            outcome.outcome = SnapshotStatusOutcome.FAILED
+            outcome.reason = f"name {name} is taken by a snapshot of {existing.instance_id}"
+        elif existing is not None and not is_owned_by(existing.description, params.policy_name):
+            # Adopting it would count another policy's (or a person's) snapshot as ours:
+            # this policy would own nothing and still look fresh.
+            outcome.outcome = SnapshotStatusOutcome.FAILED
+            outcome.reason = (
+                f"name {name} is taken by a snapshot not made by policy {params.policy_name}"
+            )
+        elif existing is not None:
             outcome.outcome = SnapshotStatusOutcome.EXISTS
             outcome.snapshot_id = existing.id
             outcome.reason = "already taken for this slot"
-        elif existing is not None:
-            outcome.outcome = SnapshotStatusOutcome.FAILED
-            outcome.reason = f"name {name} is taken by a snapshot of {existing.instance_id}"
         elif vm.status != VMStatus.ACTIVE:
             outcome.outcome = SnapshotStatusOutcome.SKIPPED
             outcome.snapshot_name = None
@@ -292,23 +342,6 @@ def _creator(
     return make
 
 
-def _record(
-    snap: Snapshot, outcomes: dict[str, InstanceOutcome], policy_name: str
-) -> SnapshotRecord:
-    instance = outcomes.get(snap.instance_id or "")
-    return SnapshotRecord(
-        id=snap.id,
-        name=snap.name,
-        instance_id=snap.instance_id or "",
-        instance_name=instance.instance_name if instance else (snap.instance_name or ""),
-        region=str(snap.region),
-        status=str(snap.status),
-        created_at=snap.created_at,
-        owned=is_owned_by(snap.description, policy_name),
-        backs_image=snap.has_image,
-    )
-
-
 async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: NightlyReport) -> None:
     """Delete what the plan allows; record every planned deletion's fate."""
     candidates = plan.deletions
@@ -326,10 +359,18 @@ async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: Nightl
                 _deletion(decision.snapshot, DeletionStatus.WOULD_DELETE, decision.reason)
             )
         return
-    # Re-check image backing right before deleting: an image may have been made since.
+    # Re-check image backing and readers right before deleting: an image may have been
+    # made, or a restore started, since the plan was made.
     backing = await snapshots_backing_images(params.connection, [d.snapshot.id for d in candidates])
+    in_use = snapshots_in_use(await list_instances(params.connection))
     jobs = []
     for decision in candidates:
+        reader = in_use.get(decision.snapshot.id)
+        if reader is not None:
+            report.held.append(
+                _deletion(decision.snapshot, DeletionStatus.HELD, f"{IN_USE_PREFIX}{reader}")
+            )
+            continue
         if decision.snapshot.id in backing:
             report.deletions.append(
                 _deletion(decision.snapshot, DeletionStatus.REFUSED, "now backs a custom image")

@@ -10,7 +10,7 @@ from barrack.models import RequestModel
 from flows.common.selection import InstanceSelection
 from flows.nightly_snapshots.ownership import validate_policy_name
 from flows.nightly_snapshots.retention import PRESETS, RetentionPolicy
-from flows.nightly_snapshots.schedule import load_timezone, validate_cron
+from flows.nightly_snapshots.schedule import DEFAULT_POLICY_NAME, load_timezone, validate_cron
 from tasks.connection import BarrackConnection
 
 __all__ = ["NightlySnapshotsParams"]
@@ -28,9 +28,11 @@ class NightlySnapshotsParams(RequestModel):
         default_factory=InstanceSelection, description="Which instances to snapshot."
     )
     policy_name: str = Field(
-        default="nightly",
-        description="Owner tag written into every snapshot's description. Only snapshots "
-        "carrying this exact tag are ever pruned.",
+        default=DEFAULT_POLICY_NAME,
+        description="This policy's identity: written into every snapshot's description "
+        "(owner tag) and, unless it is 'nightly', into its name. Only snapshots carrying "
+        "this exact tag are pruned or count for freshness. Give each deployment that "
+        "covers the same instances its own name (e.g. 'daily' and 'weekly').",
     )
     preset: str | None = Field(
         default="standard",

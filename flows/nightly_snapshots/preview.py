@@ -2,38 +2,54 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from barrack import AsyncBarrack
 from flows.common.pricing import PriceIndex
 from flows.common.selection import select_instances
 from flows.nightly_snapshots.cost import RetentionCost, retention_cost
-from flows.nightly_snapshots.ownership import is_owned_by
 from flows.nightly_snapshots.params import NightlySnapshotsParams
-from flows.nightly_snapshots.retention import FleetPlan, SnapshotRecord, plan_fleet
+from flows.nightly_snapshots.records import (
+    freshness_suspension,
+    newest_owned_ready,
+    snapshot_records,
+    snapshots_in_use,
+)
+from flows.nightly_snapshots.retention import FleetPlan, plan_fleet
+from flows.nightly_snapshots.schedule import freshness
 
 __all__ = ["preview_retention", "price_plan"]
 
 
 async def preview_retention(client: AsyncBarrack, params: NightlySnapshotsParams) -> FleetPlan:
-    """What pruning would do now, for the selected instances; nothing is changed."""
+    """What pruning would do now, for the selected instances; nothing is changed.
+
+    It plans as the run does: the same records, readers and freshness suspensions (a
+    failed snapshot of a run that has not happened cannot be foreseen).
+    """
     instances = await client.instances.list(per_page=100).to_list()
     chosen = select_instances(instances, params.selection).chosen
-    names = {vm.id: vm.name for vm in chosen}
-    records = [
-        SnapshotRecord(
-            id=snap.id,
-            name=snap.name,
-            instance_id=snap.instance_id or "",
-            instance_name=names.get(snap.instance_id or "", snap.instance_name or ""),
-            region=str(snap.region),
-            status=str(snap.status),
-            created_at=snap.created_at,
-            owned=is_owned_by(snap.description, params.policy_name),
-            backs_image=snap.has_image,
+    records = snapshot_records(
+        [snap async for snap in client.snapshots.list()],
+        instance_names={vm.id: vm.name for vm in chosen},
+        policy_name=params.policy_name,
+        in_use=snapshots_in_use(instances),
+    )
+    now = params.now or datetime.now(UTC)
+    newest = newest_owned_ready(records)
+    suspended: dict[str, str] = {}
+    for vm in chosen:
+        verdict = freshness(
+            newest.get(vm.id), params.cron, params.timezone, now, params.freshness_grace
         )
-        async for snap in client.snapshots.list()
-        if snap.instance_id in names
-    ]
-    return plan_fleet(records, params.retention_policy(), max_deletions=params.max_deletions)
+        if (why := freshness_suspension(verdict)) is not None:
+            suspended[vm.id] = why
+    return plan_fleet(
+        records,
+        params.retention_policy(),
+        max_deletions=params.max_deletions,
+        suspended=suspended,
+    )
 
 
 async def price_plan(client: AsyncBarrack, plan: FleetPlan) -> RetentionCost | None:

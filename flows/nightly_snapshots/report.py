@@ -45,6 +45,7 @@ class DeletionStatus(StrEnum):
     BLOCKED = "blocked"
     REFUSED = "refused"
     FAILED = "failed"
+    HELD = "held"
 
 
 class _Row(BaseModel):
@@ -95,6 +96,11 @@ class NightlyReport(_Row):
     instances: list[InstanceOutcome] = Field(default_factory=list)
     excluded: list[str] = Field(default_factory=list, description="'name: reason' lines.")
     deletions: list[DeletionOutcome] = Field(default_factory=list)
+    held: list[DeletionOutcome] = Field(
+        default_factory=list,
+        description="Snapshots kept whatever the rules say (pruning suspended, ...), "
+        "status 'held', with why.",
+    )
     blocked: str | None = None
     flow_run_url: str | None = None
     alerts: list[str] = Field(default_factory=list, description="Alerts this run raised.")
@@ -207,6 +213,9 @@ class NightlyReport(_Row):
                 f"| {d.snapshot_name} | {d.instance_name} | {d.status.value} | {d.reason} |"
                 for d in self.deletions
             ]
+        if self.held:
+            lines += ["", "| held snapshot | instance | why |", "|---|---|---|"]
+            lines += [f"| {h.snapshot_name} | {h.instance_name} | {h.reason} |" for h in self.held]
         if self.excluded:
             lines += ["", "Left out: " + "; ".join(self.excluded)]
         if self.alerts:

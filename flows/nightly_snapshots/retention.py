@@ -9,12 +9,23 @@ newest snapshot of each bucket it meets, until it has kept ``N`` buckets:
 
 * buckets are periods that *contain a candidate*, so missing days are skipped, not
   counted (``keep_daily=7`` keeps the newest snapshot of the 7 latest days that have one);
-* buckets are computed in the policy's time zone: the local hour (with its UTC offset,
-  so the repeated hour of a fall-back change is two buckets), the local date, the ISO
-  week (``2026-W53``: ISO week-year, Monday first), the month and the year;
+* buckets are computed on the wall clock of the policy's time zone, as restic files them:
+  the local hour (``2026-10-25T02:00``, without its UTC offset, so the hour that happens
+  twice at a fall-back change is ONE bucket), the local date, the ISO week
+  (``2026-W53``: ISO week-year, Monday first), the month and the year;
+* when the walk reaches the oldest candidate and a rule still has counts left, the
+  oldest is kept too, even if its bucket already is (restic 0.16+, reason "oldest
+  <rule>"): a young history keeps its start until the policy can be met;
 * ``keep_last=N`` keeps the N newest candidates; ``keep_within=D`` keeps every candidate
-  taken less than ``D`` before the newest candidate (relative to the snapshots, never to
-  the clock, so a plan is reproducible);
+  taken after the newest candidate stepped back by ``D`` (relative to the snapshots,
+  never to the clock, so a plan is reproducible). ``D`` is calendar years, months and
+  days on the zone's wall clock plus elapsed hours, stepped back as restic does with
+  Go's ``AddDate`` (``7d`` across a spring-forward change is 167 hours; 31 March minus
+  ``1m`` is 3 March; see ``durations.py``);
+* ``keep_within_hourly/daily/weekly/monthly/yearly=D`` keep the newest candidate of
+  every bucket newer than the newest candidate stepped back by ``D`` (restic's
+  ``--keep-within-<bucket>``, no count; reason ``"daily within 14d: bucket ..."``),
+  and the oldest candidate too when it is within ``D`` (restic's "oldest");
 * ``-1`` means "unlimited": every bucket is kept, as in restic;
 * rules are OR-ed: a snapshot kept by any rule is kept, and every rule that keeps it is
   named in its reasons.
@@ -23,6 +34,11 @@ Safety (DLM's bar). Whatever the rules say:
 
 * a snapshot this policy did not make, one that is not ready, and one backing a custom
   image are always kept and never counted in a bucket;
+* a pinned snapshot (its description or name contains the policy's ``pin_marker``,
+  default ``[keep]``) is always kept, reason ``"pinned ([keep])"``, like restic's
+  ``--keep-tag``: it still counts in its buckets;
+* a snapshot in use (a restore is still creating an instance from it) is always kept,
+  reason ``"in use: ..."``; it still counts in its buckets, as it is a real snapshot;
 * the newest ready snapshot of an instance (owned or not) is never deleted;
 * when pruning of an instance is suspended (its snapshot of this run failed, or its
   freshness is critical), nothing of it is deleted;
@@ -33,7 +49,6 @@ Safety (DLM's bar). Whatever the rules say:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -47,22 +62,30 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from barrack.models._base import RequestModel
+from flows.nightly_snapshots.durations import CalendarDuration, step_back
 from flows.nightly_snapshots.schedule import load_timezone
 
 __all__ = [
+    "DEFAULT_PIN_MARKER",
+    "IN_USE_PREFIX",
+    "PINNED_PREFIX",
     "PRESETS",
     "READY_STATUSES",
     "REASON_BACKS_IMAGE",
     "REASON_NEWEST",
     "REASON_NOT_OWNED",
     "REASON_NO_RULE",
+    "SUSPENDED_PREFIX",
     "UNLIMITED",
     "Action",
+    "CalendarDuration",
     "Decision",
     "FleetPlan",
     "InstancePlan",
@@ -72,6 +95,7 @@ __all__ = [
     "parse_duration",
     "plan_fleet",
     "plan_instance",
+    "suspension_text",
 ]
 
 READY_STATUSES: Final = frozenset({"SUCCESS", "AVAILABLE"})
@@ -81,71 +105,54 @@ UNLIMITED: Final = -1
 """A rule count that keeps every bucket (restic's ``-1``)."""
 
 # ---------------------------------------------------------------------------------------
-# Durations for keep_within: "7d", "36h", "2w3d", "1d12h".
+# Durations for keep_within: restic's "7d", "36h", "1y2m3d4h", plus our weeks ("2w3d").
 # ---------------------------------------------------------------------------------------
 
-_DURATION_PART = re.compile(r"(\d+)([a-zA-Z]+)")
-_DURATION_UNITS: Final = {"w": timedelta(weeks=1), "d": timedelta(days=1), "h": timedelta(hours=1)}
-_DURATION_HELP = (
-    "use weeks, days and hours such as '7d', '36h' or '2w3d'; months and years are not "
-    "accepted because their length varies (write '30d' or '365d', or use keep_monthly / "
-    "keep_yearly)"
-)
 
-
-def parse_duration(text: str) -> timedelta:
-    """Read a compact duration made of weeks, days and hours.
+def parse_duration(text: str) -> CalendarDuration:
+    """Read a compact duration with restic's units (``y m d h``) and our ``w``.
 
     Args:
-        text: e.g. ``"7d"``, ``"36h"``, ``"2w3d"``, ``"1d12h"`` (blanks allowed between parts).
+        text: e.g. ``"7d"``, ``"36h"``, ``"2w3d"``, ``"1y2m3d4h"`` (blanks allowed between
+            parts), or ISO 8601 (``"P7D"``).
 
     Returns:
-        The duration.
+        The calendar duration (years, months and days stay calendar units).
 
     Raises:
-        ValueError: an empty text, an unknown unit (``m`` and ``y`` included: a month or a
-            year has no fixed length) or anything that is not ``<number><unit>`` pairs.
+        ValueError: an empty text, an unknown unit or anything that is not
+            ``<number><unit>`` pairs.
 
     Example:
         >>> parse_duration("2w3d")
-        datetime.timedelta(days=17)
+        CalendarDuration(years=0, months=0, days=17, hours=0)
     """
-    compact = "".join(text.split())
-    if not compact:
-        raise ValueError(f"empty duration; {_DURATION_HELP}")
-    total = timedelta(0)
-    position = 0
-    for match in _DURATION_PART.finditer(compact):
-        if match.start() != position:
-            break
-        amount, unit = int(match.group(1)), match.group(2).lower()
-        if unit not in _DURATION_UNITS:
-            raise ValueError(f"{text!r}: unknown unit {match.group(2)!r}; {_DURATION_HELP}")
-        total += amount * _DURATION_UNITS[unit]
-        position = match.end()
-    if position != len(compact):
-        raise ValueError(f"{text!r} is not a duration; {_DURATION_HELP}")
-    return total
+    return CalendarDuration.parse(text)
 
 
-def format_duration(value: timedelta) -> str:
-    """Write a whole number of hours compactly, the inverse of :func:`parse_duration`.
+def format_duration(value: CalendarDuration) -> str:
+    """Write a duration in restic's compact form, the inverse of :func:`parse_duration`.
 
     Example:
-        >>> format_duration(timedelta(days=1, hours=12))
+        >>> format_duration(CalendarDuration(days=1, hours=12))
         '1d12h'
     """
-    hours = int(value.total_seconds() // 3600)
-    days, hours = divmod(hours, 24)
-    text = (f"{days}d" if days else "") + (f"{hours}h" if hours else "")
-    return text or "0h"
+    return str(value)
 
 
-def _read_keep_within(value: Any) -> Any:
-    """Parse the compact form; leave ISO 8601 (``P7D``, how JSON carries it) to pydantic."""
-    if isinstance(value, str) and not value.strip().upper().startswith(("P", "-P")):
-        return parse_duration(value)
-    return value
+def _read_duration(value: Any) -> CalendarDuration:
+    """Accept the compact form, ISO 8601 (how JSON carried it before), a timedelta or itself."""
+    if isinstance(value, CalendarDuration):
+        duration = value
+    elif isinstance(value, str):
+        duration = CalendarDuration.parse(value)
+    elif isinstance(value, timedelta):
+        duration = CalendarDuration.from_timedelta(value)
+    else:
+        raise ValueError(f"must be a duration such as '7d' or '1y2m', got {value!r}")
+    if duration.is_zero:
+        raise ValueError("must be positive; leave it empty to turn the rule off")
+    return duration
 
 
 def _reject_bool(value: Any) -> Any:
@@ -158,21 +165,31 @@ def _reject_bool(value: Any) -> Any:
 KeepCount = Annotated[int, BeforeValidator(_reject_bool), Field(ge=UNLIMITED)]
 """A rule count: 0 turns the rule off, -1 keeps every bucket."""
 
-KeepWithin = Annotated[
-    timedelta | None,
-    BeforeValidator(_read_keep_within),
-    PlainSerializer(
-        lambda value: None if value is None else format_duration(value),
-        return_type=str | None,
-        when_used="json",
-    ),
+KeepDuration = Annotated[
+    CalendarDuration,
+    PlainValidator(_read_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "examples": ["7d", "36h", "2w3d", "1y2m"]}),
 ]
-"""A positive whole number of hours, written ``"7d"``, ``"36h"``, ``"2w3d"`` (or ISO 8601)."""
+"""A positive calendar duration, written ``"7d"``, ``"36h"``, ``"1y2m3d4h"`` (or ISO 8601)."""
 
 
 # ---------------------------------------------------------------------------------------
 # The policy
 # ---------------------------------------------------------------------------------------
+
+DEFAULT_PIN_MARKER: Final = "[keep]"
+"""The text that pins a snapshot unless a policy chooses another."""
+_PIN_MARKER_MAX_LENGTH: Final = 40
+
+_WITHIN_RULES: Final = (
+    "keep_within_hourly",
+    "keep_within_daily",
+    "keep_within_weekly",
+    "keep_within_monthly",
+    "keep_within_yearly",
+)
+"""restic's --keep-within-<bucket>: the newest of every bucket within a duration."""
 
 _COUNT_RULES: Final = (
     "keep_last",
@@ -240,27 +257,48 @@ class RetentionPolicy(RequestModel):
         description="Keep the newest snapshot of each of the last N years that have one "
         "(0 = off, -1 = every year).",
     )
-    keep_within: KeepWithin = Field(
+    keep_within: KeepDuration | None = Field(
         default=None,
         description="Keep every snapshot taken less than this long before the newest one, "
-        "in weeks, days and hours: '7d', '36h', '2w3d' (empty = off).",
+        "in calendar years, months, weeks, days and hours of the policy's time zone: "
+        "'7d', '36h', '2w3d', '1y2m' (empty = off).",
+    )
+    keep_within_hourly: KeepDuration | None = Field(
+        default=None,
+        description="Keep the newest snapshot of every hour within this long of the newest "
+        "snapshot, e.g. '2d' (restic --keep-within-hourly; empty = off).",
+    )
+    keep_within_daily: KeepDuration | None = Field(
+        default=None,
+        description="Keep the newest snapshot of every day within this long of the newest "
+        "snapshot, e.g. '14d' (restic --keep-within-daily; empty = off).",
+    )
+    keep_within_weekly: KeepDuration | None = Field(
+        default=None,
+        description="Keep the newest snapshot of every ISO week within this long of the "
+        "newest snapshot, e.g. '2m' (restic --keep-within-weekly; empty = off).",
+    )
+    keep_within_monthly: KeepDuration | None = Field(
+        default=None,
+        description="Keep the newest snapshot of every month within this long of the newest "
+        "snapshot, e.g. '1y' (restic --keep-within-monthly; empty = off).",
+    )
+    keep_within_yearly: KeepDuration | None = Field(
+        default=None,
+        description="Keep the newest snapshot of every year within this long of the newest "
+        "snapshot, e.g. '7y' (restic --keep-within-yearly; empty = off).",
     )
     timezone: str = Field(
         default="UTC",
         description="IANA time zone the hour, day, week, month and year buckets are "
         "computed in, e.g. 'Europe/Oslo'.",
     )
-
-    @field_validator("keep_within")
-    @classmethod
-    def _check_keep_within(cls, value: timedelta | None) -> timedelta | None:
-        if value is None:
-            return None
-        if value <= timedelta(0):
-            raise ValueError("must be positive; leave it empty to turn the rule off")
-        if value % timedelta(hours=1):
-            raise ValueError(f"must be a whole number of hours, got {value}")
-        return value
+    pin_marker: str = Field(
+        default=DEFAULT_PIN_MARKER,
+        description="A snapshot whose description or name contains this text is pinned: "
+        "never deleted by any policy, shown as 'pinned' in every plan and report. It "
+        "still counts in its buckets and for freshness.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -268,12 +306,30 @@ class RetentionPolicy(RequestModel):
         load_timezone(value)
         return value
 
+    @field_validator("pin_marker")
+    @classmethod
+    def _check_pin_marker(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty: every snapshot would be pinned")
+        if value != value.strip():
+            raise ValueError(f"{value!r} must not start or end with blanks")
+        if len(value) > _PIN_MARKER_MAX_LENGTH:
+            raise ValueError(f"must be at most {_PIN_MARKER_MAX_LENGTH} characters")
+        if "managed-by=" in value:
+            raise ValueError("must not look like an ownership marker (managed-by=)")
+        return value
+
+    def is_pinned(self, name: str, description: str | None) -> bool:
+        """True when the pin marker is in the snapshot's description or name (case-sensitive)."""
+        return self.pin_marker in name or self.pin_marker in (description or "")
+
     @model_validator(mode="after")
     def _refuse_empty(self) -> RetentionPolicy:
         if not self.is_active:
             raise ValueError(
                 "empty retention policy: every rule is off, which would leave nothing to "
-                "keep; set at least one of " + ", ".join(_COUNT_RULES) + " or keep_within"
+                "keep; set at least one of "
+                + ", ".join((*_COUNT_RULES, "keep_within", *_WITHIN_RULES))
             )
         return self
 
@@ -303,7 +359,10 @@ class RetentionPolicy(RequestModel):
     @property
     def is_active(self) -> bool:
         """True when at least one rule is on."""
-        return self.keep_within is not None or any(getattr(self, r) for r in _COUNT_RULES)
+        durations = ("keep_within", *_WITHIN_RULES)
+        return any(getattr(self, r) for r in _COUNT_RULES) or any(
+            getattr(self, r) is not None for r in durations
+        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -319,6 +378,9 @@ class RetentionPolicy(RequestModel):
         ]
         if self.keep_within is not None:
             parts.append(f"within {format_duration(self.keep_within)}")
+        for rule in _WITHIN_RULES:
+            if (duration := getattr(self, rule)) is not None:
+                parts.append(f"{rule.removeprefix('keep_within_')} within {duration}")
         return f"{', '.join(parts)} (buckets in {self.timezone})"
 
 
@@ -345,6 +407,10 @@ class SnapshotRecord:
         created_at: creation time, timezone-aware (stored in UTC).
         owned: made by the policy being applied.
         backs_image: a custom image is built on it.
+        in_use_by: what is reading from it right now (a restore still creating an
+            instance from it), or None; such a snapshot is never deleted.
+        description: its description, where a pin marker may be (see
+            :meth:`RetentionPolicy.is_pinned`).
     """
 
     id: str
@@ -356,6 +422,8 @@ class SnapshotRecord:
     created_at: datetime
     owned: bool
     backs_image: bool
+    in_use_by: str | None = None
+    description: str = ""
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -389,6 +457,14 @@ class Decision:
     def reason(self) -> str:
         """The reasons as one line."""
         return "; ".join(self.reasons)
+
+    @property
+    def holds(self) -> tuple[str, ...]:
+        """The reasons that hold the snapshot whatever the rules say (suspended, ...).
+
+        Reports list every held snapshot, so a person sees why it outlives its policy.
+        """
+        return tuple(r for r in self.reasons if r.startswith(HOLD_PREFIXES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,6 +564,16 @@ REASON_NOT_OWNED: Final = "not made by this policy"
 REASON_BACKS_IMAGE: Final = "backs a custom image"
 REASON_NEWEST: Final = "newest SUCCESS snapshot (never deleted)"
 REASON_NO_RULE: Final = "no rule keeps it"
+SUSPENDED_PREFIX: Final = "pruning suspended: "
+IN_USE_PREFIX: Final = "in use: "
+PINNED_PREFIX: Final = "pinned"
+HOLD_PREFIXES: Final = (SUSPENDED_PREFIX, IN_USE_PREFIX, PINNED_PREFIX)
+"""How the reasons that hold a snapshot whatever the rules say begin."""
+
+
+def suspension_text(reason: str) -> str:
+    """The one wording of a suspension, ``"pruning suspended: <reason>"``, for plans and reports."""
+    return f"{SUSPENDED_PREFIX}{reason.removeprefix(SUSPENDED_PREFIX)}"
 
 
 def plan_instance(
@@ -533,11 +619,11 @@ def plan_instance(
     newest_ready = next((s for s in ordered if s.is_ready), None)
     decisions = []
     for snapshot in ordered:
-        reasons = _protections(snapshot, newest_ready) + rule_reasons.get(snapshot.id, [])
+        reasons = _protections(snapshot, newest_ready, policy) + rule_reasons.get(snapshot.id, [])
         if reasons:
             decisions.append(Decision(snapshot, Action.KEEP, tuple(reasons)))
         elif suspend_pruning_reason is not None:
-            suspended = f"pruning suspended: {suspend_pruning_reason}"
+            suspended = suspension_text(suspend_pruning_reason)
             decisions.append(Decision(snapshot, Action.KEEP, (REASON_NO_RULE, suspended)))
         else:
             decisions.append(Decision(snapshot, Action.DELETE, (REASON_NO_RULE,)))
@@ -627,15 +713,21 @@ def _group_by_instance(
     return groups
 
 
-def _protections(snapshot: SnapshotRecord, newest_ready: SnapshotRecord | None) -> list[str]:
+def _protections(
+    snapshot: SnapshotRecord, newest_ready: SnapshotRecord | None, policy: RetentionPolicy
+) -> list[str]:
     """The safety reasons that keep a snapshot whatever the rules say."""
     reasons = []
+    if policy.is_pinned(snapshot.name, snapshot.description):
+        reasons.append(f"{PINNED_PREFIX} ({policy.pin_marker})")
     if not snapshot.owned:
         reasons.append(REASON_NOT_OWNED)
     if not snapshot.is_ready:
         reasons.append(f"not ready ({snapshot.status})")
     if snapshot.backs_image:
         reasons.append(REASON_BACKS_IMAGE)
+    if snapshot.in_use_by:
+        reasons.append(f"{IN_USE_PREFIX}{snapshot.in_use_by}")
     if snapshot is newest_ready:
         reasons.append(REASON_NEWEST)
     return reasons
@@ -646,52 +738,128 @@ def _rule_reasons(
 ) -> dict[str, list[str]]:
     """Apply the rules to the candidates (newest first): snapshot id -> reasons to keep."""
     reasons: dict[str, list[str]] = {}
-    local_times = [s.created_at.astimezone(policy.zone) for s in candidates]
-    # keep_last is a bucket rule too: each snapshot is its own bucket.
-    for snapshot, _, count in _walk_buckets(
-        candidates, [s.id for s in candidates], policy.keep_last
-    ):
-        reasons.setdefault(snapshot.id, []).append(f"last snapshots {count}")
-    calendar: list[tuple[str, int, Callable[[datetime], str]]] = [
-        ("hourly", policy.keep_hourly, _hour_bucket),
-        ("daily", policy.keep_daily, lambda local: local.date().isoformat()),
-        ("weekly", policy.keep_weekly, _week_bucket),
-        ("monthly", policy.keep_monthly, lambda local: f"{local:%Y-%m}"),
-        ("yearly", policy.keep_yearly, lambda local: f"{local:%Y}"),
-    ]
-    for rule, limit, bucket_of in calendar:
-        buckets = [bucket_of(local) for local in local_times]
-        for snapshot, bucket, count in _walk_buckets(candidates, buckets, limit):
-            reasons.setdefault(snapshot.id, []).append(f"{rule} bucket {bucket} {count}")
-    if policy.keep_within is not None and candidates:
-        # Strictly newer than (newest - duration), as restic does.
-        horizon = candidates[0].created_at - policy.keep_within
+    if not candidates:
+        return reasons
+    zone = policy.zone
+    local_times = [s.created_at.astimezone(zone) for s in candidates]
+    if policy.keep_within is not None:
+        # Strictly newer than the horizon, as restic does; the horizon steps back calendar
+        # units on the zone's wall clock (Go's AddDate), so "7d" spans 7 local days.
+        horizon = step_back(candidates[0].created_at, policy.keep_within, zone)
         text = f"within {format_duration(policy.keep_within)} of newest"
         for snapshot in candidates:
             if snapshot.created_at > horizon:
                 reasons.setdefault(snapshot.id, []).append(text)
+    for rule, limit, bucket_of in _count_rules(policy):
+        for snapshot, reason in _walk_buckets(candidates, local_times, rule, limit, bucket_of):
+            reasons.setdefault(snapshot.id, []).append(reason)
+    for rule, duration, bucket_of in _within_rules(policy):
+        horizon = step_back(candidates[0].created_at, duration, zone)
+        for snapshot, reason in _walk_within(
+            candidates, local_times, rule, duration, horizon, bucket_of
+        ):
+            reasons.setdefault(snapshot.id, []).append(reason)
     return reasons
 
 
+BucketOf = Callable[[datetime, int], str]
+"""A snapshot's bucket label from its local time and its position (newest = 0)."""
+
+
+def _count_rules(policy: RetentionPolicy) -> list[tuple[str, int, BucketOf]]:
+    """The count rules in restic's order: (name, count, bucket of a local time)."""
+    return [
+        # keep_last is a bucket rule too: each snapshot is its own bucket.
+        ("last", policy.keep_last, lambda _, index: str(index)),
+        ("hourly", policy.keep_hourly, lambda local, _: _hour_bucket(local)),
+        ("daily", policy.keep_daily, lambda local, _: local.date().isoformat()),
+        ("weekly", policy.keep_weekly, lambda local, _: _week_bucket(local)),
+        ("monthly", policy.keep_monthly, lambda local, _: f"{local:%Y-%m}"),
+        ("yearly", policy.keep_yearly, lambda local, _: f"{local:%Y}"),
+    ]
+
+
+def _within_rules(policy: RetentionPolicy) -> list[tuple[str, CalendarDuration, BucketOf]]:
+    """The keep_within_<bucket> rules that are on, in restic's order."""
+    rules: list[tuple[str, CalendarDuration | None, BucketOf]] = [
+        ("hourly", policy.keep_within_hourly, lambda local, _: _hour_bucket(local)),
+        ("daily", policy.keep_within_daily, lambda local, _: local.date().isoformat()),
+        ("weekly", policy.keep_within_weekly, lambda local, _: _week_bucket(local)),
+        ("monthly", policy.keep_within_monthly, lambda local, _: f"{local:%Y-%m}"),
+        ("yearly", policy.keep_within_yearly, lambda local, _: f"{local:%Y}"),
+    ]
+    return [(rule, duration, bucket_of) for rule, duration, bucket_of in rules if duration]
+
+
+def _walk_within(
+    candidates: list[SnapshotRecord],
+    local_times: list[datetime],
+    rule: str,
+    duration: CalendarDuration,
+    horizon: datetime,
+    bucket_of: BucketOf,
+) -> Iterator[tuple[SnapshotRecord, str]]:
+    """Yield (snapshot, reason) for one keep_within_<bucket> rule, walking as restic does.
+
+    Among the candidates strictly newer than ``horizon``, the first (newest) of each new
+    bucket is kept, with no count; the oldest candidate is kept too when it is within
+    the horizon (restic's "oldest").
+    """
+    previous: str | None = None
+    oldest = len(candidates) - 1
+    for index, (snapshot, local) in enumerate(zip(candidates, local_times, strict=True)):
+        if snapshot.created_at <= horizon:
+            return  # newest first: everything after this is older still
+        bucket = bucket_of(local, index)
+        if bucket != previous:
+            yield snapshot, f"{rule} within {duration}: bucket {bucket}"
+        elif index == oldest:
+            yield snapshot, f"oldest {rule} within {duration}"
+        previous = bucket
+
+
 def _walk_buckets(
-    candidates: list[SnapshotRecord], buckets: list[str], limit: int
-) -> Iterator[tuple[SnapshotRecord, str, str]]:
-    """Yield (newest snapshot of the bucket, bucket, "(i/N)") for the first N buckets met."""
+    candidates: list[SnapshotRecord],
+    local_times: list[datetime],
+    rule: str,
+    limit: int,
+    bucket_of: BucketOf,
+) -> Iterator[tuple[SnapshotRecord, str]]:
+    """Yield (snapshot, reason) for what one count rule keeps, walking as restic does.
+
+    Newest first, the first snapshot of each new bucket is kept until ``limit`` buckets
+    are kept. If the walk reaches the oldest candidate with counts left, the oldest is
+    kept too even when its bucket is already kept (restic 0.16+, reason "oldest"), so a
+    young history is not thinned before the policy can be met.
+    """
     if limit == 0:
         return
-    seen: set[str] = set()
-    for snapshot, bucket in zip(candidates, buckets, strict=True):
-        if limit != UNLIMITED and len(seen) >= limit:
+    left = limit
+    kept = 0
+    previous: str | None = None
+    oldest = len(candidates) - 1
+    for index, (snapshot, local) in enumerate(zip(candidates, local_times, strict=True)):
+        if left == 0:
             return
-        if bucket in seen:
+        bucket = bucket_of(local, index)
+        if bucket != previous:
+            kept += 1
+            if rule == "last":
+                yield snapshot, f"last snapshots ({kept}/{_limit_text(limit)})"
+            else:
+                yield snapshot, f"{rule} bucket {bucket} ({kept}/{_limit_text(limit)})"
+        elif index == oldest:
+            yield snapshot, f"oldest {rule}: the rule has counts left ({kept}/{_limit_text(limit)})"
+        else:
             continue  # an older snapshot of a bucket whose newest is already kept
-        seen.add(bucket)
-        yield snapshot, bucket, f"({len(seen)}/{_limit_text(limit)})"
+        previous = bucket
+        if left > 0:
+            left -= 1
 
 
 def _hour_bucket(local: datetime) -> str:
-    """The local hour with its offset, so a repeated fall-back hour is two buckets."""
-    return local.replace(minute=0, second=0, microsecond=0).isoformat(timespec="minutes")
+    """The local wall-clock hour without its offset: a repeated fall-back hour is one bucket."""
+    return f"{local:%Y-%m-%dT%H}:00"
 
 
 def _week_bucket(local: datetime) -> str:

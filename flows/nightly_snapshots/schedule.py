@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import CroniterBadDateError, CroniterError, croniter
 
 __all__ = [
+    "DEFAULT_POLICY_NAME",
     "SNAPSHOT_NAME_MAX_LENGTH",
     "Freshness",
     "FreshnessLevel",
@@ -42,6 +43,9 @@ __all__ = [
 
 SNAPSHOT_NAME_MAX_LENGTH = 50
 """Barrack's limit on snapshot names."""
+
+DEFAULT_POLICY_NAME = "nightly"
+"""The policy name of a deployment that sets none; its snapshot names carry no policy."""
 
 _NAME_PREFIX = "auto-"
 _NAME_HASH_LENGTH = 8
@@ -150,13 +154,17 @@ def period_of(cron: str, timezone: str, at: datetime) -> timedelta:
     return _first_fire_after(expression, zone, previous) - previous
 
 
-def snapshot_name(instance_name: str, slot: datetime) -> str:
-    """Return the deterministic snapshot name for one instance and one slot.
+def snapshot_name(instance_name: str, slot: datetime, policy: str = DEFAULT_POLICY_NAME) -> str:
+    """Return the deterministic snapshot name for one instance, one slot and one policy.
 
-    The name is ``auto-<instance>-<YYYYMMDD-HHMM>`` with the slot in UTC. Instance names
-    (at most 30 characters) always fit in Barrack's 50; should a longer one ever appear,
-    its tail is replaced by a short hash of the full name, so two instances sharing a
-    long prefix still get different names.
+    The default policy's name is ``auto-<instance>-<YYYYMMDD-HHMM>`` with the slot in
+    UTC (as every release so far named it, so a rerun still finds its snapshot). Any
+    other policy's name carries the policy, ``auto-<instance>-<policy>-<YYYYMMDD-HHMM>``:
+    two policies firing in the same minute on one instance (a daily and a weekly at
+    Sunday 02:00) must each take their own snapshot, not find the other's name taken
+    and adopt a snapshot they do not own. A name longer than Barrack's 50 characters
+    keeps its head and gets a short hash of the whole instance-and-policy part, so two
+    long names sharing a prefix still differ.
 
     Raises:
         ValueError: an empty instance name or a naive ``slot``.
@@ -164,16 +172,19 @@ def snapshot_name(instance_name: str, slot: datetime) -> str:
     Example:
         >>> snapshot_name("trainer-01", datetime(2026, 11, 20, 2, 0, tzinfo=UTC))
         'auto-trainer-01-20261120-0200'
+        >>> snapshot_name("trainer-01", datetime(2026, 11, 22, 2, 0, tzinfo=UTC), "weekly")
+        'auto-trainer-01-weekly-20261122-0200'
     """
     if not instance_name:
         raise ValueError("instance_name: must not be empty")
     stamp = _aware_utc(slot, "slot").strftime("%Y%m%d-%H%M")
-    name = f"{_NAME_PREFIX}{instance_name}-{stamp}"
+    subject = instance_name if policy == DEFAULT_POLICY_NAME else f"{instance_name}-{policy}"
+    name = f"{_NAME_PREFIX}{subject}-{stamp}"
     if len(name) <= SNAPSHOT_NAME_MAX_LENGTH:
         return name
-    digest = hashlib.sha256(instance_name.encode()).hexdigest()[:_NAME_HASH_LENGTH]
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:_NAME_HASH_LENGTH]
     room = SNAPSHOT_NAME_MAX_LENGTH - len(f"{_NAME_PREFIX}-{digest}-{stamp}")
-    return f"{_NAME_PREFIX}{instance_name[:room]}-{digest}-{stamp}"
+    return f"{_NAME_PREFIX}{subject[:room]}-{digest}-{stamp}"
 
 
 class FreshnessLevel(StrEnum):

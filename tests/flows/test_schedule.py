@@ -229,6 +229,16 @@ def test_longer_names_are_shortened_with_a_hash_so_they_cannot_collide() -> None
     assert snapshot_name("a" * 40 + "-one", SLOT) == first  # deterministic
 
 
+def test_each_policy_but_the_default_names_its_snapshots_apart() -> None:
+    assert snapshot_name("trainer-01", SLOT, "nightly") == "auto-trainer-01-20261120-0200"
+    assert snapshot_name("trainer-01", SLOT, "weekly") == "auto-trainer-01-weekly-20261120-0200"
+    longest = "x" * 30
+    names = {snapshot_name(longest, SLOT, policy) for policy in ("nightly", "daily", "weekly")}
+    assert len(names) == 3
+    assert all(len(name) <= SNAPSHOT_NAME_MAX_LENGTH for name in names)
+    assert all(name.endswith("-20261120-0200") for name in names)
+
+
 def test_snapshot_name_errors() -> None:
     with pytest.raises(ValueError, match=r"^instance_name: must not be empty"):
         snapshot_name("", SLOT)
