@@ -2,16 +2,19 @@
 
 Select the instances, set aside those exempt, snoozed or not ACTIVE, ask the probe about
 the rest, decide with the pure rules (``rules.py``), hold hibernations beyond
-``max_actions``, then act: warnings are remembered (``state.py``), hibernations re-read
-the instance first (it must still be ACTIVE), run the pre-hibernate command if one is
-set, and hibernate. Every instance gets a verdict with its evidence; the report becomes
-artifacts and notifications. The flow decides nothing about HTTP; every call is a task.
+``max_actions``, then act: warnings are sent, then remembered with the moment they were
+sent (``state.py``); hibernations re-read the instance first (it must still be ACTIVE),
+re-read its utilisation over a short fresh window (busy now: not hibernated), run the
+pre-hibernate command if one is set, and hibernate. The run judges by the moment it
+actually starts, never its scheduled time: a late run must see the latest evidence.
+Every instance gets a verdict with its evidence; the report becomes artifacts and
+notifications. The flow decides nothing about HTTP; every call is a task.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prefect import flow
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
@@ -32,6 +35,7 @@ from flows.hibernate_idle.rules import (
     InstanceFacts,
     Verdict,
     decide,
+    judge_recheck,
     limit_actions,
     screen,
 )
@@ -45,6 +49,8 @@ from tasks.probes.ssh import SSHCommandError
 from tasks.telemetry import collect_utilization, run_remote_command
 
 __all__ = ["hibernate_idle", "run_hibernate_idle"]
+
+_LATE = timedelta(minutes=1)
 
 _LEFT_RUNNING = {
     Verdict.EXEMPT,
@@ -87,7 +93,15 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     logger = get_run_logger()
     conn = params.connection
     notifier = load_notifier() if params.notify else None
-    now = params.evaluation_time(scheduled_start(), datetime.now(UTC))
+    now = params.evaluation_time(datetime.now(UTC))
+    scheduled = scheduled_start()
+    if params.now is None and scheduled is not None and now - scheduled > _LATE:
+        logger.info(
+            "started %.0f min after its scheduled %s; judging the window up to now, %s",
+            (now - scheduled).total_seconds() / 60,
+            f"{scheduled:%H:%M:%S}Z",
+            f"{now:%H:%M:%S}Z",
+        )
     rules = params.rules()
     store = await select_state_store(params.state_store, params.policy_name, params.state_path())
     remembered = await store.load()
@@ -139,7 +153,10 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     to_hibernate = [d for d in decisions if d.verdict is Verdict.HIBERNATE]
     if to_hibernate and not params.dry_run:
         results = await gather_bounded(
-            ((d.instance.id, _hibernator(params, instances[d.instance.id])) for d in to_hibernate),
+            (
+                (d.instance.id, _hibernator(params, rules, instances[d.instance.id]))
+                for d in to_hibernate
+            ),
             params.max_concurrency,
         )
         for instance_id, result in results.items():
@@ -155,10 +172,9 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
             if outcome.action in (Action.HIBERNATED, Action.SKIPPED):
                 states[instance_id] = None  # nothing left to remember about this idle spell
 
-    # 4. Remember (a dry run remembers nothing), report.
-    if not params.dry_run:
-        forgotten = {i: None for i in remembered if i not in instances}
-        await store.save(changed_states(remembered, {**forgotten, **states}))
+    # 4. Notify, then remember (a dry run remembers nothing), report. A warning counts
+    # from the moment it was sent, so a slow or late run cannot shorten the grace; a
+    # crash between the two only means the next run warns again (the safe direction).
     report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
     if notifier is not None:
         alerts, cleared = hibernate_alerts(report)
@@ -166,6 +182,15 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
         delivery = await dispatch_alerts(notifier, alerts, cleared, dry_run=params.dry_run)
         if delivery is not None:
             report.notifications = delivery.summary()
+    if not params.dry_run:
+        sent_at = params.evaluation_time(datetime.now(UTC))
+        for decision in decisions:
+            state = states.get(decision.instance.id)
+            if decision.verdict is Verdict.WARN and state is not None:
+                states[decision.instance.id] = state.model_copy(update={"warned_at": sent_at})
+                outcomes[decision.instance.id].warned_at = sent_at
+        forgotten = {i: None for i in remembered if i not in instances}
+        await store.save(changed_states(remembered, {**forgotten, **states}))
     await _publish(report)
     logger.info(report.summary_line())
     return report
@@ -252,20 +277,25 @@ def _outcome(decision: Decision, rates: Rates | None, dry_run: bool) -> Instance
 
 
 def _hibernator(
-    params: HibernateIdleParams, vm: VMInstance
+    params: HibernateIdleParams, rules: IdleRules, vm: VMInstance
 ) -> Callable[[], Awaitable[tuple[Action, str | None]]]:
     async def run() -> tuple[Action, str | None]:
-        return await _hibernate_one(params, vm)
+        return await _hibernate_one(params, rules, vm)
 
     return run
 
 
-async def _hibernate_one(params: HibernateIdleParams, vm: VMInstance) -> tuple[Action, str | None]:
-    """Re-read, run the pre-hibernate command, re-read, hibernate; the action and why."""
+async def _hibernate_one(
+    params: HibernateIdleParams, rules: IdleRules, vm: VMInstance
+) -> tuple[Action, str | None]:
+    """Re-read status and utilisation, run the pre-hibernate command, re-read, hibernate."""
     conn = params.connection
     changed = await _status_changed(params, vm.id)
     if changed:
         return Action.SKIPPED, changed
+    busy_now = await _busy_now(params, rules, vm)
+    if busy_now:
+        return Action.SKIPPED, busy_now
     if params.pre_hibernate_command:
         host = params.ssh.host_for(_target(vm))
         if not host:
@@ -301,6 +331,23 @@ async def _status_changed(params: HibernateIdleParams, instance_id: str) -> str 
     if current.status != "ACTIVE":
         return f"status changed to {current.status} before acting"
     return None
+
+
+async def _busy_now(params: HibernateIdleParams, rules: IdleRules, vm: VMInstance) -> str | None:
+    """Why not to act, from utilisation read again up to this very moment, or None.
+
+    The window's evidence may be minutes old by now (a slow probe, a queue of
+    hibernations): someone who started a job since must not lose it.
+    """
+    fresh = await collect_utilization(
+        params.probe,
+        [_target(vm)],
+        now=params.evaluation_time(datetime.now(UTC)),
+        window_minutes=params.recheck_minutes,
+        prometheus=params.prometheus,
+        ssh=params.ssh,
+    )
+    return judge_recheck(fresh.get(vm.id), rules)
 
 
 def _describe(error: BaseException) -> str:
