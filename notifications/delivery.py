@@ -132,8 +132,7 @@ def _send(
     if outcome:
         return outcome[0]
     return DeliveryStatus.TIMEOUT, (
-        f"no complete answer within {timeout:g} s (abandoned; the destination may still "
-        "be sending)"
+        f"no complete answer within {timeout:g} s (abandoned; the destination may still be sending)"
     )
 
 
