@@ -104,7 +104,11 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
         )
     rules = params.rules()
     store = await select_state_store(params.state_store, params.policy_name, params.state_path())
-    remembered = await store.load()
+    try:
+        remembered = await store.load()
+    except OSError as error:  # unreadable memory is safe: everything is warned again first
+        logger.warning("idle memory %s unreadable (%s): starting empty", store.describe(), error)
+        remembered = {}
     report = HibernateReport(
         policy_name=params.policy_name,
         evaluated_at=now,
@@ -190,7 +194,14 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
                 states[decision.instance.id] = state.model_copy(update={"warned_at": sent_at})
                 outcomes[decision.instance.id].warned_at = sent_at
         forgotten = {i: None for i in remembered if i not in instances}
-        await store.save(changed_states(remembered, {**forgotten, **states}))
+        try:
+            await store.save(changed_states(remembered, {**forgotten, **states}))
+        except OSError as error:
+            # A full or read-only disk costs this run's memory, never its report: what was
+            # warned now is warned again next run, and nothing is hibernated unwarned.
+            problem = f"not saved ({error.strerror or error}): warnings are sent again next run"
+            logger.warning("idle memory %s %s", store.describe(), problem)
+            report.state_store = f"{report.state_store}; {problem}"
     await _publish(report)
     logger.info(report.summary_line())
     return report
