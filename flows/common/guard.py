@@ -210,9 +210,10 @@ async def exclusive_run(
         yield None
         return
     path = settings.lock_path(scope)
-    lock: FileRunLock | None = FileRunLock(path)
+    host_lock = FileRunLock(path)
+    lock: FileRunLock | None = host_lock
     try:
-        deadline = await _take_host_lock(lock, scope, settings)
+        deadline = await _take_host_lock(host_lock, scope, settings)
     except OSError as error:
         _run_logger().warning(
             "run guard: %s: cannot take the host lock %s (%s); running without it (state "
