@@ -13,6 +13,7 @@ notifications. The flow decides nothing about HTTP; every call is a task.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -158,7 +159,10 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     if to_hibernate and not params.dry_run:
         results = await gather_bounded(
             (
-                (d.instance.id, _hibernator(params, rules, instances[d.instance.id]))
+                (
+                    d.instance.id,
+                    _hibernator(params, rules, instances[d.instance.id], d.hibernate_after),
+                )
                 for d in to_hibernate
             ),
             params.max_concurrency,
@@ -288,19 +292,24 @@ def _outcome(decision: Decision, rates: Rates | None, dry_run: bool) -> Instance
 
 
 def _hibernator(
-    params: HibernateIdleParams, rules: IdleRules, vm: VMInstance
+    params: HibernateIdleParams, rules: IdleRules, vm: VMInstance, due: datetime | None
 ) -> Callable[[], Awaitable[tuple[Action, str | None]]]:
     async def run() -> tuple[Action, str | None]:
-        return await _hibernate_one(params, rules, vm)
+        return await _hibernate_one(params, rules, vm, due)
 
     return run
 
 
 async def _hibernate_one(
-    params: HibernateIdleParams, rules: IdleRules, vm: VMInstance
+    params: HibernateIdleParams, rules: IdleRules, vm: VMInstance, due: datetime | None
 ) -> tuple[Action, str | None]:
-    """Re-read status and utilisation, run the pre-hibernate command, re-read, hibernate."""
+    """Wait until due, re-read status and utilisation, run the pre-hibernate command,
+    re-read, hibernate; the action and why."""
     conn = params.connection
+    if due is not None and rules.due_wait:  # never before the grace since the warning
+        early = (due - datetime.now(UTC)).total_seconds()
+        if early > 0:
+            await asyncio.sleep(min(early, rules.due_wait.total_seconds()))
     changed = await _status_changed(params, vm.id)
     if changed:
         return Action.SKIPPED, changed

@@ -15,7 +15,8 @@ verdict             when                                                        
                     hole in the window longer than tolerated
 ``warn``            idle, not (validly) warned yet                               warned now
 ``waiting``         idle, warned less than ``grace`` ago                         kept
-``hibernate``       idle, warned at least ``grace`` ago on an earlier run        kept
+``hibernate``       idle, warned at least ``grace`` ago on an earlier run (or    kept
+                    due within ``due_wait``: the act waits until it is due)
 ==================  ===========================================================  ==========
 
 A warning stays valid only while the instance is judged idle on every run: a busy, failed
@@ -26,7 +27,9 @@ go first). Right before acting, :func:`judge_recheck` reads a short fresh window
 busy, unreadable or missing GPUs there cancel the hibernation.
 
 Times are real moments: the window ends when the run actually evaluates (not when it was
-scheduled), and a warning counts from when it was actually sent.
+scheduled), and a warning counts from when it was actually sent. Sent a few seconds after
+its run started, a warning falls due a few seconds after the run two slots later starts;
+``due_wait`` lets that run act once it is due instead of leaving it to the next slot.
 """
 
 from __future__ import annotations
@@ -118,6 +121,7 @@ class IdleRules:
     exempt_name_globs: tuple[str, ...] = ()
     exempt_ids: tuple[str, ...] = ()
     snoozes: tuple[Snooze, ...] = ()
+    due_wait: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +340,9 @@ def _idle_decision(
         )
     due = warned_at + rules.grace
     state = InstanceState(warned_at=warned_at, last_idle_at=now, streak=streak)
-    if now <= warned_at or now < due:  # a rerun at the warning's own time is not a later run
+    # A rerun at the warning's own time is not a later run; a hibernation due within
+    # due_wait is decided now and carried out once due (the act waits for it).
+    if now <= warned_at or now + rules.due_wait < due:
         return Decision(
             facts,
             Verdict.WAITING,

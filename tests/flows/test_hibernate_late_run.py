@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -128,6 +128,29 @@ def test_a_backlog_of_late_runs_cannot_squeeze_the_grace(
     warned_at = remembered[ids(sim)["late-a40"]].warned_at
     assert warned_at is not None
     assert warned_at >= now
+
+
+def test_a_hibernation_due_seconds_into_a_run_waits_until_due_then_acts(
+    sim: SimHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grace = timedelta(seconds=6)
+    first = run(sim, tmp_path, monkeypatch, grace_minutes=grace.total_seconds() / 60)
+    warned_at = a40(first).warned_at
+    assert warned_at is not None
+    real_hibernate = hibernate_flow.hibernate_instance
+    called: list[datetime] = []
+
+    async def recorded(*args: Any, **kwargs: Any) -> Any:
+        called.append(datetime.now(UTC))
+        return await real_hibernate(*args, **kwargs)
+
+    monkeypatch.setattr(hibernate_flow, "hibernate_instance", recorded)
+    # starts a moment after the warning was sent: due a few seconds into this run
+    second = run(sim, tmp_path, monkeypatch, grace_minutes=grace.total_seconds() / 60)
+
+    assert a40(second).action is Action.HIBERNATED, a40(second).reason
+    (acted_at,) = called
+    assert acted_at >= warned_at + grace  # the whole grace, from when the warning was sent
 
 
 def test_busy_just_before_acting_cancels_the_hibernation(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -349,3 +350,16 @@ def test_the_recheck_before_acting_cancels_unless_still_idle(
         assert found is not None
         assert reason in found
         assert found.endswith("not hibernated")
+
+
+@pytest.mark.parametrize(
+    ("warned_minutes_ago", "verdict"),
+    [(27, Verdict.WAITING), (28.5, Verdict.HIBERNATE), (30, Verdict.HIBERNATE)],
+)
+def test_a_hibernation_due_within_due_wait_is_decided_now_and_carried_out_when_due(
+    warned_minutes_ago: float, verdict: Verdict
+) -> None:
+    rules = replace(RULES, due_wait=timedelta(minutes=2))
+    decision = decide(facts(), evidence(), warned(warned_minutes_ago), rules, NOW)
+    assert decision.verdict is verdict
+    assert decision.hibernate_after == NOW - timedelta(minutes=warned_minutes_ago - 30)
