@@ -4,11 +4,17 @@ Each destination gets its own ``apprise.Apprise`` object holding only its servic
 result of every send is known per destination: apprise's own result for a multi-service
 call is one flag for all of them. A send never raises: whatever goes wrong becomes a
 failed :class:`DeliveryResult` with a reason in which every secret is masked.
+
+A send never outlives its deadline either: it runs on a daemon thread that is waited for
+``timeout`` seconds and then abandoned. Socket timeouts bound each read, not a whole
+answer, so a destination that trickles one byte at a time would otherwise hold a thread
+(and, at exit, the whole process) for as long as it likes.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from enum import StrEnum
 
@@ -22,6 +28,10 @@ from notifications.render import Message
 __all__ = ["DeliveryResult", "DeliveryStatus", "deliver"]
 
 logger = logging.getLogger(__name__)
+
+# Time given beyond the timeout to a send that is finishing on its own (apprise's own
+# bookkeeping after the last read) before it is abandoned.
+_ABANDON_GRACE_SECONDS = 1.0
 
 
 class DeliveryStatus(StrEnum):
@@ -110,8 +120,27 @@ def deliver(
 def _send(
     destination: Destination, message: Message, timeout: float, redactor: Redactor
 ) -> tuple[DeliveryStatus, str | None]:
+    """Send on a daemon thread; past ``timeout`` the thread is left behind, never waited on."""
+    outcome: list[tuple[DeliveryStatus, str | None]] = []
+
+    def run() -> None:
+        outcome.append(_send_now(destination, message, timeout, redactor))
+
+    sender = threading.Thread(target=run, name="notification-send", daemon=True)
+    sender.start()
+    sender.join(timeout + _ABANDON_GRACE_SECONDS)
+    if outcome:
+        return outcome[0]
+    return DeliveryStatus.TIMEOUT, (
+        f"no complete answer within {timeout:g} s (abandoned; the destination may still be sending)"
+    )
+
+
+def _send_now(
+    destination: Destination, message: Message, timeout: float, redactor: Redactor
+) -> tuple[DeliveryStatus, str | None]:
     service = destination.service
-    # The socket timeouts bound each connect and read; apprise's call timeout bounds the
+    # The socket timeouts bound each connect and read; the caller's deadline bounds the
     # whole send (an SMTP dialogue is several reads). Lower only: a URL's own ?cto= wins.
     service.socket_connect_timeout = min(float(service.socket_connect_timeout), timeout)
     service.socket_read_timeout = min(float(service.socket_read_timeout), timeout)
@@ -123,7 +152,6 @@ def _send(
             title=message.title,
             notify_type=apprise.NotifyType(message.type.value),
             body_format=apprise.NotifyFormat(message.body_format.value),
-            timeout=timeout,
         )
     except Exception as error:  # a plugin bug must not reach the recipe
         return DeliveryStatus.FAILED, redactor.redact(f"{type(error).__name__}: {error}")

@@ -42,6 +42,11 @@ APPRISE_ASSET: Final = apprise.AppriseAsset(
     app_desc="barrack-ops notifications",
     # apprise masks what it logs itself; our log filter covers what it does not.
     secure_logging=True,
+    # No per-service deadline inside apprise: with one, apprise sends from its shared
+    # thread pool and abandons a slow send to a worker the interpreter joins at exit, so
+    # a trickling destination kept a finished run's process alive for minutes (issue #16,
+    # 8). The deadline is ours instead (notifications.delivery), on a daemon thread.
+    service_timeout=0,
 )
 
 

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, BinaryIO, Final, TypeVar
 
 __all__ = ["LockedJsonFile"]
 
@@ -70,13 +70,26 @@ class LockedJsonFile:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the file exclusively (re-entrant in one thread); for read-modify-write."""
+        """Hold the file exclusively (re-entrant in one thread); for read-modify-write.
+
+        On a full or read-only disk the lock file may not be creatable: an existing one is
+        locked through a read-only descriptor (flock does not need write access), and
+        without one the block runs unlocked, with a warning. Reads then still work (the
+        ledger keeps deduplicating); writes fail on their own and are reported there.
+        """
         with self._thread_lock:
             if self._held:
                 yield
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.lock_path, "a+b") as lock_file:
+            lock_file = self._open_lock_file()
+            if lock_file is None:
+                self._held = True
+                try:
+                    yield
+                finally:
+                    self._held = False
+                return
+            with lock_file:
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
                 self._held = True
                 try:
@@ -84,6 +97,23 @@ class LockedJsonFile:
                 finally:
                     self._held = False
                     fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+    def _open_lock_file(self) -> BinaryIO | None:
+        """The lock file, opened for writing, else read-only, else None (cannot exist)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return open(self.lock_path, "a+b")
+        except OSError as error:
+            try:
+                return open(self.lock_path, "rb")
+            except OSError:
+                logger.warning(
+                    "%s: cannot create the lock file %s (%s); reading without the lock",
+                    self.kind,
+                    self.lock_path,
+                    error.strerror or error,
+                )
+                return None
 
     def read(self) -> dict[str, Any] | None:
         """The payload (``"version"`` included), or None when there is none to trust.

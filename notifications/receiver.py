@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -98,6 +99,7 @@ class NotificationReceiver:
         self.jsonl_path = jsonl_path
         self._received: list[ReceivedNotification] = []
         self._failing: dict[str, int] = {}
+        self._trickling: dict[str, tuple[float, int]] = {}
         self._condition = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -188,6 +190,14 @@ class NotificationReceiver:
         """Answer posts to ``path`` with ``status`` (a destination that is up but broken)."""
         self._failing["/" + path.lstrip("/")] = status
 
+    def trickle_path(self, path: str, *, every: float = 2.0, size: int = 85) -> None:
+        """Record posts to ``path``, then answer ``size`` bytes, one every ``every`` seconds.
+
+        A destination that is slow but never silent: each read gets a byte in time, so a
+        per-read socket timeout never fires (85 bytes at 2 s: almost three minutes).
+        """
+        self._trickling["/" + path.lstrip("/")] = (every, size)
+
     # -- called by the handler -----------------------------------------------------------
 
     def _status_for(self, path: str) -> int:
@@ -227,7 +237,24 @@ def _handler_for(receiver: NotificationReceiver) -> type[BaseHTTPRequestHandler]
                     headers={k: v for k, v in self.headers.items() if k.lower() != "authorization"},
                 )
             )
+            trickle = receiver._trickling.get(path)
+            if trickle is not None:
+                self._trickle(*trickle)
+                return
             self._answer(HTTPStatus.OK, {"received": True})
+
+        def _trickle(self, every: float, size: int) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            try:
+                for _ in range(size):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(every)
+            except OSError:  # the sender gave up and closed the connection
+                return
 
         def do_GET(self) -> None:
             if self.path.split("?", 1)[0] != "/_received":

@@ -15,6 +15,11 @@ recipe scope (``nightly-snapshots/<policy>``, ``low-balance/<account>``...):
 A run that finds the scope taken waits up to ``wait_seconds``, then fails with
 :class:`RunInProgressError`, having done nothing.
 
+A state directory that is full, read-only or missing costs the host lock (or only its
+record), never the run: the guard exists to protect what the recipe does, so it warns
+and lets the recipe run (still under the Prefect slot when an API answers). A
+low-balance alert must not turn into a "flow failed" page because a disk filled up.
+
 ====================================  =========================================================
 environment variable                  meaning
 ====================================  =========================================================
@@ -28,6 +33,7 @@ environment variable                  meaning
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import logging
 import os
@@ -203,8 +209,20 @@ async def exclusive_run(
     if settings.mode == "off":
         yield None
         return
-    lock = FileRunLock(settings.lock_path(scope))
-    deadline = await _take_host_lock(lock, scope, settings)
+    path = settings.lock_path(scope)
+    host_lock = FileRunLock(path)
+    lock: FileRunLock | None = host_lock
+    try:
+        deadline = await _take_host_lock(host_lock, scope, settings)
+    except OSError as error:
+        _run_logger().warning(
+            "run guard: %s: cannot take the host lock %s (%s); running without it (state "
+            "directory full, read-only or missing?)",
+            scope,
+            path,
+            _describe_os_error(error),
+        )
+        lock, deadline = None, time.monotonic() + settings.wait_seconds
     record = LockRecord(
         scope=scope,
         holder=uuid.uuid4().hex,
@@ -214,8 +232,8 @@ async def exclusive_run(
         since=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     )
     try:
-        previous = lock.read()
-        lock.write(record)
+        previous = lock.read() if lock is not None else None
+        _write_record(lock, record, scope)
         async with AsyncExitStack() as stack:
             if await _use_prefect(settings.mode):
                 if previous is not None and previous.lease_id and not previous.released:
@@ -239,12 +257,37 @@ async def exclusive_run(
                 except LeaseUnavailableError:
                     raise RunInProgressError(scope, None, settings.wait_seconds) from None
                 record = replace(record, lease_id=str(lease_id))
-                lock.write(record)
+                _write_record(lock, record, scope)
             yield record
     finally:
-        # The lease (if any) is released by now: say so, so no successor releases it again.
-        lock.write(replace(record, released=True))
-        lock.release()
+        if lock is not None:
+            # The lease (if any) is released by now: say so, so no successor releases it.
+            _write_record(lock, replace(record, released=True), scope)
+            lock.release()
+
+
+def _write_record(lock: FileRunLock | None, record: LockRecord, scope: str) -> None:
+    """Record the holder in the lock file; a full or read-only disk only costs the record.
+
+    Without it a successor on this host cannot release a lease this run leaves behind
+    by crashing; the server frees it after ``lease_seconds`` anyway.
+    """
+    if lock is None:
+        return
+    try:
+        lock.write(record)
+    except OSError as error:
+        _run_logger().warning(
+            "run guard: %s: cannot record the holder in %s (%s); the lock is still held",
+            scope,
+            lock.path,
+            _describe_os_error(error),
+        )
+
+
+def _describe_os_error(error: OSError) -> str:
+    name = errno.errorcode.get(error.errno or 0, type(error).__name__)
+    return f"{name}: {error.strerror or error}"
 
 
 async def run_exclusive(

@@ -80,8 +80,15 @@ class FileRunLock:
         """Take the lock if it is free; never blocks."""
         if self._fd is not None:
             raise RuntimeError(f"{self.path} is already held by this lock object")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            if not self.path.is_file():
+                raise
+            # A read-only filesystem: flock works on a read-only descriptor, so the lock
+            # still excludes; only its record cannot be updated (write() raises).
+            fd = os.open(self.path, os.O_RDONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -98,7 +105,11 @@ class FileRunLock:
             return None
 
     def write(self, record: LockRecord) -> None:
-        """Replace the record (only while held); durable before it returns."""
+        """Replace the record (only while held); durable before it returns.
+
+        Raises:
+            OSError: the disk is full or read-only (the lock itself is still held).
+        """
         if self._fd is None:
             raise RuntimeError("write the lock record only while holding the lock")
         data = json.dumps(asdict(record)).encode("utf-8")

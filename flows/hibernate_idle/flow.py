@@ -2,17 +2,20 @@
 
 Select the instances, set aside those exempt, snoozed or not ACTIVE, ask the probe about
 the rest, decide with the pure rules (``rules.py``), hold hibernations beyond
-``max_actions``, then act: warnings are remembered (``state.py``), hibernations re-read
-the instance first (it must still be ACTIVE), run the pre-hibernate command if one is
-set, and hibernate. Every instance gets a verdict with its evidence; the report becomes
-artifacts and notifications. The flow decides nothing about HTTP; every call is a task.
+``max_actions``, then act: warnings are sent, then remembered with the moment they were
+sent (``state.py``); hibernations re-read the instance first (it must still be ACTIVE),
+re-read its utilisation over a short fresh window (busy now: not hibernated), run the
+pre-hibernate command if one is set, and hibernate. The run judges by the moment it
+actually starts, never its scheduled time: a late run must see the latest evidence.
+Every instance gets a verdict with its evidence; the report becomes artifacts and
+notifications. The flow decides nothing about HTTP; every call is a task.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prefect import flow
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
@@ -34,6 +37,7 @@ from flows.hibernate_idle.rules import (
     InstanceFacts,
     Verdict,
     decide,
+    judge_recheck,
     limit_actions,
     screen,
 )
@@ -47,6 +51,8 @@ from tasks.probes.ssh import SSHCommandError
 from tasks.telemetry import collect_utilization, run_remote_command
 
 __all__ = ["hibernate_idle", "run_hibernate_idle"]
+
+_LATE = timedelta(minutes=1)
 
 _LEFT_RUNNING = {
     Verdict.EXEMPT,
@@ -89,10 +95,22 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     logger = get_run_logger()
     conn = params.connection
     notifier = load_notifier() if params.notify else None
-    now = params.evaluation_time(scheduled_start(), datetime.now(UTC))
+    now = params.evaluation_time(datetime.now(UTC))
+    scheduled = scheduled_start()
+    if params.now is None and scheduled is not None and now - scheduled > _LATE:
+        logger.info(
+            "started %.0f min after its scheduled %s; judging the window up to now, %s",
+            (now - scheduled).total_seconds() / 60,
+            f"{scheduled:%H:%M:%S}Z",
+            f"{now:%H:%M:%S}Z",
+        )
     rules = params.rules()
     store = await select_state_store(params.state_store, params.policy_name, params.state_path())
-    remembered = await store.load()
+    try:
+        remembered = await store.load()
+    except OSError as error:  # unreadable memory is safe: everything is warned again first
+        logger.warning("idle memory %s unreadable (%s): starting empty", store.describe(), error)
+        remembered = {}
     report = HibernateReport(
         policy_name=params.policy_name,
         evaluated_at=now,
@@ -141,7 +159,13 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     to_hibernate = [d for d in decisions if d.verdict is Verdict.HIBERNATE]
     if to_hibernate and not params.dry_run:
         results = await gather_bounded(
-            ((d.instance.id, _hibernator(params, instances[d.instance.id])) for d in to_hibernate),
+            (
+                (
+                    d.instance.id,
+                    _hibernator(params, rules, instances[d.instance.id], d.hibernate_after),
+                )
+                for d in to_hibernate
+            ),
             params.max_concurrency,
         )
         for instance_id, result in results.items():
@@ -157,10 +181,9 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
             if outcome.action in (Action.HIBERNATED, Action.SKIPPED):
                 states[instance_id] = None  # nothing left to remember about this idle spell
 
-    # 4. Remember (a dry run remembers nothing), report.
-    if not params.dry_run:
-        forgotten = {i: None for i in remembered if i not in instances}
-        await store.save(changed_states(remembered, {**forgotten, **states}))
+    # 4. Notify, then remember (a dry run remembers nothing), report. A warning counts
+    # from the moment it was sent, so a slow or late run cannot shorten the grace; a
+    # crash between the two only means the next run warns again (the safe direction).
     report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
     if notifier is not None:
         alerts, cleared = hibernate_alerts(report)
@@ -168,6 +191,22 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
         delivery = await dispatch_alerts(notifier, alerts, cleared, dry_run=params.dry_run)
         if delivery is not None:
             report.notifications = delivery.summary()
+    if not params.dry_run:
+        sent_at = params.evaluation_time(datetime.now(UTC))
+        for decision in decisions:
+            state = states.get(decision.instance.id)
+            if decision.verdict is Verdict.WARN and state is not None:
+                states[decision.instance.id] = state.model_copy(update={"warned_at": sent_at})
+                outcomes[decision.instance.id].warned_at = sent_at
+        forgotten = {i: None for i in remembered if i not in instances}
+        try:
+            await store.save(changed_states(remembered, {**forgotten, **states}))
+        except OSError as error:
+            # A full or read-only disk costs this run's memory, never its report: what was
+            # warned now is warned again next run, and nothing is hibernated unwarned.
+            problem = f"not saved ({error.strerror or error}): warnings are sent again next run"
+            logger.warning("idle memory %s %s", store.describe(), problem)
+            report.state_store = f"{report.state_store}; {problem}"
     await _publish(report)
     logger.info(report.summary_line())
     return report
@@ -262,20 +301,30 @@ def _outcome(decision: Decision, rates: Rates | None, dry_run: bool) -> Instance
 
 
 def _hibernator(
-    params: HibernateIdleParams, vm: VMInstance
+    params: HibernateIdleParams, rules: IdleRules, vm: VMInstance, due: datetime | None
 ) -> Callable[[], Awaitable[tuple[Action, str | None]]]:
     async def run() -> tuple[Action, str | None]:
-        return await _hibernate_one(params, vm)
+        return await _hibernate_one(params, rules, vm, due)
 
     return run
 
 
-async def _hibernate_one(params: HibernateIdleParams, vm: VMInstance) -> tuple[Action, str | None]:
-    """Re-read, run the pre-hibernate command, re-read, hibernate; the action and why."""
+async def _hibernate_one(
+    params: HibernateIdleParams, rules: IdleRules, vm: VMInstance, due: datetime | None
+) -> tuple[Action, str | None]:
+    """Wait until due, re-read status and utilisation, run the pre-hibernate command,
+    re-read, hibernate; the action and why."""
     conn = params.connection
+    if due is not None and rules.due_wait:  # never before the grace since the warning
+        early = (due - datetime.now(UTC)).total_seconds()
+        if early > 0:
+            await asyncio.sleep(min(early, rules.due_wait.total_seconds()))
     changed = await _status_changed(params, vm.id)
     if changed:
         return Action.SKIPPED, changed
+    busy_now = await _busy_now(params, rules, vm)
+    if busy_now:
+        return Action.SKIPPED, busy_now
     if params.pre_hibernate_command:
         host = params.ssh.host_for(_target(vm))
         if not host:
@@ -311,6 +360,23 @@ async def _status_changed(params: HibernateIdleParams, instance_id: str) -> str 
     if current.status != "ACTIVE":
         return f"status changed to {current.status} before acting"
     return None
+
+
+async def _busy_now(params: HibernateIdleParams, rules: IdleRules, vm: VMInstance) -> str | None:
+    """Why not to act, from utilisation read again up to this very moment, or None.
+
+    The window's evidence may be minutes old by now (a slow probe, a queue of
+    hibernations): someone who started a job since must not lose it.
+    """
+    fresh = await collect_utilization(
+        params.probe,
+        [_target(vm)],
+        now=params.evaluation_time(datetime.now(UTC)),
+        window_minutes=params.recheck_minutes,
+        prometheus=params.prometheus,
+        ssh=params.ssh,
+    )
+    return judge_recheck(fresh.get(vm.id), rules)
 
 
 def _describe(error: BaseException) -> str:

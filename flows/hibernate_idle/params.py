@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from barrack.models import RequestModel
 from flows.common.selection import InstanceSelection
@@ -14,8 +14,14 @@ from flows.hibernate_idle.rules import IdleRules, Snooze
 from flows.hibernate_idle.state import StateMode
 from tasks.connection import BarrackConnection
 from tasks.probes import ProbeKind, PrometheusProbeSettings, SSHSettings
+from tasks.probes.prometheus import check_resolution
 
-__all__ = ["HibernateIdleParams"]
+__all__ = ["DUE_WAIT", "HibernateIdleParams"]
+
+DUE_WAIT = timedelta(minutes=2)
+"""A hibernation due within this of a run's start waits for it in that run. The grace counts
+from when the warning was sent, seconds after its run began; without the wait, the run
+two 15-minute slots later would find it seconds short and leave it a whole slot more."""
 
 _POLICY_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
@@ -94,7 +100,15 @@ class HibernateIdleParams(RequestModel):
     notify: bool = Field(default=True, description="Send notifications for this run.")
     now: AwareDatetime | None = Field(
         default=None,
-        description="Evaluation time; empty means the run's scheduled start (or now).",
+        description="Evaluation time (replays and tests); empty means the moment the run "
+        "actually starts, never its scheduled time: a late run judges fresh evidence.",
+    )
+    recheck_minutes: float = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="Right before hibernating, utilisation is read again over this many "
+        "minutes up to that moment; busy (or unreadable) then means it is not hibernated.",
     )
     state_store: StateMode = Field(
         default="auto",
@@ -138,6 +152,16 @@ class HibernateIdleParams(RequestModel):
             raise ValueError("must not be blank (leave it out for no command)")
         return value
 
+    @model_validator(mode="after")
+    def _fits_prometheus_resolution(self) -> HibernateIdleParams:
+        if self.probe == "prometheus":
+            check_resolution(
+                timedelta(minutes=self.window_minutes),
+                self.prometheus.step_seconds,
+                fields="window_minutes / prometheus.step_seconds",
+            )
+        return self
+
     def rules(self) -> IdleRules:
         """The decision rules these parameters set."""
         return IdleRules(
@@ -146,6 +170,8 @@ class HibernateIdleParams(RequestModel):
             window=timedelta(minutes=self.window_minutes),
             min_uptime=timedelta(minutes=self.min_uptime_minutes),
             grace=timedelta(minutes=self.grace_minutes),
+            # a fixed `now` (replays, simulated time) has no clock to wait on
+            due_wait=DUE_WAIT if self.now is None else timedelta(0),
             exempt_name_globs=tuple(self.exempt_name_globs),
             exempt_ids=tuple(self.exempt_ids),
             snoozes=tuple(self.snoozes),
@@ -155,6 +181,11 @@ class HibernateIdleParams(RequestModel):
         """The file store's path, when one is set."""
         return Path(self.state_file).expanduser() if self.state_file else None
 
-    def evaluation_time(self, scheduled: datetime | None, current: datetime) -> datetime:
-        """The time this run judges by: ``now``, else the scheduled start, else ``current``."""
-        return self.now or scheduled or current
+    def evaluation_time(self, current: datetime) -> datetime:
+        """The time this run judges by: ``now`` when set, else ``current`` (the real moment).
+
+        Never the scheduled start: a run that starts 10 minutes late must judge the last
+        10 minutes too (issue #16, 1), and a backlog of late runs must not squeeze the
+        grace between a warning and the hibernation.
+        """
+        return self.now or current

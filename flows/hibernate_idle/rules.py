@@ -11,17 +11,25 @@ verdict             when                                                        
 ``not armed``       up for less than ``min_uptime``                              no warning
 ``probe failed``    the probe errored or timed out (counts as busy)              no warning
 ``busy``            peak utilisation or memory at or above its threshold         no warning
-``not enough data`` no samples, or a hole in the window longer than tolerated    no warning
+``not enough data`` no samples, fewer GPUs seen than the instance has, or a      no warning
+                    hole in the window longer than tolerated
 ``warn``            idle, not (validly) warned yet                               warned now
 ``waiting``         idle, warned less than ``grace`` ago                         kept
-``hibernate``       idle, warned at least ``grace`` ago on an earlier run        kept
+``hibernate``       idle, warned at least ``grace`` ago on an earlier run (or    kept
+                    due within ``due_wait``: the act waits until it is due)
 ==================  ===========================================================  ==========
 
 A warning stays valid only while the instance is judged idle on every run: a busy, failed
 or missing verdict clears it, and so does a pause between two idle verdicts longer than
 the window (idleness is then no longer known to be continuous since the warning).
 Then :func:`limit_actions` holds hibernations beyond ``max_actions`` (the biggest savings
-go first).
+go first). Right before acting, :func:`judge_recheck` reads a short fresh window once more:
+busy, unreadable or missing GPUs there cancel the hibernation.
+
+Times are real moments: the window ends when the run actually evaluates (not when it was
+scheduled), and a warning counts from when it was actually sent. Sent a few seconds after
+its run started, a warning falls due a few seconds after the run two slots later starts;
+``due_wait`` lets that run act once it is due instead of leaving it to the next slot.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ __all__ = [
     "Verdict",
     "decide",
     "judge_evidence",
+    "judge_recheck",
     "limit_actions",
     "screen",
 ]
@@ -112,6 +121,7 @@ class IdleRules:
     exempt_name_globs: tuple[str, ...] = ()
     exempt_ids: tuple[str, ...] = ()
     snoozes: tuple[Snooze, ...] = ()
+    due_wait: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +205,9 @@ def judge_evidence(evidence: UtilizationEvidence | None, rules: IdleRules) -> tu
         memory_threshold_mib=rules.memory_threshold_mib,
     ):
         return Verdict.BUSY, _busy_reason(evidence, rules)
+    missing = _missing_gpus(evidence)
+    if missing is not None:
+        return Verdict.NO_DATA, missing
     tolerance = evidence.gap_tolerance_seconds
     gap = evidence.largest_gap_seconds
     if gap is None or gap > tolerance:
@@ -215,6 +228,41 @@ def judge_evidence(evidence: UtilizationEvidence | None, rules: IdleRules) -> tu
         f"idle for the whole {_minutes(rules.window)} window: peak "
         f"{evidence.max_util_pct:.1f} % < {rules.util_threshold_pct:g} %{memory}"
     )
+
+
+def _missing_gpus(evidence: UtilizationEvidence) -> str | None:
+    """Why the GPUs seen do not stand for the whole instance, or None when they do."""
+    seen, expected = evidence.gpus_seen, evidence.gpus_expected
+    if seen is None or expected is None or seen >= expected:
+        return None
+    return (
+        f"not enough data: {evidence.probe} shows {seen} of the instance's {expected} GPUs; "
+        f"the other {expected - seen} are unknown (counted as busy)"
+    )
+
+
+def judge_recheck(evidence: UtilizationEvidence | None, rules: IdleRules) -> str | None:
+    """Why not to act after all, from the fresh re-read right before acting; None: act.
+
+    Busy now, a failed or empty re-read, and GPUs missing from it all cancel: the
+    hibernation waits for a later run that sees the instance idle again.
+    """
+    if evidence is None or evidence.error:
+        why = "no answer" if evidence is None else f"{evidence.probe} probe: {evidence.error}"
+        return f"could not re-check utilisation right before acting ({why}): not hibernated"
+    if evidence.sample_count == 0 or evidence.max_util_pct is None:
+        return f"{evidence.probe}: no samples in the re-check right before acting: not hibernated"
+    if not below_thresholds(
+        evidence,
+        util_threshold_pct=rules.util_threshold_pct,
+        memory_threshold_mib=rules.memory_threshold_mib,
+    ):
+        busy = _busy_reason(evidence, rules)
+        return f"{busy} in the re-check right before acting: not hibernated"
+    missing = _missing_gpus(evidence)
+    if missing is not None:
+        return f"{missing} in the re-check right before acting: not hibernated"
+    return None
 
 
 def _busy_reason(evidence: UtilizationEvidence, rules: IdleRules) -> str:
@@ -292,7 +340,9 @@ def _idle_decision(
         )
     due = warned_at + rules.grace
     state = InstanceState(warned_at=warned_at, last_idle_at=now, streak=streak)
-    if now <= warned_at or now < due:  # a rerun at the warning's own time is not a later run
+    # A rerun at the warning's own time is not a later run; a hibernation due within
+    # due_wait is decided now and carried out once due (the act waits for it).
+    if now <= warned_at or now + rules.due_wait < due:
         return Decision(
             facts,
             Verdict.WAITING,

@@ -61,6 +61,9 @@ class UtilizationEvidence(BaseModel):
         max_util_pct: peak utilisation seen, percent.
         avg_util_pct: mean over the samples of the busiest GPU's utilisation.
         max_memory_mib: peak memory used on one GPU, MiB (None: not measured).
+        gpus_seen: how many GPUs of the instance the samples came from (None: the probe
+            cannot tell).
+        gpus_expected: how many GPUs the instance has (None: not known to the probe).
         error: why the probe could not judge this instance (None when it could).
     """
 
@@ -78,6 +81,8 @@ class UtilizationEvidence(BaseModel):
     max_util_pct: float | None = None
     avg_util_pct: float | None = None
     max_memory_mib: float | None = None
+    gpus_seen: int | None = Field(default=None, ge=0)
+    gpus_expected: int | None = Field(default=None, ge=0)
     error: str | None = None
 
     @property
@@ -99,6 +104,8 @@ class UtilizationEvidence(BaseModel):
         span = ""
         if self.covered_from is not None and self.covered_to is not None:
             span = f" {self.covered_from:%H:%M}-{self.covered_to:%H:%M}Z"
+        if self.gpus_seen is not None and self.gpus_expected is not None:
+            parts.append(f"{self.gpus_seen}/{self.gpus_expected} GPUs")
         return f"{', '.join(parts)}; {self.sample_count} sample(s){span} via {self.probe}"
 
 

@@ -9,8 +9,16 @@ must judge the same window.
 
 Default queries (``$label``, ``$selector`` and ``$step`` are filled in)::
 
-    max by ($label) (max_over_time(DCGM_FI_DEV_GPU_UTIL{$selector}[$step]))
-    max by ($label) (max_over_time(DCGM_FI_DEV_FB_USED{$selector}[$step]))
+    max by ($label, gpu) (max_over_time(DCGM_FI_DEV_GPU_UTIL{$selector}[$step]))
+    max by ($label, gpu) (max_over_time(DCGM_FI_DEV_FB_USED{$selector}[$step]))
+
+The utilisation query keeps one series per GPU (``gpu_label``), so the probe can count the
+GPUs it saw: an exporter that shows only GPU 0 of an 8-GPU machine must not make the
+machine look idle; fewer GPUs than the instance has are "unknown", not idle.
+
+A window is asked for at one point per step; Prometheus refuses more than 11,000 points
+per series, so settings that would need more are refused up front
+(:func:`check_resolution`).
 
 ``$label`` is the label naming the instance (``instance_id`` by default, or
 ``instance_name`` with ``match_on="name"``), ``$selector`` is ``<label>=~"<ids>"`` for
@@ -22,6 +30,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from string import Template
@@ -36,20 +45,27 @@ from tasks.probes.base import ProbeTarget, UtilizationEvidence, failed_evidence
 __all__ = [
     "DEFAULT_MEMORY_QUERY",
     "DEFAULT_UTIL_QUERY",
+    "MAX_POINTS_PER_SERIES",
     "ProbeQueryError",
     "PrometheusProbe",
     "PrometheusProbeSettings",
+    "check_resolution",
     "evidence_from_points",
     "promql_regex_alternation",
     "render_query",
 ]
 
 DEFAULT_UTIL_QUERY: Final = (
-    "max by ($label) (max_over_time(DCGM_FI_DEV_GPU_UTIL{$selector}[$step]))"
+    "max by ($label, gpu) (max_over_time(DCGM_FI_DEV_GPU_UTIL{$selector}[$step]))"
 )
 DEFAULT_MEMORY_QUERY: Final = (
-    "max by ($label) (max_over_time(DCGM_FI_DEV_FB_USED{$selector}[$step]))"
+    "max by ($label, gpu) (max_over_time(DCGM_FI_DEV_FB_USED{$selector}[$step]))"
 )
+MAX_POINTS_PER_SERIES: Final = 11_000
+"""Prometheus refuses a range query with more than this many steps ("exceeded maximum
+resolution of 11,000 points per timeseries")."""
+# Prometheus's own label-name rule; str.isidentifier() also accepts non-ASCII letters.
+_LABEL_NAME: Final = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _PLACEHOLDERS: Final = frozenset({"label", "selector", "step"})
 _RE2_SPECIAL: Final = frozenset("\\.+*?()|[]{}^$")
 _MAX_ERROR_CHARS: Final = 300
@@ -74,6 +90,12 @@ class PrometheusProbeSettings(RequestModel):
     )
     id_label: str = Field(default="instance_id", description="Label holding the instance id.")
     name_label: str = Field(default="instance_name", description="Label holding the instance name.")
+    gpu_label: str | None = Field(
+        default="gpu",
+        description="Label telling an instance's GPUs apart in the utilisation query's "
+        "result (keep it in the query's 'by'): fewer GPUs seen than the instance has "
+        "means unknown, not idle. Empty: do not count GPUs.",
+    )
     match_on: Literal["id", "name"] = Field(
         default="id", description="Match series to instances by the id label or the name label."
     )
@@ -122,9 +144,19 @@ class PrometheusProbeSettings(RequestModel):
     @field_validator("id_label", "name_label")
     @classmethod
     def _check_label(cls, value: str) -> str:
-        if not value.isidentifier():
-            raise ValueError(f"{value!r} is not a Prometheus label name")
+        if not _LABEL_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a Prometheus label name (ASCII letters, digits and "
+                "underscores, not starting with a digit)"
+            )
         return value
+
+    @field_validator("gpu_label")
+    @classmethod
+    def _check_gpu_label(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return cls._check_label(value)
 
     @property
     def match_label(self) -> str:
@@ -153,6 +185,26 @@ def render_query(template: str, *, label: str, values: Sequence[str], step_secon
     return Template(template).substitute(label=label, selector=selector, step=f"{step_seconds}s")
 
 
+def check_resolution(window: timedelta, step_seconds: int, *, fields: str) -> None:
+    """Refuse a window that needs more points per series than Prometheus answers.
+
+    Raises:
+        ValueError: naming ``fields``, e.g. ``"window_minutes / prometheus.step_seconds:
+        a 1440 min window at 1 s steps needs 86,400 points; Prometheus answers at most
+        11,000: raise the step to at least 8 s or shorten the window"``.
+    """
+    seconds = window.total_seconds()
+    points = math.ceil(seconds / step_seconds)
+    if points <= MAX_POINTS_PER_SERIES:
+        return
+    least_step = math.ceil(seconds / MAX_POINTS_PER_SERIES)
+    raise ValueError(
+        f"{fields}: a {seconds / 60:g} min window at {step_seconds} s steps needs "
+        f"{points:,} points; Prometheus answers at most {MAX_POINTS_PER_SERIES:,}: raise "
+        f"the step to at least {least_step} s or shorten the window"
+    )
+
+
 def _safe_url(url: str) -> str:
     """The URL without user info or query (they may carry credentials)."""
     try:
@@ -171,13 +223,16 @@ def evidence_from_points(
     window_end: datetime,
     step_seconds: int,
     gap_tolerance_seconds: float,
+    gpus_seen: int | None = None,
+    gpus_expected: int | None = None,
 ) -> UtilizationEvidence:
     """Evidence from per-step peaks (Unix time -> value); pure.
 
     A point at ``t`` stands for the interval ``(t - step, t]``. Non-finite values are
     dropped (they are no evidence of idleness). With memory measured, a step counts as
     a sample only when both series have a value there, but every value seen counts
-    towards the peaks.
+    towards the peaks. ``gpus_seen``/``gpus_expected`` are carried into the evidence
+    (the rules treat missing GPUs as unknown).
     """
     util = {t: v for t, v in util.items() if math.isfinite(v)}
     mem = None if memory is None else {t: v for t, v in memory.items() if math.isfinite(v)}
@@ -188,6 +243,8 @@ def evidence_from_points(
         window_start=window_start,
         window_end=window_end,
         gap_tolerance_seconds=gap_tolerance_seconds,
+        gpus_seen=gpus_seen,
+        gpus_expected=gpus_expected,
     )
     if not times:
         return base
@@ -243,8 +300,9 @@ class PrometheusProbe:
         start = end - (points - 1) * step
         results: dict[str, UtilizationEvidence] = {}
         try:
+            check_resolution(window, step, fields="window / step_seconds")
             headers = self._headers()
-        except ProbeQueryError as exc:
+        except (ProbeQueryError, ValueError) as exc:
             return {
                 t.id: failed_evidence(
                     t.id, self.name, str(exc), window_start=window_start, window_end=now
@@ -258,12 +316,13 @@ class PrometheusProbe:
                 batch = list(targets[offset : offset + settings.batch_size])
                 keys = {self._key(t): t.id for t in batch}
                 try:
-                    util = await self._query(client, settings.util_query, keys, start, end)
+                    util, gpus = await self._query(client, settings.util_query, keys, start, end)
                     memory = (
-                        await self._query(client, settings.memory_query, keys, start, end)
+                        (await self._query(client, settings.memory_query, keys, start, end))[0]
                         if settings.memory_query is not None
                         else None
                     )
+                    self._check_gpu_label(util, gpus)
                 except ProbeQueryError as exc:
                     for target in batch:
                         results[target.id] = failed_evidence(
@@ -283,8 +342,23 @@ class PrometheusProbe:
                         window_end=now,
                         step_seconds=step,
                         gap_tolerance_seconds=settings.gap_tolerance_seconds,
+                        gpus_seen=None if gpus is None else len(gpus.get(target.id, ())),
+                        gpus_expected=None if gpus is None else target.gpu_count,
                     )
         return results
+
+    def _check_gpu_label(
+        self, util: Mapping[str, Mapping[float, float]], gpus: Mapping[str, set[str]] | None
+    ) -> None:
+        """Series came back, but none carries the GPU label: the query aggregated it away."""
+        if gpus is None or not util or any(gpus.values()):
+            return
+        label = self.settings.gpu_label
+        raise ProbeQueryError(
+            f"util_query: its series carry no {label!r} label, so missing GPUs cannot be "
+            f"told from idle ones; keep it in the query (max by (..., {label})) or set "
+            "gpu_label empty"
+        )
 
     def _key(self, target: ProbeTarget) -> str:
         return target.id if self.settings.match_on == "id" else target.name
@@ -305,8 +379,9 @@ class PrometheusProbe:
         keys: Mapping[str, str],
         start: float,
         end: float,
-    ) -> dict[str, dict[float, float]]:
-        """Per instance id, the per-step values (several series of one instance: max)."""
+    ) -> tuple[dict[str, dict[float, float]], dict[str, set[str]] | None]:
+        """Per instance id, the per-step values (several series of one instance: max), and
+        the GPU label values seen per instance (None: ``gpu_label`` is not set)."""
         settings = self.settings
         query = render_query(
             template,
@@ -339,7 +414,7 @@ class PrometheusProbe:
         if not isinstance(data, dict) or data.get("resultType") != "matrix":
             kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
             raise ProbeQueryError(f"{where} answered a {kind} result, expected a matrix")
-        return _by_instance(data.get("result"), settings.match_label, keys)
+        return _by_instance(data.get("result"), settings.match_label, keys, settings.gpu_label)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
@@ -350,10 +425,13 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
-def _by_instance(result: Any, label: str, keys: Mapping[str, str]) -> dict[str, dict[float, float]]:
+def _by_instance(
+    result: Any, label: str, keys: Mapping[str, str], gpu_label: str | None
+) -> tuple[dict[str, dict[float, float]], dict[str, set[str]] | None]:
     if not isinstance(result, list):
         raise ProbeQueryError("the matrix result is not a list")
     series: dict[str, dict[float, float]] = {}
+    gpus: dict[str, set[str]] | None = None if gpu_label is None else {}
     for item in result:
         metric = item.get("metric") if isinstance(item, dict) else None
         values = item.get("values") if isinstance(item, dict) else None
@@ -363,6 +441,11 @@ def _by_instance(result: Any, label: str, keys: Mapping[str, str]) -> dict[str, 
         if instance_id is None:
             continue  # a series of an instance not asked about, or without the label
         points = series.setdefault(instance_id, {})
+        gpu = metric.get(gpu_label) if gpu_label is not None else None
+        if gpus is not None:
+            seen = gpus.setdefault(instance_id, set())
+            if gpu not in (None, "") and any(_finite_sample(pair) for pair in values):
+                seen.add(str(gpu))
         for pair in values:
             try:
                 moment, value = float(pair[0]), float(pair[1])
@@ -370,4 +453,11 @@ def _by_instance(result: Any, label: str, keys: Mapping[str, str]) -> dict[str, 
                 raise ProbeQueryError(f"a sample is not [time, value]: {pair!r}"[:200]) from None
             if math.isfinite(value):  # NaN/Inf are no evidence either way: a hole
                 points[moment] = max(value, points.get(moment, -math.inf))
-    return series
+    return series, gpus
+
+
+def _finite_sample(pair: Any) -> bool:
+    try:
+        return math.isfinite(float(pair[1]))
+    except (TypeError, ValueError, IndexError):
+        return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from flows.hibernate_idle.rules import (
     Verdict,
     decide,
     judge_evidence,
+    judge_recheck,
     limit_actions,
 )
 from flows.hibernate_idle.state import InstanceState
@@ -296,3 +298,68 @@ def test_max_actions_keeps_the_biggest_savings(max_actions: int, kept: set[str] 
 def test_snooze_needs_an_instance() -> None:
     with pytest.raises(ValueError, match="instance"):
         Snooze(instance="  ", until=NOW)
+
+
+@pytest.mark.parametrize(
+    ("changes", "verdict", "reason"),
+    [
+        ({"gpus_seen": 1, "gpus_expected": 8}, Verdict.NO_DATA, "shows 1 of the instance's 8"),
+        ({"gpus_seen": 0, "gpus_expected": 1}, Verdict.NO_DATA, "the other 1 are unknown"),
+        ({"gpus_seen": 8, "gpus_expected": 8}, Verdict.WARN, "idle for the whole"),
+        ({"gpus_seen": None, "gpus_expected": 8}, Verdict.WARN, "idle for the whole"),
+        # activity seen on the GPUs that are shown needs no more proof
+        ({"gpus_seen": 1, "gpus_expected": 8, "max_util_pct": 97}, Verdict.BUSY, "97.0 %"),
+    ],
+)
+def test_gpus_missing_from_the_evidence_are_unknown_not_idle(
+    changes: dict[str, Any], verdict: Verdict, reason: str
+) -> None:
+    found, why = judge_evidence(evidence(**changes), RULES)
+    assert found is verdict
+    assert reason in why
+
+
+@pytest.mark.parametrize(
+    ("fresh", "reason"),
+    [
+        ("idle", None),
+        ("busy", "busy: peak utilisation 99.0 % >= 5 % in the re-check right before acting"),
+        ("memory", "busy: GPU memory 30,000 MiB >= 1024 MiB in the re-check"),
+        ("failed", "could not re-check utilisation right before acting (prometheus probe: down)"),
+        ("none", "could not re-check utilisation right before acting (no answer)"),
+        ("empty", "no samples in the re-check right before acting"),
+        ("gpus", "shows 2 of the instance's 4 GPUs"),
+    ],
+)
+def test_the_recheck_before_acting_cancels_unless_still_idle(
+    fresh: str, reason: str | None
+) -> None:
+    recent = {
+        "idle": evidence(sample_count=5),
+        "busy": evidence(sample_count=5, max_util_pct=99),
+        "memory": evidence(sample_count=5, max_memory_mib=30000),
+        "failed": evidence(error="down", sample_count=0),
+        "none": None,
+        "empty": evidence(sample_count=0, max_util_pct=None),
+        "gpus": evidence(sample_count=5, gpus_seen=2, gpus_expected=4),
+    }[fresh]
+    found = judge_recheck(recent, RULES)
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert reason in found
+        assert found.endswith("not hibernated")
+
+
+@pytest.mark.parametrize(
+    ("warned_minutes_ago", "verdict"),
+    [(27, Verdict.WAITING), (28.5, Verdict.HIBERNATE), (30, Verdict.HIBERNATE)],
+)
+def test_a_hibernation_due_within_due_wait_is_decided_now_and_carried_out_when_due(
+    warned_minutes_ago: float, verdict: Verdict
+) -> None:
+    rules = replace(RULES, due_wait=timedelta(minutes=2))
+    decision = decide(facts(), evidence(), warned(warned_minutes_ago), rules, NOW)
+    assert decision.verdict is verdict
+    assert decision.hibernate_after == NOW - timedelta(minutes=warned_minutes_ago - 30)

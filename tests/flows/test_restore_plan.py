@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from barrack.models._rules import check_name
@@ -54,12 +54,15 @@ def test_region_short(region_name: str, short: str) -> None:
     ("source", "region_name", "expected"),
     [
         ("llm-train-01", "US-1", "llm-train-01-us1"),
-        ("a" * 40, "CANADA-1", "a" * 26 + "-ca1"),
-        ("train--", "US-1", "train-us1"),
-        ("my snapshot #3", "US-1", "my-snapshot-3-us1"),
+        ("abcdefghijklmnopqrstuvwxy", "NORWAY-1", "abcdefghijklmnopqrstuvwxy-no1"),  # 29
+        # cut or cleaned: a short hash of the full source name keeps the name unique
+        ("a" * 40, "CANADA-1", "a" * 19 + "-e33cdf-ca1"),
+        ("train--", "US-1", "train-8367b2-us1"),
+        ("my snapshot #3", "US-1", "my-snapshot-3-dddf77-us1"),
         (None, "US-1", "restore-us1"),
-        ("__", "US-1", "restore-us1"),
-        ("abcdefghijklmnopqrstuvwxy-zzz", "NORWAY-1", "abcdefghijklmnopqrstuvwxy-no1"),
+        ("__", "US-1", "restore-9911f4-us1"),
+        ("llm-finetune-production-east-a", "US-1", "llm-finetune-produc-c8fd03-us1"),
+        ("llm-finetune-production-east-b", "US-1", "llm-finetune-produc-b726d6-us1"),
     ],
 )
 def test_derive_restore_name(source: str | None, region_name: str, expected: str) -> None:
@@ -69,7 +72,28 @@ def test_derive_restore_name(source: str | None, region_name: str, expected: str
 def test_derive_drill_name_is_per_day() -> None:
     day = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
     assert derive_drill_name("llm-train-01", day) == "llm-train-01-drill-1129"
-    assert derive_drill_name("x" * 40, day) == "x" * 19 + "-drill-1129"
+    assert derive_drill_name("x" * 40, day) == "x" * 12 + "-bd913f-drill-1129"
+
+
+@given(
+    st.text(min_size=1, max_size=60),
+    st.text(min_size=1, max_size=60),
+    st.sampled_from(["NORWAY-1", "US-1", "AP-SOUTH-12"]),
+)
+def test_derived_names_of_different_sources_differ(first: str, second: str, region: str) -> None:
+    assume(first != second)
+    day = datetime(2026, 1, 5, tzinfo=UTC)
+    assert derive_restore_name(first, region) != derive_restore_name(second, region)
+    assert derive_drill_name(first, day) != derive_drill_name(second, day)
+
+
+def test_long_names_sharing_a_prefix_derive_different_names() -> None:
+    day = datetime(2026, 11, 29, tzinfo=UTC)
+    names = [f"llm-finetune-production-east-{c}" for c in "ab"]
+    restores = {derive_restore_name(n, "US-1") for n in names}
+    drills = {derive_drill_name(n, day) for n in names}
+    assert len(restores) == len(drills) == 2
+    assert all(len(n) == 30 and n.startswith("llm-finetune") for n in restores | drills)
 
 
 @given(st.text(max_size=60), st.sampled_from(["NORWAY-1", "CANADA-1", "US-1", "AP-SOUTH-12"]))

@@ -15,6 +15,8 @@ from simulator.testing import SimHandle, running_simulator
 from tasks.probes import ProbeTarget, PrometheusProbe, PrometheusProbeSettings
 from tasks.probes.prometheus import (
     DEFAULT_UTIL_QUERY,
+    MAX_POINTS_PER_SERIES,
+    check_resolution,
     evidence_from_points,
     promql_regex_alternation,
     render_query,
@@ -132,7 +134,7 @@ def test_render_query_fills_label_selector_and_step() -> None:
         DEFAULT_UTIL_QUERY, label="instance_id", values=["BRK-1", "BRK-2"], step_seconds=60
     )
     assert query == (
-        "max by (instance_id) "
+        "max by (instance_id, gpu) "
         '(max_over_time(DCGM_FI_DEV_GPU_UTIL{instance_id=~"BRK-1|BRK-2"}[60s]))'
     )
 
@@ -146,6 +148,11 @@ def test_render_query_fills_label_selector_and_step() -> None:
         ("util_query", "cost $5", "not a valid template"),
         ("memory_query", "  ", "must not be empty"),
         ("id_label", "instance-id", "not a Prometheus label name"),
+        # str.isidentifier() accepts these; Prometheus does not
+        ("id_label", "instänce_id", "not a Prometheus label name"),
+        ("name_label", "名前", "not a Prometheus label name"),
+        ("gpu_label", "gpu-index", "not a Prometheus label name"),
+        ("name_label", "9name", "not a Prometheus label name"),
         ("step_seconds", 0, "greater than or equal to 1"),
         ("match_on", "ip", "'id' or 'name'"),
         ("extra", 1, "Extra inputs"),
@@ -156,6 +163,42 @@ def test_settings_name_the_bad_field(field: str, value: object, message: str) ->
         PrometheusProbeSettings.model_validate({field: value})
     assert field in str(caught.value)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("label", ["instance_id", "_x", "A9_b", "gpu"])
+def test_prometheus_label_names_are_accepted(label: str) -> None:
+    assert PrometheusProbeSettings(id_label=label).id_label == label
+
+
+@pytest.mark.parametrize(
+    ("window", "step", "refused"),
+    [
+        (timedelta(minutes=60), 60, False),
+        (timedelta(seconds=MAX_POINTS_PER_SERIES), 1, False),  # exactly the limit
+        (timedelta(seconds=MAX_POINTS_PER_SERIES + 1), 1, True),
+        (timedelta(hours=24), 8, False),
+        (timedelta(hours=24), 7, True),
+        (timedelta(hours=24), 1, True),
+    ],
+)
+def test_resolution_over_prometheus_limit_is_refused(
+    window: timedelta, step: int, refused: bool
+) -> None:
+    if not refused:
+        check_resolution(window, step, fields="window / step")
+        return
+    with pytest.raises(ValueError, match=r"^window / step: .* at most 11,000") as caught:
+        check_resolution(window, step, fields="window / step")
+    assert "raise the step to at least" in str(caught.value)
+
+
+def test_hibernate_params_refuse_a_window_over_the_resolution_limit_naming_the_fields() -> None:
+    from flows.hibernate_idle.params import HibernateIdleParams
+
+    with pytest.raises(ValidationError, match=r"window_minutes / prometheus\.step_seconds"):
+        HibernateIdleParams(window_minutes=24 * 60, prometheus={"step_seconds": 5})
+    HibernateIdleParams(window_minutes=24 * 60, prometheus={"step_seconds": 8})
+    HibernateIdleParams(window_minutes=24 * 60, probe="ssh", prometheus={"step_seconds": 5})
 
 
 def test_credentials_in_the_url_never_reach_errors_or_reprs() -> None:
@@ -239,6 +282,34 @@ async def test_the_window_follows_the_evaluation_time_not_the_server_clock(sim: 
     found = await probe.collect([spike], now=earlier, window=timedelta(minutes=5))
     assert found[spike.id].max_util_pct is not None
     assert found[spike.id].max_util_pct < 5
+
+
+async def test_gpus_the_series_show_are_counted_against_the_instance(sim: SimHandle) -> None:
+    targets = _targets(sim)
+    box = targets["idle-box"].model_copy(update={"gpu_count": 8})  # as if it had 8 GPUs
+    probe = PrometheusProbe(PrometheusProbeSettings(url=sim.prometheus_url))
+    found = await probe.collect([box, targets["busy-box"]], now=sim.now(), window=HOUR)
+    assert (found[box.id].gpus_seen, found[box.id].gpus_expected) == (1, 8)
+    busy = found[targets["busy-box"].id]
+    assert (busy.gpus_seen, busy.gpus_expected) == (8, 1)  # more than expected: fine
+    assert "1/8 GPUs" in found[box.id].describe()
+
+
+async def test_a_query_that_aggregates_the_gpu_label_away_is_an_error(sim: SimHandle) -> None:
+    targets = _targets(sim)
+    aggregated = "max by ($label) (max_over_time(DCGM_FI_DEV_GPU_UTIL{$selector}[$step]))"
+    settings = PrometheusProbeSettings(url=sim.prometheus_url, util_query=aggregated)
+    found = await PrometheusProbe(settings).collect(
+        [targets["idle-box"]], now=sim.now(), window=HOUR
+    )
+    assert found[targets["idle-box"].id].error is not None
+    assert "carry no 'gpu' label" in (found[targets["idle-box"].id].error or "")
+    unchecked = settings.model_copy(update={"gpu_label": None})
+    found = await PrometheusProbe(unchecked).collect(
+        [targets["idle-box"]], now=sim.now(), window=HOUR
+    )
+    assert found[targets["idle-box"].id].error is None
+    assert found[targets["idle-box"].id].gpus_seen is None
 
 
 async def test_match_on_name_and_small_batches(sim: SimHandle) -> None:
