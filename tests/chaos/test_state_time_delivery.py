@@ -66,7 +66,7 @@ def _busy_lately(case: RecipeCase) -> RecipeCase:
         case.prepare(sim, workdir)  # the remembered warnings: grace has passed
         since = (sim.now() - timedelta(minutes=3)).isoformat()
         with sim.client() as client:
-            listed = client.get("/instances", params={"per_page": 100}).json()["data"]
+            listed = client.get("/instances/", params={"per_page": 100}).json()["instances"]
         for vm in listed:
             if vm["name"] in _TURNED_BUSY:
                 sim.set_utilization(

@@ -392,7 +392,8 @@ def test_by_name_it_lists_only_the_instances_own_snapshots_and_the_instances_onc
     by_instance = [q for q in snapshot_listings if "instance_id=" in q]
     assert by_instance == [f"instance_id={source['id']}&page=1&per_page=100"]
     whole = [q for q in snapshot_listings if "instance_id=" not in q]
-    assert whole and all(q.startswith("page=") for q in whole)
+    assert whole
+    assert all(q.startswith("page=") for q in whole)
     assert len(whole) == len(set(whole)), "no page of the whole listing is read twice"
     assert len([r for r in reads if r["path"] == "/api/instances/"]) == 1
 
