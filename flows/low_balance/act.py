@@ -21,11 +21,19 @@ from tasks.snapshots import create_snapshot, wait_for_snapshots
 __all__ = ["carry_out", "protection_report"]
 
 
-def protection_report(plan: ProtectionPlan, params: LowBalanceParams) -> ProtectionReport:
-    """The plan as the report shows it before anything is done (planned, or would act)."""
+def protection_report(
+    plan: ProtectionPlan, params: LowBalanceParams, *, confirmed: bool = True
+) -> ProtectionReport:
+    """The plan as the report shows it before anything is done (planned, held, would act).
+
+    ``confirmed`` is the second look (:mod:`flows.low_balance.evidence`): without it an
+    enabled plan is held, not carried out.
+    """
     enabled = params.protection.enabled
     if not enabled:
         status, prefix = ProtectionStatus.PLANNED, "protection off"
+    elif not confirmed:
+        status, prefix = ProtectionStatus.HELD, "held until a second run confirms the runway"
     elif params.dry_run:
         status, prefix = ProtectionStatus.WOULD_ACT, "dry run"
     else:

@@ -3,7 +3,8 @@
 Read the balance and the fleet, price the fleet (the burn model), record the balance in
 the history and measure the burn from it, compute the runway and its depletion time,
 judge the thresholds, plan protection when the runway is critical (act only when enabled,
-not in a dry run, within ``max_actions``), then report (artifacts, notifications).
+not in a dry run, within ``max_actions``, and when the critical runway survives a second
+look: :mod:`flows.low_balance.evidence`), then report (artifacts, notifications).
 The flow decides nothing about HTTP; every API call is a task.
 """
 
@@ -25,7 +26,13 @@ from flows.common.pricing import PriceIndex
 from flows.common.runtime import current_flow_run_url
 from flows.low_balance.act import carry_out, describe_error, protection_report
 from flows.low_balance.evaluate import evaluate
-from flows.low_balance.history import MeasuredBurn, append_sample, measure_burn
+from flows.low_balance.history import (
+    BalanceSample,
+    MeasuredBurn,
+    append_sample,
+    measure_burn,
+    measure_previous_run,
+)
 from flows.low_balance.history_store import HistoryStore, history_slug, select_history_store
 from flows.low_balance.notify import notify_low_balance
 from flows.low_balance.params import LowBalanceParams
@@ -48,9 +55,10 @@ async def low_balance(params: LowBalanceParams | None = None) -> LowBalanceRepor
     """Forecast the prepaid runway, alert on thresholds, optionally protect the fleet.
 
     Safety: nothing is changed unless ``protection.enabled`` is set, the runway is at a
-    critical level and the run is not a dry run; then at most ``protection.max_actions``
-    instances are hibernated (stopped only if a price list makes that cheaper), exempt
-    ones never, each snapshotted first when its data would otherwise be at risk.
+    critical level on the fleet model alone or at this run and the previous one, and the
+    run is not a dry run; then at most ``protection.max_actions`` instances are hibernated
+    (stopped only if a price list makes that cheaper), exempt ones never, each snapshotted
+    first when its data would otherwise be at risk.
 
     Args:
         params: the recipe's parameters (defaults: currency thresholds, protection off).
@@ -110,7 +118,9 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
     store = await anyio.to_thread.run_sync(
         select_history_store, params.history_store, params.account_name, params.history_file
     )
-    measured = await _record_and_measure(store, params, currency, balance.balance, burn, now)
+    measured, previous = await _record_and_measure(
+        store, params, currency, balance.balance, burn, now
+    )
 
     # 3. Runway, depletion and levels.
     report = evaluate(
@@ -124,6 +134,7 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
         dry_run=params.dry_run,
         history=store.describe(),
         flow_run_url=current_flow_run_url(),
+        previous=previous,
     )
 
     # 4. The protective plan, and acting on it when allowed.
@@ -138,8 +149,9 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
         now=now,
     )
     if plan.triggered:
-        report.protection = protection_report(plan, params)
-        if params.protection.enabled and not params.dry_run and plan.steps:
+        confirmed = report.protection_confirmed
+        report.protection = protection_report(plan, params, confirmed=confirmed)
+        if params.protection.enabled and confirmed and not params.dry_run and plan.steps:
             await carry_out(plan, params, report.protection, now)
 
     # 5. Report.
@@ -164,11 +176,15 @@ async def _record_and_measure(
     balance: Decimal,
     burn: FleetBurn,
     now: datetime,
-) -> MeasuredBurn:
-    """Append this run's sample to the history (a dry run too: it is an observation)."""
+) -> tuple[MeasuredBurn, tuple[BalanceSample, MeasuredBurn] | None]:
+    """Append this run's sample to the history (a dry run too: it is an observation).
+
+    Returns the burn measured now, and the previous run's sample with the burn as of it
+    (the protective plan's second look).
+    """
     logger = get_run_logger()
 
-    def update() -> MeasuredBurn:
+    def update() -> tuple[MeasuredBurn, tuple[BalanceSample, MeasuredBurn] | None]:
         samples = append_sample(
             store.load(currency),
             at=now,
@@ -178,17 +194,18 @@ async def _record_and_measure(
             max_samples=MAX_SAMPLES,
         )
         store.save(currency, samples)
-        return measure_burn(
-            samples, now=now, window=params.measured_window, min_span=params.measured_min_span
+        window, min_span = params.measured_window, params.measured_min_span
+        return (
+            measure_burn(samples, now=now, window=window, min_span=min_span),
+            measure_previous_run(samples, window=window, min_span=min_span),
         )
 
     try:
         return await anyio.to_thread.run_sync(update)
     except Exception as error:  # a broken history costs the measurement, never the alert
         logger.warning("balance history %s failed: %s", store.describe(), describe_error(error))
-        return MeasuredBurn(
-            None, None, 0, 0, timedelta(0), f"history unavailable ({describe_error(error)})"
-        )
+        unavailable = f"history unavailable ({describe_error(error)})"
+        return MeasuredBurn(None, None, 0, 0, timedelta(0), unavailable), None
 
 
 async def _notify(

@@ -8,8 +8,10 @@ share one slope), which uses every sample, shrugs off the per-minute posting ste
 needs no sample to sit exactly at a segment's edge.
 
 ``modelled burn`` is what the fleet model said at each sample. Its mean over the same
-samples tells how much of the measured burn the model explains; the rest
-(``unmodelled``) is charges the model misses (AI usage, a price it does not know).
+samples tells how much of the pooled slope the model explains. The slope is shown, but
+one burst dominates it, so the runway never uses it: what the model misses is split per
+sample interval into a *lasting* unmodelled burn and money *spent once*
+(:mod:`flows.low_balance.unmodelled`), and only the lasting part is burn.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
+from flows.low_balance.unmodelled import UnmodelledSpend, split_unmodelled
+
 __all__ = [
     "BalanceSample",
     "MeasuredBurn",
     "append_sample",
     "exact_seconds",
     "measure_burn",
+    "measure_previous_run",
 ]
 
 _HOUR: Final = Decimal(3600)
@@ -96,6 +101,8 @@ class MeasuredBurn:
         segments: segments they fall in (top-ups + 1).
         span: the time the segments cover together.
         note: how it was measured, or why it was not.
+        unmodelled: what the model misses, split into a lasting burn and money spent
+            once (None until the history is long enough).
     """
 
     per_hour: Decimal | None
@@ -104,10 +111,16 @@ class MeasuredBurn:
     segments: int
     span: timedelta
     note: str
+    unmodelled: UnmodelledSpend | None = None
+
+    @property
+    def lasting_unmodelled_per_hour(self) -> Decimal | None:
+        """The unmodelled burn shown in each of the latest intervals (what the runway adds)."""
+        return None if self.unmodelled is None else self.unmodelled.lasting_per_hour
 
     @property
     def unmodelled_per_hour(self) -> Decimal | None:
-        """Measured minus modelled: positive when the model misses charges."""
+        """Pooled slope minus modelled: a burst inflates it, so it is shown, never used."""
         if self.per_hour is None or self.modelled_per_hour is None:
             return None
         return self.per_hour - self.modelled_per_hour
@@ -130,7 +143,8 @@ def measure_burn(
 
     Returns:
         The pooled least-squares burn (never negative: within a segment the balance only
-        falls), or ``per_hour=None`` with the reason.
+        falls) with the split of what the model misses, or ``per_hour=None`` with the
+        reason.
     """
     used = [s for s in samples if now - window <= s.at <= now]
     by_segment: dict[int, list[BalanceSample]] = {}
@@ -173,4 +187,20 @@ def measure_burn(
         span,
         f"least squares over {len(used)} samples in the last {hours:g} h"
         + (f", {top_ups} top-up(s) set aside" if top_ups else ""),
+        split_unmodelled(used, now=now, window=window),
     )
+
+
+def measure_previous_run(
+    samples: Sequence[BalanceSample], *, window: timedelta, min_span: timedelta
+) -> tuple[BalanceSample, MeasuredBurn] | None:
+    """The sample before the latest, and the burn measured as of it (the previous run's view).
+
+    The protective plan takes a second look through it: the evidence the previous run had
+    is recomputed from the stored samples, so nothing else needs to be kept between runs.
+    """
+    if len(samples) < 2:
+        return None
+    earlier = samples[:-1]
+    previous = earlier[-1]
+    return previous, measure_burn(earlier, now=previous.at, window=window, min_span=min_span)

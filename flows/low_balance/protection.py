@@ -3,7 +3,8 @@
 Pure: the flow gives it the fleet, the snapshots, the price index, the balance and the
 burn; it answers which instances to act on, in which order, and why each other one is
 left alone. Off by default; the flow acts only when the policy is enabled, the run is
-not a dry run, and within ``max_actions``.
+not a dry run, the critical runway survives a second look
+(:mod:`flows.low_balance.evidence`), and within ``max_actions``.
 
 Which action: the one of ``actions`` that saves the most. Under A3 a SHUTOFF instance
 pays the full rate, so *stopping saves nothing* and the planner never picks it unless a

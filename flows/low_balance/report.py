@@ -55,6 +55,7 @@ class ProtectionStatus(StrEnum):
     """What became of one step of the protective plan."""
 
     PLANNED = "planned (protection off)"
+    HELD = "held (awaiting a second look)"
     WOULD_ACT = "would act (dry run)"
     DONE = "done"
     SKIPPED = "skipped"
@@ -121,6 +122,12 @@ class LowBalanceReport(_Row):
     measured_burn_per_hour: Decimal | None = None
     measured_modelled_per_hour: Decimal | None = None
     measured_note: str = ""
+    spent_once: Decimal = Field(
+        default=Decimal(0),
+        description="Money gone in the window that neither the fleet model nor a lasting "
+        "burn explains: spent once (a burst), not a rate.",
+    )
+    spent_once_when: str = Field(default="", description="The intervals that spent it.")
     runway_burn_per_hour: Decimal
     runway_basis: str
     runway_hours: Decimal | None
@@ -128,6 +135,12 @@ class LowBalanceReport(_Row):
     thresholds: list[str] = Field(default_factory=list)
     severity: Severity | None = None
     runway_severity: Severity | None = None
+    protection_confirmed: bool = Field(
+        default=False,
+        description="The critical runway survives a second look: on the fleet model alone, "
+        "or on the measured burn at the previous run too.",
+    )
+    protection_evidence: str = ""
     crossings: list[str] = Field(default_factory=list)
     top_up_to_clear: Decimal = Decimal(0)
     unpriced: list[str] = Field(default_factory=list)
@@ -231,6 +244,12 @@ class LowBalanceReport(_Row):
             + " |",
             f"| level | {level}{': ' + '; '.join(self.crossings) if self.crossings else ''} |",
         ]
+        if self.spent_once:
+            lines.insert(
+                lines.index(f"| burn, measured | {self.measured_text()} |") + 1,
+                f"| spent once, not a burn | {self.money(self.spent_once)} "
+                f"({self.spent_once_when}) |",
+            )
         if self.severity is not None:
             lines.append(f"| top up to clear | {self.money(self.top_up_to_clear)} |")
         lines += ["", "## Burn by category", "", "| category | per hour | resources |"]
@@ -250,6 +269,8 @@ class LowBalanceReport(_Row):
                 "",
                 f"{p.note}; runway after: {format_hours(p.runway_after_hours)} "
                 f"at {self.rate(p.burn_after_per_hour)}",
+                "",
+                f"Evidence: {self.protection_evidence}",
             ]
             if p.steps:
                 lines += ["", "| instance | action | saves | snapshot | outcome | reason |"]
@@ -303,6 +324,8 @@ def _facts(report: LowBalanceReport) -> dict[str, FactValue]:
     ]
     facts["measured_burn"] = report.measured_text()
     facts["runway_basis"] = report.runway_basis
+    if report.spent_once:
+        facts["spent_once"] = f"{report.money(report.spent_once)} ({report.spent_once_when})"
     facts["thresholds_crossed"] = list(report.crossings)
     if report.protection is not None and report.protection.steps:
         facts["protective_plan"] = [

@@ -1,42 +1,51 @@
 """Runway: how long the balance lasts at the burn, and when it reaches zero.
 
-The burn the runway uses is the *worse* of two readings:
+The burn the runway uses is the fleet model (what is running now, priced) plus the
+*lasting* unmodelled burn of the balance history (:mod:`flows.low_balance.unmodelled`):
 
-* the fleet model (what is running now, priced), which follows a change of the fleet at
-  once (an instance hibernated a minute ago no longer counts);
-* the fleet model plus what the balance history shows it misses (``measured - modelled``
-  over the measurement window: AI usage, a price the model does not know).
+| the balance history shows                               | the runway's burn            |
+|---------------------------------------------------------|------------------------------|
+| nothing yet (too few samples or intervals)              | fleet model                  |
+| what the model says, within 1 % (posting steps)         | fleet model                  |
+| an unmodelled charge in each of the last 3 intervals    | fleet model + the smallest   |
+| a burst in one or two intervals (spent once)            | fleet model; the burst is    |
+|                                                         | reported as spent            |
 
-Taking the raw measured burn instead would lag: after a fleet change it keeps the old
-rate for a whole window, so a hibernation would not lift the alert (or, worse, the
-protective plan would act again on a burn that is already gone). A difference within
-1 % of the burn is noise (posting steps, rounding) and is not added.
+Not the raw measured burn: it lags a fleet change by a whole window (a hibernation would
+not lift the alert, and the protective plan would act again on money no longer being
+spent), and a one-off spend between two samples would read as a lasting burn for hours.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Final
 
 from flows.low_balance.history import MeasuredBurn
+from flows.low_balance.unmodelled import NOISE_FRACTION, PERSISTENT_INTERVALS
 
 __all__ = ["NOISE_FRACTION", "runway_burn"]
-
-NOISE_FRACTION: Final = Decimal("0.01")
-"""A gap between measured and modelled burn under 1 % of the burn is noise."""
 
 
 def runway_burn(fleet_per_hour: Decimal, measured: MeasuredBurn) -> tuple[Decimal, str]:
     """The burn the runway uses, and its basis in words (see the module docstring)."""
-    unmodelled = measured.unmodelled_per_hour
-    if unmodelled is None:
+    split = measured.unmodelled
+    if split is None:
         return fleet_per_hour, "fleet model (no measured burn yet)"
-    assert measured.per_hour is not None  # unmodelled implies a measurement
-    scale = max(fleet_per_hour, measured.per_hour)
-    if unmodelled <= scale * NOISE_FRACTION:
-        return fleet_per_hour, "fleet model (it accounts for the measured burn)"
+    lasting = split.lasting_per_hour
+    spent = (
+        f"; {split.spent.quantize(Decimal('0.01'))} spent once between samples, not a burn"
+        if split.spent_intervals
+        else ""
+    )
+    if lasting is None:
+        return fleet_per_hour, (
+            f"fleet model (too few sample intervals ({split.intervals} of "
+            f"{PERSISTENT_INTERVALS}) yet to tell a lasting unmodelled burn{spent})"
+        )
+    if lasting <= max(fleet_per_hour, lasting) * NOISE_FRACTION:
+        return fleet_per_hour, f"fleet model (it accounts for the measured burn{spent})"
     return (
-        fleet_per_hour + unmodelled,
-        f"fleet model + {unmodelled.quantize(Decimal('0.0001'))}/h the balance history "
-        "shows it misses",
+        fleet_per_hour + lasting,
+        f"fleet model + {lasting.quantize(Decimal('0.0001'))}/h the balance history "
+        f"shows it misses in each of the last intervals{spent}",
     )

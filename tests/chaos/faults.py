@@ -112,15 +112,45 @@ retry with the same Idempotency-Key gets the first answer again."""
 DROP_REPLAY_OFF = FaultProfile(name="drop-replay-off", sim_rules=drop_rules(2), replay=False)
 """As above, but the API does not replay: a retry meets the change already made."""
 
+LYING_ANSWERS = FaultProfile(
+    name="lying-answers",
+    sim_rules=(
+        # A proxy's 502 page that lists the request's headers, the API key among them.
+        {"method": "GET", "path": "/api/*", "error_rate": 0.1, "status": 502, "echo_headers": True},
+        # Refusals in a success status: 200 with "success": false, nothing changed.
+        *(
+            {"method": method, "path": "/api/*", "refuse_rate": 0.25}
+            for method in ("POST", "DELETE")
+        ),
+    ),
+)
+"""Answers that lie: 10 % of reads fail on an error page that quotes the API key, and a
+quarter of changes are refused under a ``200`` (``"success": false``). Every refusal must
+be reported as a failure, never as done, and the key must show nowhere."""
+
 PROFILES: Mapping[str, FaultProfile] = {
     p.name: p
-    for p in (SERVER_ERRORS, RATE_LIMITED, SLOW, TRANSIENT_MIX, DROP_REPLAY_ON, DROP_REPLAY_OFF)
+    for p in (
+        SERVER_ERRORS,
+        RATE_LIMITED,
+        SLOW,
+        TRANSIENT_MIX,
+        DROP_REPLAY_ON,
+        DROP_REPLAY_OFF,
+        LYING_ANSWERS,
+    )
 }
 """Every profile (the long run tries them all)."""
 
-SUITE_PROFILES: tuple[str, ...] = ("transient-mix", "drop-replay-on", "drop-replay-off")
+SUITE_PROFILES: tuple[str, ...] = (
+    "transient-mix",
+    "drop-replay-on",
+    "drop-replay-off",
+    "lying-answers",
+)
 """The profiles of ``make test``: the three transient faults together, then drops after
-commit with the API's idempotent replay on and, separately, off."""
+commit with the API's idempotent replay on and, separately, off, then answers that lie
+(refusals under 200, error pages that echo the key)."""
 
 MALFORMED_KINDS: Mapping[str, ProxyRule] = {
     "missing-field": ProxyRule(kind="missing_field", field="status"),

@@ -1,5 +1,6 @@
-"""Every recipe under 5xx, 429 bursts and late answers (together), and under drops after
-commit with the API's idempotent replay on and, separately, off."""
+"""Every recipe under 5xx, 429 bursts and late answers (together), under drops after
+commit with the API's idempotent replay on and, separately, off, and under answers that
+lie (refusals under 200, error pages that quote the API key)."""
 
 from __future__ import annotations
 

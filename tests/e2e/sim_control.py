@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from barrack._wire import payload_key
 from deployments.stack import RunningStack
 
 
@@ -42,14 +43,22 @@ class SimControl:
     def top_up(self, amount: str) -> None:
         self.data(self.control.post("/balance/top-up", json={"amount": amount}))
 
+    @staticmethod
+    def payload(response: httpx.Response, key: str) -> Any:
+        """An API answer's payload, under its key (``barrack._wire``)."""
+        response.raise_for_status()
+        return response.json()[key]
+
     def instances(self) -> list[dict[str, Any]]:
-        return list(self.data(self.api.get("/instances", params={"per_page": 100})))
+        listing = self.api.get("/instances/", params={"per_page": 100})
+        return list(self.payload(listing, payload_key("ListVMsResponse") or "instances"))
 
     def snapshots(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         page = 1
         while True:
-            batch = self.data(self.api.get("/snapshots", params={"per_page": 100, "page": page}))
+            listing = self.api.get("/snapshots/", params={"per_page": 100, "page": page})
+            batch = self.payload(listing, payload_key("SnapshotListResponse") or "snapshots")
             found += batch
             if len(batch) < 100:
                 return found

@@ -153,7 +153,7 @@ def test_two_workers_run_each_run_once_and_never_overlap_a_deployment(
     creates = [
         entry
         for entry in sim.requests()
-        if entry["method"] == "POST" and entry["path"] == "/v1/snapshots"
+        if entry["method"] == "POST" and entry["path"] == "/api/snapshots/"
     ]
     assert len(creates) == NIGHTLY_RUNS * len(active), creates
     assert all(200 <= entry["status"] < 300 and not entry["replayed"] for entry in creates)
@@ -162,4 +162,4 @@ def test_two_workers_run_each_run_once_and_never_overlap_a_deployment(
     for now in evaluation_times:
         slot = slot_for("0 2 * * *", "UTC", now)
         for vm in active:
-            assert snapshot_names[snapshot_name(vm, slot)] == 1, (vm, slot)
+            assert snapshot_names[snapshot_name(vm, slot, "e2e-scale-out")] == 1, (vm, slot)

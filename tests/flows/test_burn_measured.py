@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.low_balance.history import BalanceSample, append_sample, exact_seconds, measure_burn
+from flows.low_balance.history import (
+    BalanceSample,
+    append_sample,
+    exact_seconds,
+    measure_burn,
+    measure_previous_run,
+)
 from tests.flows.test_low_balance_factories import T0, d
 
 WINDOW = timedelta(hours=6)
@@ -54,10 +60,18 @@ def test_a_top_up_starts_a_new_segment_and_never_reads_as_income() -> None:
     assert result.segments == 2
 
 
-def test_one_off_charges_show_as_burn() -> None:
-    # 10/h plus a one-off charge of 5 in the second half hour: least squares spreads it.
-    samples = history([(0, "100"), (30, "95"), (60, "85")])
-    assert measured_at(samples, 60) == d("15")
+def test_a_one_off_charge_moves_the_pooled_slope_so_it_is_split_out_as_spent() -> None:
+    # 10/h plus a one-off charge of 5 in the second half hour: least squares spreads it
+    # over the window, so the slope is shown but the runway reads the split.
+    samples = history([(0, "100"), (30, "95"), (60, "85"), (90, "80")], modelled="10")
+    result = measure_burn(samples, now=T0 + timedelta(minutes=90), window=WINDOW, min_span=MIN_SPAN)
+    assert result.per_hour == d("14")
+    assert result.unmodelled is not None
+    assert result.lasting_unmodelled_per_hour == 0
+    assert result.unmodelled.spent == 5
+    assert result.unmodelled.spent_intervals == (
+        (T0 + timedelta(minutes=30), T0 + timedelta(minutes=60), d("5")),
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,6 +104,16 @@ def test_the_modelled_mean_tells_what_the_model_misses() -> None:
     assert result.per_hour == d("12")
     assert result.modelled_per_hour == d("10")
     assert result.unmodelled_per_hour == d("2")
+
+
+def test_the_previous_run_is_measured_as_it_was_then() -> None:
+    samples = history([(0, "100"), (30, "94"), (60, "88"), (90, "82"), (120, "72")], "10")
+    found = measure_previous_run(samples, window=WINDOW, min_span=MIN_SPAN)
+    assert found is not None
+    previous, measured = found
+    assert previous.at == T0 + timedelta(minutes=90)
+    assert measured.lasting_unmodelled_per_hour == d(2)  # the 10 at 120 min is not in it
+    assert measure_previous_run(samples[:1], window=WINDOW, min_span=MIN_SPAN) is None
 
 
 def test_append_replaces_a_rerun_and_restarts_when_the_clock_goes_back() -> None:

@@ -155,7 +155,9 @@ def test_alerts_follow_the_runway_as_the_clock_runs_and_a_top_up_resolves_them(
     # Over six hours of samples, the measured burn is what the simulator charged.
     assert six.measured_burn_per_hour is not None
     assert abs(six.measured_burn_per_hour - ledger_burn(sim)) < Decimal("0.0001")
-    assert "accounts for the measured burn" in six.runway_basis
+    # Two sample intervals (0-1 h, 1-6 h) cannot tell a lasting burn from money spent once.
+    assert "too few sample intervals (2 of 3)" in six.runway_basis
+    assert six.runway_burn_per_hour == six.fleet_burn_per_hour
     step(20)  # repeated again
     critical = step(24.5)  # the runway dropped under 24 h: escalated at once
     assert critical.severity is Severity.CRITICAL

@@ -12,12 +12,16 @@ from pydantic import ValidationError
 
 from barrack.models import Snapshot, VMInstance
 from flows.common.burn import fleet_burn
+from flows.low_balance.evidence import protection_evidence
+from flows.low_balance.history import BalanceSample, MeasuredBurn
 from flows.low_balance.protection import (
     ProtectionPlan,
     ProtectionPolicy,
     ProtectiveAction,
     plan_protection,
 )
+from flows.low_balance.thresholds import Thresholds
+from flows.low_balance.unmodelled import UnmodelledSpend
 from tests.flows.test_low_balance_factories import T0, d, make_index, make_snapshot, make_vm
 
 H100, A40, A6000 = "H100-SXM5-80GB", "A40", "RTX-A6000"
@@ -256,3 +260,45 @@ def test_plan_properties(
         assert balance <= 0 or running == 0 or balance / running < target
         running -= step.saving_per_hour
     assert len({s.instance_id for s in steps}) == len(steps)
+
+
+def previous_run(
+    balance: str, modelled: str, lasting: str | None
+) -> tuple[BalanceSample, MeasuredBurn]:
+    """The previous run's sample and its measured burn, with a lasting unmodelled part."""
+    split = None if lasting is None else UnmodelledSpend(d(lasting), d(0), (), 3)
+    measured = MeasuredBurn(d(1), d(modelled), 4, 1, timedelta(hours=1), "test", split)
+    return BalanceSample(T0 - timedelta(minutes=30), d(balance), 0, d(modelled)), measured
+
+
+@pytest.mark.parametrize(
+    ("critical", "fleet_critical", "previous", "confirmed", "reason"),
+    [
+        (False, False, None, False, "runway not critical"),
+        # The fleet model alone: what runs now cannot be money already spent.
+        (True, True, None, True, "critical on the fleet model alone"),
+        # Critical only with the measured burn: the previous run must have seen it too.
+        (True, False, previous_run("100", "2", "3"), True, "at this run and at the previous"),
+        (True, False, previous_run("100", "2", "0"), False, "held for a second look"),
+        (True, False, previous_run("100", "2", None), False, "held for a second look"),
+        (True, False, None, False, "held for a second look"),
+        # The previous run saw a critical runway on its fleet model alone: confirmed too.
+        (True, False, previous_run("40", "2", "0"), True, "at the previous one"),
+    ],
+)
+def test_a_protective_action_needs_evidence_that_survives_a_second_look(
+    critical: bool,
+    fleet_critical: bool,
+    previous: tuple[BalanceSample, MeasuredBurn] | None,
+    confirmed: bool,
+    reason: str,
+) -> None:
+    evidence = protection_evidence(
+        critical=critical,
+        fleet_critical=fleet_critical,
+        previous=previous,
+        currency="USD",
+        thresholds=Thresholds(),
+    )
+    assert evidence.confirmed is confirmed
+    assert reason in evidence.reason

@@ -233,7 +233,7 @@ def test_a_failed_snapshot_names_the_suspension_once(sim: SimHandle) -> None:
     to_next_slot(sim)
     run(sim, retention={"keep_last": 5})
     to_next_slot(sim)
-    sim.set_faults({"method": "POST", "path": "/v1/snapshots", "status": 400, "error_rate": 1.0})
+    sim.set_faults({"method": "POST", "path": "/api/snapshots/", "status": 400, "error_rate": 1.0})
     try:
         report = run(sim, retention={"keep_last": 1}, max_deletions=1000)
     finally:

@@ -11,18 +11,20 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from flows.common.runway import HORIZON, compute_runway
-from flows.low_balance.history import MeasuredBurn
-from flows.low_balance.runway import runway_burn
+from flows.low_balance.history import BalanceSample, MeasuredBurn, append_sample, measure_burn
+from flows.low_balance.runway import NOISE_FRACTION, runway_burn
 from flows.low_balance.thresholds import (
     BalanceThreshold,
     Thresholds,
     assess,
     top_up_to_clear,
 )
+from flows.low_balance.unmodelled import sample_intervals, split_unmodelled
 from notifications import Severity
 from tests.flows.test_low_balance_factories import T0, d
 
 W, C = Severity.WARNING, Severity.CRITICAL
+MIN_SPAN = timedelta(minutes=30)
 
 
 @pytest.mark.parametrize(
@@ -63,41 +65,152 @@ def test_the_runway_duration_is_capped_at_the_horizon() -> None:
     assert runway.depletion_at is None
 
 
-def measured(per_hour: str | None, modelled: str | None) -> MeasuredBurn:
-    return MeasuredBurn(
-        None if per_hour is None else d(per_hour),
-        None if modelled is None else d(modelled),
-        5,
-        1,
-        timedelta(hours=2),
-        "test",
+def reading(spends: list[str], modelled: str = "10", minutes: int = 30) -> MeasuredBurn:
+    """The burn measured after a sample every ``minutes``; ``spends[i]``: the balance's fall
+    in interval ``i`` (negative: a top-up); the fleet model said ``modelled`` at each."""
+    samples: list[BalanceSample] = []
+    balance = d(1000)
+    for n in range(len(spends) + 1):
+        if n:
+            balance -= d(spends[n - 1])
+        samples = append_sample(
+            samples, at=T0 + timedelta(minutes=minutes * n), balance=balance,
+            modelled_burn=d(modelled), keep=timedelta(hours=48), max_samples=150,
+        )  # fmt: skip
+    return measure_burn(
+        samples, now=samples[-1].at, window=timedelta(hours=6), min_span=timedelta(minutes=30)
     )
 
 
 @pytest.mark.parametrize(
-    ("fleet", "reading", "burn", "basis_part"),
+    ("fleet", "spends", "modelled", "burn", "basis_part"),
     [
-        ("10", measured(None, None), "10", "no measured burn yet"),
+        ("10", [], "10", "10", "no measured burn yet"),
+        ("10", ["5", "5"], "10", "10", "too few sample intervals (2 of 3)"),
         # The model explains the history: its own figure.
-        ("10", measured("10", "10"), "10", "accounts for the measured burn"),
-        ("10", measured("10.05", "10"), "10", "accounts for"),  # within 1 %: noise
-        # The history shows 2/h the model misses: added.
-        ("10", measured("12", "10"), "12", "+ 2.0000/h"),
+        ("10", ["5", "5", "5"], "10", "10", "accounts for the measured burn"),
+        ("10", ["5.02", "5.02", "5.02"], "10", "10", "accounts for"),  # within 1 %: noise
+        # The history shows 2/h the model misses in every interval: added.
+        ("10", ["6", "6", "6"], "10", "12", "+ 2.0000/h"),
+        # ... at the least it shows in any of the last three.
+        ("10", ["6", "7", "6.5"], "10", "12", "+ 2.0000/h"),
+        ("10", ["9", "6", "7", "6.5"], "10", "12", "+ 2.0000/h"),
+        # A 25-minute burst in one interval (8.30): spent once, not a burn.
+        ("10", ["5", "5", "5", "13.30", "5"], "10", "10", "8.30 spent once between samples"),
+        ("10", ["5", "5", "5", "5", "13.30"], "10", "10", "8.30 spent once"),
+        # ... nor when it straddles a sample and lands in two intervals.
+        ("10", ["5", "5", "9", "9.30", "5"], "10", "10", "8.30 spent once"),
+        # A charge in all three latest intervals is a burn; once it stops, it is not.
+        ("10", ["5", "15", "15", "15"], "10", "30", "+ 20.0000/h"),
+        ("10", ["5", "15", "15", "15", "5"], "10", "10", "30.00 spent once"),
         # The fleet shrank (a hibernation) after a costly window: the model follows at once
         # and the lagging measurement does not drag the runway down.
-        ("4", measured("9", "9"), "4", "accounts for"),
+        ("4", ["4.5", "4.5", "4.5"], "9", "4", "accounts for"),
         # The fleet grew: the model follows at once.
-        ("20", measured("10", "10"), "20", "accounts for"),
-        # Nothing priced, yet money goes: the measurement is the burn.
-        ("0", measured("3", "0"), "3", "+ 3.0000/h"),
+        ("20", ["5", "5", "5"], "10", "20", "accounts for"),
+        # Nothing priced, yet money goes: what the history shows is the burn.
+        ("0", ["1.5", "1.5", "1.5"], "0", "3", "+ 3.0000/h"),
+        # A top-up splits the history; what fell across it is not read.
+        ("10", ["6", "6", "-500", "6", "6", "6"], "10", "12", "+ 2.0000/h"),
+        ("10", ["6", "6", "6", "-500", "6"], "10", "12", "+ 2.0000/h"),
     ],
 )
 def test_the_burn_the_runway_uses(
-    fleet: str, reading: MeasuredBurn, burn: str, basis_part: str
+    fleet: str, spends: list[str], modelled: str, burn: str, basis_part: str
 ) -> None:
-    per_hour, basis = runway_burn(d(fleet), reading)
+    per_hour, basis = runway_burn(d(fleet), reading(spends, modelled))
     assert per_hour == d(burn)
     assert basis_part in basis
+
+
+def test_a_rerun_minutes_later_does_not_make_an_interval_of_its_own() -> None:
+    samples: list[BalanceSample] = []
+    for minutes, balance in [(0, "100"), (30, "94"), (60, "88"), (61, "88"), (90, "82")]:
+        samples = append_sample(
+            samples, at=T0 + timedelta(minutes=minutes), balance=d(balance),
+            modelled_burn=d(10), keep=timedelta(hours=48), max_samples=150,
+        )  # fmt: skip
+    intervals = sample_intervals(samples, now=samples[-1].at, window=timedelta(hours=6))
+    assert [i.excess_per_hour for i in intervals] == [d(2), d(2), d(2)]
+    assert runway_burn(d(10), reading(["6", "6", "6"]))[0] == d(12)
+
+
+STEADY = st.decimals(min_value=Decimal("0"), max_value=Decimal("50"), places=2)
+MODEL = st.decimals(min_value=Decimal("0"), max_value=Decimal("200"), places=2)
+GAPS = st.lists(st.integers(min_value=10, max_value=120), min_size=1, max_size=16)
+TOLERANCE = Decimal("1e-20")
+
+
+def history_of(gaps: list[int], modelled: Decimal, excess: list[Decimal]) -> list[BalanceSample]:
+    """Samples ``gaps`` minutes apart; interval ``i`` spends the model's share + ``excess[i]``."""
+    samples: list[BalanceSample] = []
+    balance = Decimal(100_000)
+    at = T0
+    samples.append(BalanceSample(at, balance, 0, modelled))
+    for gap, extra in zip(gaps, excess, strict=True):
+        at += timedelta(minutes=gap)
+        balance -= modelled * gap / 60 + extra
+        samples.append(BalanceSample(at, balance, 0, modelled))
+    return samples
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    modelled=MODEL,
+    steady=STEADY,
+    gaps=GAPS,
+    burst=st.decimals(min_value=Decimal("0"), max_value=Decimal("10000"), places=2),
+    where=st.integers(min_value=0),
+    straddles=st.booleans(),
+)
+def test_a_burst_in_fewer_than_three_intervals_never_raises_the_runway_burn(
+    modelled: Decimal, steady: Decimal, gaps: list[int], burst: Decimal, where: int,
+    straddles: bool,
+) -> None:  # fmt: skip
+    """Whatever its size and place (one interval, or two when it straddles a sample), a
+    burst adds nothing to the runway's burn beyond the steady unmodelled burn; it is
+    reported as spent instead."""
+    excess = [steady * gap / 60 for gap in gaps]
+    first = where % len(gaps)
+    hit = [first, first + 1] if straddles and first + 1 < len(gaps) else [first]
+    for i in hit:
+        excess[i] += burst / len(hit)
+    samples = history_of(gaps, modelled, excess)
+    now = samples[-1].at
+    measured = measure_burn(samples, now=now, window=timedelta(hours=48), min_span=MIN_SPAN)
+    per_hour, _ = runway_burn(modelled, measured)
+    assert per_hour <= modelled + steady + TOLERANCE
+    split = split_unmodelled(samples, now=now, window=timedelta(hours=48))
+    if split.lasting_per_hour is None:  # too few intervals to tell: all of it is "spent"
+        assert split.spent <= sum(excess, Decimal(0)) + TOLERANCE
+    else:
+        assert abs(split.lasting_per_hour - steady) < TOLERANCE
+        assert split.spent <= burst + TOLERANCE
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    modelled=MODEL,
+    steady=STEADY,
+    gaps=st.lists(st.integers(min_value=10, max_value=120), min_size=3, max_size=16),
+    extra=st.lists(
+        st.decimals(min_value=Decimal("0"), max_value=Decimal("100"), places=2),
+        min_size=16, max_size=16,
+    ),
+)  # fmt: skip
+def test_a_steady_unmodelled_burn_in_every_interval_is_always_counted(
+    modelled: Decimal, steady: Decimal, gaps: list[int], extra: list[Decimal]
+) -> None:
+    """An unmodelled burn in every interval (whatever else comes on top) is in the
+    runway's burn as soon as three intervals show it, unless it is noise (1 %)."""
+    excess = [steady * gap / 60 + more for gap, more in zip(gaps, extra, strict=False)]
+    samples = history_of(gaps, modelled, excess)
+    now = samples[-1].at
+    measured = measure_burn(samples, now=now, window=timedelta(hours=48), min_span=MIN_SPAN)
+    per_hour, basis = runway_burn(modelled, measured)
+    if steady > modelled * NOISE_FRACTION:
+        assert per_hour >= modelled + steady - TOLERANCE, basis
+    assert per_hour >= modelled
 
 
 @pytest.mark.parametrize(
