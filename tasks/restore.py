@@ -229,6 +229,7 @@ async def wait_for_instance_ready(
     result = ReadyWait(outcome=ReadyOutcome.TIMED_OUT)
     deadline = time.monotonic() + timeout_seconds
     delay = first_poll_seconds
+    last_seen: str | None = None
     while True:
         try:
             instance = await client.instances.get(instance_id)
@@ -246,7 +247,12 @@ async def wait_for_instance_ready(
             result.detail = f"still {seen} after {timeout_seconds:.0f}s"
             logger.warning("%s: %s", instance_id, result.detail)
             return result
-        logger.info("%s is %s; next look in %.1fs", instance_id, instance.status, delay)
+        # One line per change of state, not per look: a restore polled every 0.1 s sent
+        # thousands of identical lines to the Prefect API (and its stored logs).
+        seen_now = f"{instance.status} {'with' if instance.ip_address else 'without'} an IP"
+        if seen_now != last_seen:
+            logger.info("%s is %s; looking again until it is ready", instance_id, seen_now)
+            last_seen = seen_now
         await anyio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(max_poll_seconds, delay * 1.5)
 

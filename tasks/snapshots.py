@@ -138,6 +138,7 @@ async def wait_for_snapshots(
     result = WaitResult()
     pending = set(snapshot_ids)
     deadline = time.monotonic() + timeout_seconds
+    last_pending = -1
     delay = first_poll_seconds
     while pending:
         seen: set[str] = set()
@@ -161,7 +162,9 @@ async def wait_for_snapshots(
                 "%d snapshot(s) still not ready after %.0fs", len(pending), timeout_seconds
             )
             break
-        logger.info("%d snapshot(s) still creating; next look in %.0fs", len(pending), delay)
+        if len(pending) != last_pending:  # a line when the count changes, not every look
+            logger.info("%d snapshot(s) still creating", len(pending))
+            last_pending = len(pending)
         await anyio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(max_poll_seconds, delay * 1.5)
     return result

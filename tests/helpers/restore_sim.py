@@ -59,7 +59,10 @@ class HookedTicker:
             and are re-raised when the ``with`` block ends.
         step: simulated seconds per tick.
         interval: real seconds between ticks.
-        limit: simulated seconds in all, at most.
+        limit: simulated seconds in all, at most. Generous: the ticker spends simulated
+            time at a real-time pace, and late in a full suite Prefect's server (busy with
+            the events of thousands of earlier task runs) is slow to start a run's tasks;
+            with 6 hours the clock once stopped before a drill's restore began.
     """
 
     def __init__(
@@ -69,7 +72,7 @@ class HookedTicker:
         *,
         step: float = 30.0,
         interval: float = 0.01,
-        limit: float = 6 * 3600,
+        limit: float = 48 * 3600,
     ) -> None:
         self._sim = sim
         self._hook = hook
