@@ -107,6 +107,9 @@ def _nightly_section(sim: SimHandle, nights: int) -> bool:
     console.print("[bold]Why snapshots were pruned:[/]")
     for reason, count in reasons.most_common():
         console.print(f"  {count:>4} x {reason}")
+    if report is not None and report.cost is not None:
+        # Every kept snapshot bills a fixed rate every hour: show what the policy costs.
+        console.print(report.cost.line(), markup=False)
     return ok
 
 
