@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from typing import TypedDict, Unpack
 
 from barrack.models import (
     Balance,
@@ -72,66 +73,42 @@ class AsyncGPUSpecs(AsyncResource):
 
 
 class AsyncPricing(AsyncResource):
-    """Hourly prices."""
+    """Hourly prices (Part C's ``pricing_data``)."""
 
-    async def get(
-        self,
-        *,
-        tier: str | None = None,
-        currency: str | None = None,
-        resource_type: str | None = None,
-        gpu_model: str | None = None,
-        gpu_count: int | None = None,
-        volume_type: str | None = None,
-        volume_size_gb: int | None = None,
-    ) -> PricingData:
-        """The price list (``GET /pricing/``), narrowed by any of the arguments.
+    async def get(self, **narrow: Unpack[PricingFilter]) -> PricingData:
+        """The price list (``GET /pricing/``), narrowed by any of ``tier``, ``currency``,
+        ``resource_type``, ``gpu_model``, ``gpu_count``, ``volume_type``, ``volume_size_gb``.
 
         Example:
             >>> data = await client.pricing.get(resource_type="gpus")  # doctest: +SKIP
             >>> data.gpus.pricing["advanced"]["H100-SXM5-80GB"].prices["USD"]
             Decimal('2.49')
         """
-        request = self._client.build(
-            PricingRequest,
-            "pricing.list",
-            tier=tier,
-            currency=currency,
-            resource_type=resource_type,
-            gpu_model=gpu_model,
-            gpu_count=gpu_count,
-            volume_type=volume_type,
-            volume_size_gb=volume_size_gb,
-        )
+        request = self._client.build(PricingRequest, "pricing.list", **narrow)
         envelope = await self._client.request(
             "pricing.list", PricingResponse, query=request.model_dump(mode="json")
         )
         return envelope.payload
 
-    async def quote(
-        self,
-        *,
-        tier: str | None = None,
-        currency: str | None = None,
-        resource_type: str | None = None,
-        gpu_model: str | None = None,
-        gpu_count: int | None = None,
-        volume_type: str | None = None,
-        volume_size_gb: int | None = None,
-    ) -> PricingData:
-        """The prices of a configuration (``POST /pricing/``, Part C's C1): changes nothing."""
-        body = self._client.build(
-            PricingRequest,
-            "pricing.quote",
-            tier=tier,
-            currency=currency,
-            resource_type=resource_type,
-            gpu_model=gpu_model,
-            gpu_count=gpu_count,
-            volume_type=volume_type,
-            volume_size_gb=volume_size_gb,
-        )
+    async def quote(self, **narrow: Unpack[PricingFilter]) -> PricingData:
+        """The prices of a configuration (``POST /pricing/``, Part C's C1): changes nothing.
+
+        Takes the same fields as :meth:`get`, sent as a JSON body (and as query parameters).
+        """
+        body = self._client.build(PricingRequest, "pricing.quote", **narrow)
         return (await self._client.request("pricing.quote", PricingResponse, body=body)).payload
+
+
+class PricingFilter(TypedDict, total=False):
+    """What a pricing query may narrow by (every field of :class:`PricingRequest`)."""
+
+    tier: str | None
+    currency: str | None
+    resource_type: str | None
+    gpu_model: str | None
+    gpu_count: int | None
+    volume_type: str | None
+    volume_size_gb: int | None
 
 
 class AsyncOSImages(AsyncResource):

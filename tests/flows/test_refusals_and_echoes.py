@@ -19,10 +19,9 @@ import pytest
 from barrack import AsyncBarrack
 from barrack_ops.ticker import ClockTicker
 from flows.nightly_snapshots.flow import nightly_snapshots
-from flows.nightly_snapshots.params import NightlySnapshotsParams
 from flows.nightly_snapshots.report import DeletionStatus, NightlyReport
 from simulator.testing import SimHandle, running_simulator
-from tasks.connection import BarrackConnection
+from tests.helpers.nightly import nightly_params, run_nightly
 
 START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -44,25 +43,10 @@ def sim(demo_sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimHan
     demo_sim.clear_faults()
 
 
-def params(sim: SimHandle, **overrides: object) -> NightlySnapshotsParams:
-    base: dict[str, object] = {
-        "connection": BarrackConnection(base_url=sim.base_url),
-        "now": sim.now(),
-        "poll_seconds": 0.05,
-        "max_poll_seconds": 0.2,
-        "wait_timeout_minutes": 1,
-        "notify": False,
-        # Keep only the newest owned snapshot: the demo's older nightly ones are pruned.
-        "retention": {"keep_last": 1},
-        "max_deletions": 1000,
-    }
-    base.update(overrides)
-    return NightlySnapshotsParams.model_validate(base)
-
-
 def run(sim: SimHandle, **overrides: object) -> NightlyReport:
-    with ClockTicker(sim, step=10, interval=0.01):
-        return asyncio.run(nightly_snapshots(params(sim, **overrides)))
+    # Keep only the newest owned snapshot: the demo's older nightly ones are pruned.
+    rules: dict[str, object] = {"retention": {"keep_last": 1}, "max_deletions": 1000}
+    return run_nightly(sim, **{**rules, **overrides})
 
 
 def snapshot_ids(sim: SimHandle) -> set[str]:
@@ -130,7 +114,8 @@ def test_an_error_page_that_quotes_the_key_leaks_it_nowhere(sim: SimHandle) -> N
         }
     )
     with ClockTicker(sim, step=10, interval=0.01):
-        state = asyncio.run(nightly_snapshots(params(sim), return_state=True))
+        params = nightly_params(sim, retention={"keep_last": 1}, max_deletions=1000)
+        state = asyncio.run(nightly_snapshots(params, return_state=True))
     report = state.result()
     assert isinstance(report, NightlyReport)
     failed = [d for d in report.deletions if d.status is DeletionStatus.FAILED]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -11,14 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from barrack_ops.ticker import ClockTicker
 from flows.common.pricing import PriceIndex
 from flows.nightly_snapshots.cost import RetentionCost, retention_cost
-from flows.nightly_snapshots.flow import nightly_snapshots
-from flows.nightly_snapshots.params import NightlySnapshotsParams
 from simulator.seed_data import SNAPSHOT_RATE
 from simulator.testing import SimHandle, running_simulator
-from tasks.connection import BarrackConnection
+from tests.helpers.nightly import run_nightly
 
 USD = PriceIndex("USD", snapshot=Decimal("0.1"))
 
@@ -96,18 +92,7 @@ def test_the_nightly_report_prices_the_kept_snapshots_from_the_api(
     demo_sim.reset()
     demo_sim.top_up("100000")
     monkeypatch.setenv("BARRACK_API_KEY", demo_sim.api_key)
-    params = NightlySnapshotsParams.model_validate(
-        {
-            "connection": BarrackConnection(base_url=demo_sim.base_url),
-            "now": demo_sim.now(),
-            "poll_seconds": 0.05,
-            "max_poll_seconds": 0.2,
-            "wait_timeout_minutes": 1,
-            "notify": False,
-        }
-    )
-    with ClockTicker(demo_sim, step=10, interval=0.01):
-        report = asyncio.run(nightly_snapshots(params))
+    report = run_nightly(demo_sim)
     assert isinstance(report.cost, RetentionCost)
     kept = sum(i.kept for i in report.instances)
     assert kept > 0
