@@ -18,7 +18,7 @@ from typing import Any, Final, Self
 
 import httpx
 
-from barrack._wire import API_PREFIX, route
+from barrack.wire import API_PREFIX, route
 from simulator.requestlog import MAX_ENTRIES
 
 __all__ = ["RequestCollector", "SimControl", "Spans", "route_of"]

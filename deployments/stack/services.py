@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from barrack._wire import API_PREFIX
+from barrack.wire import API_PREFIX
 from deployments.stack.config import StackConfig, StackError
 
 __all__ = [

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from barrack._wire import payload_key
+from barrack.wire import payload_key
 from deployments.stack import RunningStack
 
 
