@@ -182,8 +182,7 @@ def receiver_argv(config: StackConfig, endpoints: Endpoints) -> list[str]:
     return [
         str(config.python),
         "-m",
-        "notifications",
-        "receive",
+        "barrack_ops.demo.receiver",
         "--host",
         endpoints.host,
         "--port",

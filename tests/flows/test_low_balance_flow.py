@@ -20,13 +20,14 @@ from typer.testing import CliRunner
 from barrack import AsyncBarrack
 from barrack.models import Snapshot, VMInstance
 from barrack_ops.commands.low_balance import run_low_balance
-from barrack_ops.ticker import ClockTicker
-from flows.low_balance.demo import LowBalanceDemo, demo_low_balance
+from barrack_ops.demo.low_balance import LowBalanceDemo, demo_low_balance
+from barrack_ops.demo.receiver import NotificationReceiver
 from flows.low_balance.flow import low_balance
 from flows.low_balance.params import LowBalanceParams
 from flows.low_balance.report import LowBalanceReport, ProtectionStatus
-from notifications import NotificationReceiver, Severity
+from notifications import Severity
 from simulator.testing import SimHandle, running_simulator
+from simulator.ticker import ClockTicker
 from tasks.connection import BarrackConnection
 
 START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

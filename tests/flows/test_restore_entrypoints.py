@@ -10,10 +10,10 @@ import typer
 from typer.testing import CliRunner
 
 from barrack_ops.commands.restore import run_restore_drill, run_restore_to_region
-from barrack_ops.ticker import ClockTicker
-from flows.restore.demo import demo_restore
+from barrack_ops.demo.restore import demo_restore
 from simulator.scenarios.spec import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
+from simulator.ticker import ClockTicker
 from tests.helpers.restore_sim import SCENARIO, START, instances_named
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

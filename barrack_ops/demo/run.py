@@ -52,10 +52,10 @@ async def _warm_up_prefect() -> None:
 
 def _nightly_section(sim: SimHandle, nights: int) -> bool:
     """The nightly-snapshots recipe over ``nights`` simulated nights; True when all were ok."""
-    from barrack_ops.ticker import ClockTicker
     from flows.nightly_snapshots.flow import nightly_snapshots
     from flows.nightly_snapshots.params import NightlySnapshotsParams
     from flows.nightly_snapshots.report import DeletionStatus, SnapshotStatusOutcome
+    from simulator.ticker import ClockTicker
     from tasks.connection import BarrackConnection
 
     ok = True
@@ -115,7 +115,7 @@ def _nightly_section(sim: SimHandle, nights: int) -> bool:
 
 def _low_balance_section(sim: SimHandle, state_dir: Path, days: int = 7) -> None:
     """The low-balance recipe every 6 simulated hours over ``days``, from a fresh fleet."""
-    from flows.low_balance.demo import LowBalanceDemo, demo_low_balance
+    from barrack_ops.demo.low_balance import LowBalanceDemo, demo_low_balance
 
     sim.reset()
     console.print(
@@ -138,11 +138,11 @@ def run_demo(nights: int = 7) -> int:
     """Run the demo; returns the process exit code (0 when every run succeeded)."""
     # Prefect's per-task INFO lines would bury the demo's own output (set before import).
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from barrack_ops.ticker import ClockTicker
-    from flows.hibernate_idle.demo import demo_hibernate_idle
-    from flows.restore.demo import demo_restore
-    from notifications.receiver import NotificationReceiver
+    from barrack_ops.demo.hibernate import demo_hibernate_idle
+    from barrack_ops.demo.receiver import NotificationReceiver
+    from barrack_ops.demo.restore import demo_restore
     from simulator.testing import running_simulator
+    from simulator.ticker import ClockTicker
 
     failed: list[str] = []
     with (

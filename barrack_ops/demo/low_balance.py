@@ -35,7 +35,7 @@ __all__ = ["DemoSimulator", "LowBalanceDemo", "demo_low_balance"]
 
 
 class DemoSimulator(Protocol):
-    """What the demo needs of the simulator handle (``simulator.testing.SimHandle``)."""
+    """What the demo needs of the simulator handle (``simulator.control.SimControl``)."""
 
     @property
     def base_url(self) -> str:
