@@ -338,6 +338,7 @@ def test_the_demo_warns_then_hibernates_the_idle_and_leaves_the_busy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from barrack_ops.demo.hibernate import demo_hibernate_idle
+    from tests.helpers.screen import assert_no_repeated_run
 
     with running_simulator("demo", seed=1, start=START) as demo:
         monkeypatch.setenv("BARRACK_API_KEY", demo.api_key)
@@ -358,3 +359,4 @@ def test_the_demo_warns_then_hibernates_the_idle_and_leaves_the_busy(
         assert name not in run_one
     assert "run 3: 2026-11-27 12:30Z: 4 hibernated" in text
     assert "Estimated saving of this run's hibernations: USD " in text
+    assert_no_repeated_run(lines)
