@@ -146,10 +146,9 @@ def _fold(quiet: list[LowBalanceReport]) -> list[str]:
         return [_line(report) for report in quiet]
     first, last = quiet[0], quiet[-1]
     return [
-        f"{first.evaluated_at:%a %H:%M} to {last.evaluated_at:%a %H:%M}: {len(quiet)} runs, "
-        f"{first.money(first.balance)} down to {last.money(last.balance)}, runway "
-        f"{format_hours(first.runway_hours)} down to {format_hours(last.runway_hours)}: "
-        "ok, no alert open, nothing sent"
+        f"{first.evaluated_at:%a %H:%M} to {last.evaluated_at:%a %H:%M}  {len(quiet)} runs, "
+        f"ok, no alert: {first.money(first.balance)} to {last.money(last.balance)}, runway "
+        f"{format_hours(first.runway_hours)} to {format_hours(last.runway_hours)}"
     ]
 
 

@@ -400,5 +400,5 @@ def test_the_demo_week_folds_the_quiet_steps_after_the_top_up(
     assert not [line for line in printed if line.endswith(": not-open")]
     # Resolved at 36 h (the person tops up six hours into critical); 42 h and 48 h are quiet.
     assert printed[-2].endswith("low-balance demo: resolved")
-    assert printed[-1].startswith("Sun 06:00 to Sun 12:00: 2 runs, USD ")
-    assert printed[-1].endswith(": ok, no alert open, nothing sent")
+    assert printed[-1].startswith("Sun 06:00 to Sun 12:00  2 runs, ok, no alert: USD ")
+    assert ", runway 9.8 d to 9.5 d" in printed[-1]
