@@ -35,10 +35,11 @@ from barrack._exceptions import (
     ServiceUnavailableError,
     SnapshotDeletedError,
     UnprocessableEntityError,
+    scrub,
 )
 from barrack._pagination import AsyncPaginator, Page
 from barrack._ratelimit import RateLimiter
-from barrack._retry import RetryPolicy
+from barrack._retry import RetryPolicy, is_retryable, parse_retry_after
 from barrack._settings import BarrackSettings
 from barrack._version import __version__
 
@@ -77,4 +78,7 @@ __all__ = [
     "SnapshotDeletedError",
     "UnprocessableEntityError",
     "__version__",
+    "is_retryable",
+    "parse_retry_after",
+    "scrub",
 ]

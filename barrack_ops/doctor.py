@@ -43,12 +43,8 @@ from rich.table import Table
 from rich.text import Text
 
 import barrack.models
-from barrack._exceptions import scrub
-from barrack._json import dump_wire, load_wire
-from barrack._retry import parse_retry_after
-from barrack._settings import BarrackSettings
-from barrack._version import __version__
-from barrack._wire import (
+from barrack import BarrackSettings, __version__, parse_retry_after, scrub
+from barrack.wire import (
     AUTH_HEADER_CHOICES,
     DEFAULT_BASE_URL,
     ENVELOPE_FIELDS,
@@ -57,6 +53,8 @@ from barrack._wire import (
     ROUTES,
     Route,
     auth_header_value,
+    dump_wire,
+    load_wire,
 )
 
 __all__ = [

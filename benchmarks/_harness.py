@@ -21,8 +21,9 @@ from benchmarks._procs import (
 )
 from benchmarks._recipes import Bench, Recipe
 from benchmarks._scenario import FleetShape, nightly_slot
-from benchmarks._simctl import RequestCollector, SimControl
+from benchmarks._simctl import RequestCollector
 from benchmarks._table import Row
+from simulator.control import SimControl
 
 __all__ = ["Harness"]
 
@@ -68,7 +69,7 @@ class Harness:
             self.prefect = start_prefect_server(self.workdir)
             self.prefect_url = self.prefect.url
         self._simulator = start_simulator(f"{self.options.clock_speed:g}", self.workdir)
-        self._ctl = SimControl(self._simulator.url, ADMIN_TOKEN, API_KEY)
+        self._ctl = SimControl(self._simulator.url, ADMIN_TOKEN, API_KEY, timeout=600)
         if self.prefect is not None:
             self._idle_rate = idle_cpu_rate(self.prefect)
         prefect = (

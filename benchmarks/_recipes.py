@@ -17,7 +17,8 @@ from typing import Any, Final, Protocol
 
 from benchmarks._floor import Floor, pages
 from benchmarks._scenario import FleetShape
-from benchmarks._simctl import SimControl, Spans
+from benchmarks._simctl import Spans
+from simulator.control import SimControl
 
 __all__ = ["RECIPES", "Bench", "Recipe"]
 

@@ -1,4 +1,5 @@
-"""Driving the simulator from the benchmark: scenario, latency, rate limit, request log.
+"""The benchmark's view of the request log (the control client is
+:class:`simulator.control.SimControl`).
 
 The request log keeps the last 10,000 requests, fewer than a 5,000-instance nightly run
 makes, so a :class:`RequestCollector` reads it every few seconds while a recipe runs and
@@ -16,12 +17,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Self
 
-import httpx
-
-from barrack._wire import API_PREFIX, route
+from simulator.control import SimControl
 from simulator.requestlog import MAX_ENTRIES
 
-__all__ = ["RequestCollector", "SimControl", "Spans", "route_of"]
+__all__ = ["RequestCollector", "Spans", "route_of"]
 
 Spans = dict[str, tuple[float, float]]
 """Per route, its first and last request in real seconds after the run's first request."""
@@ -34,92 +33,6 @@ def route_of(method: str, path: str) -> str:
     """A request's route with ids folded: ``DELETE /api/snapshots/{id}/``."""
     parts = ["{id}" if _ID_SEGMENT.match(part) else part for part in path.split("/")]
     return f"{method} {'/'.join(parts)}"
-
-
-class SimControl:
-    """The control routes the benchmark needs (``/_sim``, admin token), and plain reads."""
-
-    def __init__(self, root_url: str, admin_token: str, api_key: str) -> None:
-        self.root_url = root_url
-        self.base_url = f"{root_url}/api"
-        self._http = httpx.Client(
-            base_url=f"{root_url}/_sim",
-            headers={"Authorization": f"Bearer {admin_token}"},
-            timeout=600,
-        )
-        self._api = httpx.Client(
-            base_url=self.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=120
-        )
-
-    def close(self) -> None:
-        """Close the connection pools."""
-        self._http.close()
-        self._api.close()
-
-    def list_all(self, operation: str) -> list[dict[str, Any]]:
-        """Every item of an API listing (``snapshots.list``), page by page, as plain JSON.
-
-        Path and payload key come from the route table. For reading the outcome after a
-        measured run: turn the rate limit off first.
-        """
-        listing = route(operation)
-        items: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            response = self._api.get(listing.path, params={"page": page, "per_page": 100})
-            response.raise_for_status()
-            body = response.json()
-            items.extend(body[str(listing.payload)])
-            pagination = body.get("pagination")
-            if not pagination or page >= pagination["total_pages"]:
-                return items
-            page += 1
-
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
-        response = self._http.request(method, path, json=body)
-        if response.status_code >= 400:
-            raise RuntimeError(f"{method} /_sim{path}: {response.status_code} {response.text}")
-        return response.json()["data"]
-
-    def start(self) -> datetime:
-        """The clock's start (the scenario's time zero)."""
-        return datetime.fromisoformat(self._call("GET", "/clock")["start"])
-
-    def now(self) -> datetime:
-        """The simulated time now."""
-        return datetime.fromisoformat(self._call("GET", "/clock")["now"])
-
-    def load(self, document: str) -> dict[str, Any]:
-        """Load a scenario document (YAML or JSON); the clock goes back to its start."""
-        data: dict[str, Any] = self._call("POST", "/scenario", {"yaml": document})
-        return data
-
-    def reset(self) -> dict[str, Any]:
-        """Back to the loaded scenario's start (state, clock, settings, faults, log)."""
-        data: dict[str, Any] = self._call("POST", "/reset")
-        return data
-
-    def configure(self, *, latency_ms: float, rate_limit: float) -> None:
-        """Every API call takes ``latency_ms`` more; ``rate_limit`` requests/s (0: off)."""
-        self._call("PUT", "/settings", {"rate_limit_per_second": rate_limit})
-        every_call = {"method": "*", "path": f"{API_PREFIX}/*", "latency_ms": latency_ms}
-        rules = [every_call] if latency_ms else []
-        self._call("PUT", "/faults", {"rules": rules})
-
-    def advance(self, seconds: float) -> datetime:
-        """Move the simulated clock on."""
-        return datetime.fromisoformat(
-            self._call("POST", "/clock/advance", {"seconds": seconds})["now"]
-        )
-
-    def requests(self) -> list[dict[str, Any]]:
-        """The request log, oldest first."""
-        entries: list[dict[str, Any]] = self._call("GET", "/requests")
-        return entries
-
-    def clear_requests(self) -> None:
-        """Empty the request log."""
-        self._call("DELETE", "/requests")
 
 
 class RequestCollector:

@@ -44,7 +44,7 @@ def _run_all(options: Options, harness: Harness) -> list[Row]:
     for size in options.sizes:
         document, shape = fleet_document(size, slot=nightly_slot(harness.ctl.start()))
         started = time.monotonic()
-        harness.ctl.load(document)
+        harness.ctl.load_scenario(yaml=document)
         print(
             f"\nN={size:,}: {shape.active:,} ACTIVE ({shape.idle_active:,} of them idle), "
             f"{shape.snapshots:,} snapshots; loaded in {time.monotonic() - started:.1f} s",

@@ -28,6 +28,8 @@ from typing import Final
 
 import httpx
 
+from simulator.control import SimControl
+
 API_KEY: Final = "bench-api-key"
 ADMIN_TOKEN: Final = "bench-admin-token"  # noqa: S105 - a local benchmark's throwaway token
 CONCURRENCY: Final = 16
@@ -156,31 +158,12 @@ def main() -> None:
 
     process, root = _start_server()
     try:
-        admin = httpx.Client(
-            base_url=root, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=120
-        )
-        api = httpx.Client(
-            base_url=root, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60
-        )
+        control = SimControl(root, ADMIN_TOKEN, API_KEY, timeout=120)
         load_s, _ = _timed(
-            lambda: (
-                admin.post(
-                    "/_sim/scenario",
-                    json={"name": "fleet", "instances": 1000, "snapshots_per_instance": 10},
-                )
-                .raise_for_status()
-                .status_code
-            )
+            lambda: len(control.load_scenario("fleet", instances=1000, snapshots_per_instance=10))
         )
-        admin.put("/_sim/settings", json={"rate_limit_per_second": 0}).raise_for_status()
-        admin.delete("/_sim/faults").raise_for_status()
-        ids = [
-            vm["id"]
-            for page in range(1, 11)
-            for vm in api.get("/api/instances/", params={"page": page, "per_page": 100}).json()[
-                "instances"
-            ]
-        ]
+        control.configure(latency_ms=0, rate_limit=0)
+        ids = [vm["id"] for vm in control.instances()]
         random.Random(1).shuffle(ids)
         print(f"simulator pid {process.pid} on {root}; machine has {os.cpu_count()} cores")
         print(f"fleet scenario (1,000 instances, 10,000 snapshots) loaded in {load_s:.2f} s")
@@ -199,17 +182,11 @@ def main() -> None:
             print(f"   GET /api/instances/?status=ACTIVE&per_page=10: {rate:3.0f} requests/s")
 
         def list_snapshots() -> int:
-            seen = 0
-            page = 1
-            while True:
-                body = api.get("/api/snapshots/", params={"page": page, "per_page": 100}).json()
-                seen += len(body["snapshots"])
-                if page >= body["pagination"]["total_pages"]:
-                    return seen
-                page += 1
+            return len(control.snapshots())
 
         snap_s, count = _timed(list_snapshots)
         print(f"list {count:,} snapshots page by page (100 a page): {snap_s:.2f} s")
+        control.close()
     finally:
         process.terminate()
         process.wait(10)

@@ -38,7 +38,6 @@ from notifications.errors import NotificationConfigError, NotificationError
 from notifications.hooks import FailureHooks, failure_hooks, flow_failure_alert, recovery_hook
 from notifications.links import current_flow_run_url, flow_run_ui_url
 from notifications.notifier import Notifier
-from notifications.receiver import NotificationReceiver, ReceivedNotification
 from notifications.render import BodyFormat, Message, MessageType, render_alert, render_message
 from notifications.report import AlertOutcome, DeliveryReport
 from notifications.routing import RoutingRules
@@ -72,11 +71,9 @@ __all__ = [
     "MessageType",
     "NotificationConfigError",
     "NotificationError",
-    "NotificationReceiver",
     "Notifier",
     "NotifySettings",
     "PrefectVariableStore",
-    "ReceivedNotification",
     "RoutingRules",
     "Severity",
     "Subject",

@@ -3,7 +3,6 @@
     python -m notifications check        # load BARRACK_NOTIFY_*, list destinations (masked)
     python -m notifications send-test    # send a test alert to every matching destination
     python -m notifications send-test --severity critical
-    python -m notifications receive --port 8765 --jsonl received.jsonl   # a local receiver
 
 ``check`` exits 1 and lists every problem when the configuration is invalid; ``send-test``
 exits 1 when a destination did not accept the message. Neither touches the dedup ledger.
@@ -14,12 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from notifications.alerts import Alert, AlertKind, Severity, Subject
 from notifications.errors import NotificationConfigError
 from notifications.notifier import Notifier
-from notifications.receiver import serve
 from notifications.state import MemoryStateStore
 
 
@@ -30,15 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check", help="validate the configuration and list destinations")
     send = commands.add_parser("send-test", help="send a test alert")
     send.add_argument("--severity", choices=[s.value for s in Severity], default="info")
-    receive = commands.add_parser("receive", help="run a local json:// and form:// receiver")
-    receive.add_argument("--host", default="127.0.0.1")
-    receive.add_argument("--port", type=int, default=8765)
-    receive.add_argument("--jsonl", type=Path, default=None, help="also append to this file")
     args = parser.parse_args(argv)
-
-    if args.command == "receive":
-        serve(args.host, args.port, args.jsonl)
-        return 0
 
     try:
         # A ledger in memory: a test must neither be suppressed nor suppress real alerts.

@@ -2,7 +2,9 @@
 
 * :mod:`simulator.backend`: the rules and the state (services per resource group).
 * :mod:`simulator.http`: the route table mounted as HTTP, control routes, Prometheus.
-* :mod:`simulator.testing`: run it in-process for tests.
+* :mod:`simulator.control`: the control routes as a client (tests, e2e, benchmarks, demo).
+* :mod:`simulator.testing`: run it in-process (tests and the demo).
+* :mod:`simulator.ticker`: keep a manual clock moving while a recipe waits.
 * :mod:`simulator.cli`: ``barrack-ops sim``.
 """
 

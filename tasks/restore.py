@@ -30,7 +30,7 @@ from barrack import (
     NotFoundError,
     RequestValidationError,
 )
-from barrack.models import BootSource, Snapshot, VMInstance, VMStatus
+from barrack.models import Snapshot, VMInstance, VMStatus
 from tasks._options import API_TASK
 from tasks.connection import BarrackConnection, borrow_client
 
@@ -46,23 +46,11 @@ __all__ = [
     "instance_address",
     "record_sighting",
     "restore_snapshot",
-    "restored_from",
     "wait_for_instance_ready",
 ]
 
 _GONE = frozenset({VMStatus.DELETED, VMStatus.DELETING})
 _MAX_DELETE_REQUESTS = 3
-
-
-def restored_from(instance: VMInstance, snapshot_id: str) -> bool:
-    """True when ``instance`` was restored from the snapshot ``snapshot_id``."""
-    if instance.snapshot_id is not None:
-        return instance.snapshot_id == snapshot_id
-    return (
-        instance.boot_source == BootSource.SNAPSHOT
-        and instance.image is not None
-        and instance.image.id == snapshot_id
-    )
 
 
 def instance_address(instance: VMInstance) -> str | None:
@@ -166,7 +154,7 @@ def _adoptable(existing: VMInstance | None, snapshot_id: str) -> TypeGuard[VMIns
     return (
         existing is not None
         and existing.status not in _GONE
-        and restored_from(existing, snapshot_id)
+        and existing.restored_from(snapshot_id)
     )
 
 

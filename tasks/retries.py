@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from barrack import BarrackError
-from barrack._retry import is_retryable
+from barrack import BarrackError, is_retryable
 
 __all__ = ["TASK_RETRIES", "TASK_RETRY_DELAYS", "retry_if_transient"]
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from barrack._settings import BarrackSettings
+from barrack import BarrackSettings
 from barrack_ops.cli import app
 from barrack_ops.doctor import Verdict, read_only_routes, report_as_dict, run_doctor
 from simulator.testing import SimHandle, running_simulator

@@ -13,6 +13,7 @@ from barrack.models._base import (
     RequestModel,
     UTCDateTime,
 )
+from barrack.models._rules import NAME_RULES, NameKind, NameRule, check_name
 from barrack.models.account import Balance, CreditBalanceResponse
 from barrack.models.ai import (
     AIModel,
@@ -198,6 +199,7 @@ from barrack.models.volumes import (
 
 __all__ = [
     "ACTIONABLE_VM_STATUSES",
+    "NAME_RULES",
     "READY_SNAPSHOT_STATUSES",
     "SETTLED_VM_STATUSES",
     "TRANSITIONAL_VM_STATUSES",
@@ -297,6 +299,8 @@ __all__ = [
     "ListVMsResponse",
     "ModelsResponse",
     "Money",
+    "NameKind",
+    "NameRule",
     "OSImage",
     "OSImagesResponse",
     "OpenEnum",
@@ -368,4 +372,5 @@ __all__ = [
     "VolumeType",
     "VolumeTypeEnum",
     "VolumesWithNextName",
+    "check_name",
 ]

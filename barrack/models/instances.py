@@ -185,6 +185,20 @@ class VMInstance(BarrackModel):
     created_at: UTCDateTime
     updated_at: UTCDateTime | None = None
 
+    def restored_from(self, snapshot_id: str) -> bool:
+        """True when this instance was restored from the snapshot ``snapshot_id``.
+
+        ``snapshot_id`` says so when the API gives it; otherwise an instance that booted
+        from a snapshot names it as its image.
+        """
+        if self.snapshot_id is not None:
+            return self.snapshot_id == snapshot_id
+        return (
+            self.boot_source == BootSource.SNAPSHOT
+            and self.image is not None
+            and self.image.id == snapshot_id
+        )
+
 
 class DeploymentRequest(RequestModel):
     """Deploy a new instance (``POST /instances``, B3a).

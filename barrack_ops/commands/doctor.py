@@ -11,8 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from barrack import BarrackError
-from barrack._settings import BarrackSettings
+from barrack import BarrackError, BarrackSettings
 from barrack_ops.doctor import render_report, run_doctor, write_report_json
 
 __all__ = ["doctor"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from barrack._wire import API_PREFIX
+from barrack.wire import API_PREFIX
 from deployments.stack.config import StackConfig, StackError
 
 __all__ = [
@@ -182,8 +182,7 @@ def receiver_argv(config: StackConfig, endpoints: Endpoints) -> list[str]:
     return [
         str(config.python),
         "-m",
-        "notifications",
-        "receive",
+        "barrack_ops.demo.receiver",
         "--host",
         endpoints.host,
         "--port",

@@ -46,7 +46,7 @@ from pydantic import AwareDatetime, Field, field_validator
 from barrack.models import RequestModel, VMInstance
 from flows.hibernate_idle.state import InstanceState
 from flows.hibernate_idle.streaks import IdleStreak, below_thresholds
-from tasks.probes import UtilizationEvidence
+from tasks.probes.base import UtilizationEvidence
 
 __all__ = [
     "Decision",

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from tasks.probes import UtilizationEvidence
+from tasks.probes.base import UtilizationEvidence
 
 __all__ = ["IdleStreak", "below_thresholds", "extend_streak"]
 

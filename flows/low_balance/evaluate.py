@@ -12,7 +12,7 @@ from flows.low_balance.history import BalanceSample, MeasuredBurn
 from flows.low_balance.report import BurnLine, LowBalanceReport
 from flows.low_balance.runway import runway_burn
 from flows.low_balance.thresholds import Thresholds, assess, top_up_to_clear
-from notifications import Severity
+from notifications.alerts import Severity
 
 __all__ = ["evaluate"]
 

@@ -27,7 +27,7 @@ from flows.common.runway import compute_runway
 from flows.low_balance.history import BalanceSample, MeasuredBurn
 from flows.low_balance.runway import runway_burn
 from flows.low_balance.thresholds import Thresholds, assess
-from notifications import Severity
+from notifications.alerts import Severity
 
 __all__ = ["ProtectionEvidence", "protection_evidence", "runway_critical"]
 

@@ -40,7 +40,7 @@ from typing import Final
 from pydantic import Field, field_validator
 
 from barrack.models import RequestModel
-from notifications import Severity
+from notifications.alerts import Severity
 
 __all__ = [
     "DEFAULT_BALANCE_THRESHOLDS",

@@ -68,7 +68,7 @@ from pydantic import (
     model_validator,
 )
 
-from barrack.models._base import RequestModel
+from barrack.models import RequestModel
 from flows.nightly_snapshots.durations import CalendarDuration, step_back
 from flows.nightly_snapshots.schedule import load_timezone
 

@@ -15,7 +15,6 @@ from barrack.models import Balance, Snapshot, VMInstance, VMStatus, VolumeRespon
 from flows.common.burn import fleet_burn as shared_fleet_burn
 from flows.common.pricing import PriceIndex
 from flows.common.runway import compute_runway
-from tasks.restore import restored_from
 
 __all__ = [
     "MIN_BALANCE",
@@ -113,7 +112,7 @@ def find_adoptable(
         if (
             vm.name in wanted
             and vm.status not in (VMStatus.DELETED, VMStatus.DELETING)
-            and restored_from(vm, snapshot_id)
+            and vm.restored_from(snapshot_id)
         ):
             return vm
     return None

@@ -17,7 +17,7 @@ import re
 from datetime import datetime
 from typing import Final
 
-from barrack.models._rules import NAME_RULES, check_name
+from barrack.models import NAME_RULES, check_name
 
 __all__ = [
     "INSTANCE_NAME_MAX",

@@ -35,7 +35,6 @@ from flows.restore.guards import (
     snapshot_problem,
 )
 from flows.restore.naming import derive_drill_name, derive_restore_name
-from tasks.restore import restored_from
 
 __all__ = ["Facts", "RestorePlan", "plan_restore", "source_name"]
 
@@ -125,7 +124,7 @@ def _names(
 
 
 def _conflict(holder: VMInstance, snapshot_id: str) -> str:
-    if holder.status == VMStatus.DELETING and restored_from(holder, snapshot_id):
+    if holder.status == VMStatus.DELETING and holder.restored_from(snapshot_id):
         return (
             f"name {holder.name} is held by an earlier restore of this snapshot that is "
             "being deleted; run again once it is gone"

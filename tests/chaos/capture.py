@@ -13,7 +13,7 @@ CAPTURED_LOGGERS: Final = ("barrack", "tasks", "flows", "notifications", "appris
 """Our own loggers (and apprise, which logs URLs and headers) are captured down to DEBUG;
 everything else at the level it runs with."""
 
-DESTINATION_LOGGERS: Final = ("notifications.receiver",)
+DESTINATION_LOGGERS: Final = ("barrack_ops.demo.receiver",)
 """The local receiver plays the notification destination: its access log shows the URL
 path it was called on, as a chat service's own server would. It is not the sender's output."""
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from barrack._wire import API_PREFIX, ROUTES
+from barrack.wire import API_PREFIX, ROUTES
 from tests.chaos.proxy import ProxyRule
 
 __all__ = [

@@ -26,7 +26,7 @@ from typing import Any, Literal, Self
 
 import httpx
 
-from barrack._wire import ENVELOPE_FIELDS
+from barrack.wire import ENVELOPE_FIELDS
 
 __all__ = ["ChaosProxy", "Corruption", "ProxiedRequest", "ProxyRule"]
 

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from barrack_ops._env import patched_environment
-from barrack_ops.ticker import ClockTicker
-from notifications import NotificationReceiver
 from simulator.scenarios import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
+from simulator.ticker import ClockTicker
 from tests.chaos import invariants as inv
 from tests.chaos.capture import captured_logs
 from tests.chaos.children import Children
@@ -36,6 +35,7 @@ from tests.chaos.results import Figures, RunRecord, ScenarioResult
 from tests.chaos.secrets_scan import SecretScan, prefect_texts, scan
 from tests.chaos.world import MUTATING_METHODS, WorldView, capture_world, request_records
 from tests.chaos.zygote_process import Zygote, zygote_environment
+from tests.helpers.receiver import FaultyReceiver
 
 __all__ = ["RUN_BUDGET_SECONDS", "ChaosSession"]
 
@@ -83,7 +83,7 @@ class ChaosSession:
         self.figures = Figures()
         self._stack = ExitStack()
         self._sims: dict[str, SimHandle] = {}
-        self.receiver = self._stack.enter_context(NotificationReceiver())
+        self.receiver = self._stack.enter_context(FaultyReceiver())
         self._scenario_number = 0
         self._zygote: Zygote | None = None
         self._counting = True

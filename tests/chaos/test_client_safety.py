@@ -21,8 +21,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from barrack import APIConnectionError, AsyncBarrack, BarrackSettings, ConfigurationError
-from barrack._exceptions import InvalidStateError
+from barrack import (
+    APIConnectionError,
+    AsyncBarrack,
+    BarrackSettings,
+    ConfigurationError,
+    InvalidStateError,
+)
 from tasks.connection import BarrackConnection, resolve_settings
 
 KEY = "sk-chaos-safety-0123456789"

@@ -13,7 +13,7 @@ import pytest
 
 from deployments.stack import RunningStack, StackConfig, down, up
 from deployments.stack.processes import is_running
-from tests.e2e.sim_control import SimControl
+from simulator.control import SimControl
 
 
 @pytest.fixture(scope="package")
@@ -55,7 +55,13 @@ def local_stack(stack_config: StackConfig) -> Iterator[RunningStack]:
 @pytest.fixture
 def sim(local_stack: RunningStack) -> Iterator[SimControl]:
     """The stack's simulator, its request log cleared."""
-    control = SimControl(local_stack)
-    control.clear_requests()
-    yield control
-    control.close()
+    assert local_stack.sim_api_key, "started by this session"
+    assert local_stack.sim_admin_token, "started by this session"
+    with SimControl(
+        local_stack.state.sim_root_url,
+        local_stack.sim_admin_token,
+        local_stack.sim_api_key,
+        timeout=10,
+    ) as control:
+        control.clear_requests()
+        yield control

@@ -19,7 +19,7 @@ from uuid import UUID
 import pytest
 
 from deployments.stack import RunningStack
-from tests.e2e.sim_control import SimControl
+from simulator.control import SimControl
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, Response

@@ -24,7 +24,7 @@ import pytest
 
 from deployments.stack import RunningStack
 from flows.nightly_snapshots.schedule import slot_for, snapshot_name
-from tests.e2e.sim_control import SimControl
+from simulator.control import SimControl
 
 pytestmark = pytest.mark.slow
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from barrack_ops.demo.receiver import NotificationReceiver
 from flows.hibernate_idle.report import Action
 from flows.hibernate_idle.state import FileStateStore, PrefectVariableStateStore
-from notifications import NotificationReceiver
 from simulator.scenarios import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
 from tests.helpers.hibernate import (
@@ -337,7 +337,8 @@ def test_the_command_line(sim: SimHandle, tmp_path: Path) -> None:
 def test_the_demo_warns_then_hibernates_the_idle_and_leaves_the_busy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.hibernate_idle.demo import demo_hibernate_idle
+    from barrack_ops.demo.hibernate import demo_hibernate_idle
+    from tests.helpers.screen import assert_no_repeated_run
 
     with running_simulator("demo", seed=1, start=START) as demo:
         monkeypatch.setenv("BARRACK_API_KEY", demo.api_key)
@@ -358,3 +359,4 @@ def test_the_demo_warns_then_hibernates_the_idle_and_leaves_the_busy(
         assert name not in run_one
     assert "run 3: 2026-11-27 12:30Z: 4 hibernated" in text
     assert "Estimated saving of this run's hibernations: USD " in text
+    assert_no_repeated_run(lines)

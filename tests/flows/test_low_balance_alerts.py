@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from barrack_ops.demo.receiver import NotificationReceiver
 from flows.common.burn import fleet_burn
 from flows.low_balance.evaluate import evaluate
 from flows.low_balance.history import MeasuredBurn
@@ -29,7 +30,6 @@ from notifications import (
     AlertKind,
     Amount,
     FileStateStore,
-    NotificationReceiver,
     Notifier,
     Severity,
 )

@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 from barrack import AsyncBarrack
+from barrack_ops.demo.receiver import NotificationReceiver
 from flows.low_balance.flow import low_balance
 from flows.low_balance.params import LowBalanceParams
 from flows.low_balance.report import LowBalanceReport, ProtectionStatus
-from notifications import NotificationReceiver, Severity
+from notifications import Severity
 from simulator.scenarios import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
 from tasks.connection import BarrackConnection

@@ -20,14 +20,16 @@ from typer.testing import CliRunner
 from barrack import AsyncBarrack
 from barrack.models import Snapshot, VMInstance
 from barrack_ops.commands.low_balance import run_low_balance
-from barrack_ops.ticker import ClockTicker
-from flows.low_balance.demo import LowBalanceDemo, demo_low_balance
+from barrack_ops.demo.low_balance import LowBalanceDemo, demo_low_balance, demo_low_balance_week
+from barrack_ops.demo.receiver import NotificationReceiver
 from flows.low_balance.flow import low_balance
 from flows.low_balance.params import LowBalanceParams
 from flows.low_balance.report import LowBalanceReport, ProtectionStatus
-from notifications import NotificationReceiver, Severity
+from notifications import Severity
 from simulator.testing import SimHandle, running_simulator
+from simulator.ticker import ClockTicker
 from tasks.connection import BarrackConnection
+from tests.helpers.screen import assert_no_repeated_run
 
 START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -326,6 +328,7 @@ def test_the_demo_steps_through_warning_escalation_top_up_and_resolution(
     assert "    a person tops up USD " in printed[-2]
     assert "runway   10.0 d" in printed[-1]
     assert [n.title for n in receiver.received][-1] == "[resolved] Balance recovered: demo"
+    assert_no_repeated_run(printed)
 
 
 def test_the_command_runs_once_and_exits_non_zero_on_a_warning(
@@ -387,3 +390,15 @@ def test_a_failed_snapshot_keeps_its_instance_running_and_the_others_go_on(
     assert not report.ok
     (message,) = receiver.wait_for(1)
     assert "Could not hibernate dev-a40 to stretch the runway" in (message.body or "")
+
+
+def test_the_demo_week_folds_the_quiet_steps_after_the_top_up(
+    sim: SimHandle, tmp_path: Path
+) -> None:
+    printed = demo_low_balance_week(sim, tmp_path, days=2)
+    assert_no_repeated_run(printed)
+    assert not [line for line in printed if line.endswith(": not-open")]
+    # Resolved at 36 h (the person tops up six hours into critical); 42 h and 48 h are quiet.
+    assert printed[-2].endswith("low-balance demo: resolved")
+    assert printed[-1].startswith("Sun 06:00 to Sun 12:00  2 runs, ok, no alert: USD ")
+    assert ", runway 9.8 d to 9.5 d" in printed[-1]

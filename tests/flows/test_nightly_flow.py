@@ -11,7 +11,6 @@ import pytest
 
 from barrack import AsyncBarrack
 from barrack.models import Snapshot
-from barrack_ops.ticker import ClockTicker
 from flows.nightly_snapshots.flow import nightly_snapshots
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
 from flows.nightly_snapshots.params import NightlySnapshotsParams
@@ -19,6 +18,7 @@ from flows.nightly_snapshots.preview import preview_retention
 from flows.nightly_snapshots.report import DeletionStatus, NightlyReport, SnapshotStatusOutcome
 from flows.nightly_snapshots.retention import FleetPlan
 from simulator.testing import SimHandle, running_simulator
+from simulator.ticker import ClockTicker
 from tasks.connection import BarrackConnection
 
 START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from barrack_ops.demo.receiver import NotificationReceiver
 from deployments.recipes import RECIPES, Recipe
 from flows.common.alerting import RECIPE_HOOKS
 from flows.nightly_snapshots.flow import nightly_snapshots
 from flows.nightly_snapshots.params import NightlySnapshotsParams
-from notifications.receiver import NotificationReceiver
 from simulator.testing import SimHandle, running_simulator
 from tasks.connection import BarrackConnection
 

@@ -17,10 +17,10 @@ from uuid import UUID
 import pytest
 
 from barrack import AsyncBarrack
-from barrack_ops.ticker import ClockTicker
 from flows.nightly_snapshots.flow import nightly_snapshots
 from flows.nightly_snapshots.report import DeletionStatus, NightlyReport
 from simulator.testing import SimHandle, running_simulator
+from simulator.ticker import ClockTicker
 from tests.helpers.nightly import nightly_params, run_nightly
 
 START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -11,13 +11,13 @@ import pytest
 from prefect.artifacts import Artifact
 from prefect.client.schemas.objects import Artifact as ArtifactRecord
 
+from barrack_ops.demo.receiver import NotificationReceiver
 from flows.restore.drill import restore_drill
 from flows.restore.drill_report import DrillReport
 from flows.restore.flow import restore_to_region
 from flows.restore.params import RestoreDrillParams, RestoreParams
 from flows.restore.publish import DRILL_HISTORY_KEY
 from flows.restore.report import RestoreOutcome
-from notifications import NotificationReceiver
 from simulator.scenarios.spec import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
 from tests.helpers.restore_sim import SCENARIO, START, HookedTicker, instances_named, sim_instances

@@ -10,11 +10,12 @@ import typer
 from typer.testing import CliRunner
 
 from barrack_ops.commands.restore import run_restore_drill, run_restore_to_region
-from barrack_ops.ticker import ClockTicker
-from flows.restore.demo import demo_restore
+from barrack_ops.demo.restore import demo_restore
 from simulator.scenarios.spec import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
+from simulator.ticker import ClockTicker
 from tests.helpers.restore_sim import SCENARIO, START, instances_named
+from tests.helpers.screen import assert_no_repeated_run
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -103,3 +104,4 @@ def test_demo_part_restores_across_regions_and_drills() -> None:
         assert lines[1] == "  Restore of batch-h100: restored in NORWAY-1 as batch-h100-no1"
         assert instances_named(demo, "batch-h100-no1")[0]["region"] == "NORWAY-1"
         assert any(line.startswith("Restore drill (") and "2 passed" in line for line in lines)
+        assert_no_repeated_run(lines)

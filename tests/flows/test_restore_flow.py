@@ -12,10 +12,10 @@ import pytest
 from prefect.exceptions import ParameterTypeError
 
 from barrack.models import Balance, GPUStockItem, VMInstance
+from barrack_ops.demo.receiver import NotificationReceiver
 from flows.restore.flow import restore_to_region
 from flows.restore.params import RestoreParams
 from flows.restore.report import RestoreOutcome, RestoreReport
-from notifications import NotificationReceiver
 from simulator.scenarios.spec import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
 from tasks.connection import BarrackConnection

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from barrack.models._rules import check_name
+from barrack.models import check_name
 from flows.common.pricing import PriceIndex
 from flows.restore.candidates import (
     CandidateVerdict,

@@ -14,7 +14,7 @@ from prefect.logging import disable_run_logger
 from pydantic import SecretStr
 
 from barrack.models import VMInstance
-from tasks.restore import ReadyOutcome, ReadyWait, instance_address, record_sighting, restored_from
+from tasks.restore import ReadyOutcome, ReadyWait, instance_address, record_sighting
 from tasks.ssh_verify import SSHCheckResult, verify_over_ssh
 from tests.helpers.restore_models import instance
 from tests.helpers.sshd import SSHServer, make_key_pair, running_sshd, sshd_missing
@@ -58,9 +58,9 @@ def test_active_is_timed_at_the_first_sighting_only() -> None:
 
 def test_restored_from_and_address() -> None:
     vm = sighting("ACTIVE", "100.96.0.3")
-    assert restored_from(vm, "snap-1")
-    assert not restored_from(vm, "snap-2")
-    assert not restored_from(instance("y"), "snap-1")
+    assert vm.restored_from("snap-1")
+    assert not vm.restored_from("snap-2")
+    assert not instance("y").restored_from("snap-1")
     assert instance_address(vm) == "100.96.0.3"
     assert instance_address(sighting("ACTIVE", "100.96.0.3", public=False)) == "10.0.0.9"
 

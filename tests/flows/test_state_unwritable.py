@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from barrack_ops.ticker import ClockTicker
+from barrack_ops.demo.receiver import NotificationReceiver
 from flows.low_balance.flow import low_balance
 from flows.low_balance.params import LowBalanceParams
 from flows.low_balance.report import LowBalanceReport, ProtectionStatus
-from notifications import NotificationReceiver, Severity
+from notifications import Severity
 from simulator.testing import SimHandle, running_simulator
+from simulator.ticker import ClockTicker
 from tasks.connection import BarrackConnection
 from tests.helpers.disk import refuse_writes_under
 

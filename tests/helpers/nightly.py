@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from barrack_ops.ticker import ClockTicker
 from flows.nightly_snapshots.flow import nightly_snapshots
 from flows.nightly_snapshots.params import NightlySnapshotsParams
 from flows.nightly_snapshots.report import NightlyReport
 from simulator.testing import SimHandle
+from simulator.ticker import ClockTicker
 from tasks.connection import BarrackConnection
 
 __all__ = ["nightly_params", "run_nightly"]

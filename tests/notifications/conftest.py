@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from notifications import NotificationReceiver
+from tests.helpers.receiver import FaultyReceiver
 
 
 def free_port() -> int:
@@ -31,8 +31,8 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def receiver() -> Iterator[NotificationReceiver]:
-    with NotificationReceiver() as running:
+def receiver() -> Iterator[FaultyReceiver]:
+    with FaultyReceiver() as running:
         yield running
 
 

@@ -1,16 +1,11 @@
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
-from notifications import NotificationReceiver
 from notifications.__main__ import main
-from tests.notifications.conftest import free_port
+from tests.helpers.receiver import FaultyReceiver
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,7 +17,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_check_lists_masked_destinations(
-    receiver: NotificationReceiver,
+    receiver: FaultyReceiver,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -54,7 +49,7 @@ def test_check_without_destinations(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_send_test(
-    receiver: NotificationReceiver,
+    receiver: FaultyReceiver,
     closed_port: int,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -69,38 +64,3 @@ def test_send_test(
     monkeypatch.setenv("BARRACK_NOTIFY_TIMEOUT", "2")
     assert main(["send-test"]) == 1
     assert "failed" in capsys.readouterr().out
-
-
-def test_receive_prints_what_arrives(tmp_path: Path) -> None:
-    port = free_port()
-    jsonl = tmp_path / "received.jsonl"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "notifications",
-            "receive",
-            "--port",
-            str(port),
-            "--jsonl",
-            str(jsonl),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().startswith(f"receiving on json://127.0.0.1:{port}/")
-        payload = {
-            "title": "[critical] Low balance: acme",
-            "message": "Runway: 7.5 h",
-            "type": "failure",
-        }
-        httpx.post(f"http://127.0.0.1:{port}/ops", json=payload)
-        assert process.stdout.readline() == "[failure] [critical] Low balance: acme\n"
-        assert process.stdout.readline() == "Runway: 7.5 h\n"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-    assert json.loads(jsonl.read_text())["payload"] == payload

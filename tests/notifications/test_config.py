@@ -9,12 +9,12 @@ from pydantic import ValidationError
 from notifications import (
     MemoryStateStore,
     NotificationConfigError,
-    NotificationReceiver,
     Notifier,
     NotifySettings,
     Severity,
 )
 from notifications.config import load_url_entries
+from tests.helpers.receiver import FaultyReceiver
 
 
 def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -142,7 +142,7 @@ def test_from_settings_validates_urls_at_start() -> None:
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_real_prefect_secret_block(receiver: NotificationReceiver) -> None:
+def test_real_prefect_secret_block(receiver: FaultyReceiver) -> None:
     from prefect.blocks.system import Secret
 
     Secret(value="critical=" + receiver.json_url("/pager")).save(

@@ -15,7 +15,6 @@ from notifications import (
     Amount,
     BodyFormat,
     DeliveryStatus,
-    NotificationReceiver,
     Notifier,
     Severity,
     Subject,
@@ -25,6 +24,7 @@ from notifications.destinations import load_destination
 from notifications.masking import Redactor
 from notifications.render import render_alert
 from notifications.sources import parse_url_list
+from tests.helpers.receiver import FaultyReceiver
 from tests.notifications.conftest import SmtpSink
 
 RUN_URL = "http://127.0.0.1:4200/runs/flow-run/6f1c2d3e"
@@ -61,9 +61,7 @@ def test_email_is_plain_text_with_the_title_as_subject(smtp: SmtpSink) -> None:
 
 
 @pytest.mark.parametrize("kind", ["json", "form"])
-def test_webhooks_get_markdown_title_body_and_type(
-    receiver: NotificationReceiver, kind: str
-) -> None:
+def test_webhooks_get_markdown_title_body_and_type(receiver: FaultyReceiver, kind: str) -> None:
     url = receiver.json_url("/ops") if kind == "json" else receiver.form_url("/ops")
     notifier = Notifier.from_urls(url, timeout=5)
     assert notifier.destinations[0].body_format is BodyFormat.MARKDOWN
@@ -97,7 +95,7 @@ def test_delivery_result_of_a_closed_port(closed_port: int) -> None:
     assert result.destination == f"json://127.0.0.1:{closed_port}/****"
 
 
-def test_an_http_error_names_the_status(receiver: NotificationReceiver) -> None:
+def test_an_http_error_names_the_status(receiver: FaultyReceiver) -> None:
     receiver.fail_path("/broken", status=503)
     notifier = Notifier.from_urls(receiver.json_url("/broken"), timeout=5)
     report = notifier.send(low_balance())

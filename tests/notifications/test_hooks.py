@@ -13,13 +13,13 @@ from notifications import (
     Decision,
     MemoryStateStore,
     NotificationConfigError,
-    NotificationReceiver,
     Notifier,
     Severity,
     failure_hooks,
     flow_failure_alert,
     recovery_hook,
 )
+from tests.helpers.receiver import FaultyReceiver
 
 UI = "http://127.0.0.1:4200"
 API_KEY = "brk_live_0123456789abcdef"
@@ -34,7 +34,7 @@ def ui_url(prefect_harness: None) -> Iterator[str]:
 
 
 @pytest.fixture
-def notifier_factory(receiver: NotificationReceiver) -> Callable[[], Notifier]:
+def notifier_factory(receiver: FaultyReceiver) -> Callable[[], Notifier]:
     store = MemoryStateStore()  # shared by every notifier the hooks build, like a ledger file
     return lambda: Notifier.from_urls(receiver.json_url("/ops"), store=store, timeout=5)
 
@@ -62,7 +62,7 @@ def make_flow(factory: Callable[[], Notifier]):  # type: ignore[no-untyped-def]
 
 @pytest.mark.usefixtures("ui_url")
 def test_a_failing_flow_sends_a_critical_alert_with_its_link(
-    receiver: NotificationReceiver,
+    receiver: FaultyReceiver,
     notifier_factory: Callable[[], Notifier],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -86,7 +86,7 @@ def test_a_failing_flow_sends_a_critical_alert_with_its_link(
 
 @pytest.mark.usefixtures("ui_url")
 def test_repeated_failures_page_once_and_success_resolves(
-    receiver: NotificationReceiver, notifier_factory: Callable[[], Notifier]
+    receiver: FaultyReceiver, notifier_factory: Callable[[], Notifier]
 ) -> None:
     nightly = make_flow(notifier_factory)
     assert nightly(fail=True, return_state=True).is_failed()
@@ -123,7 +123,7 @@ def test_a_broken_notifier_does_not_change_the_flow_outcome(
 
 
 @pytest.mark.usefixtures("ui_url")
-def test_the_crash_hook(receiver: NotificationReceiver) -> None:
+def test_the_crash_hook(receiver: FaultyReceiver) -> None:
     from prefect import flow
     from prefect.client.schemas.objects import FlowRun
     from prefect.states import Crashed
@@ -161,7 +161,7 @@ def test_flow_failure_alert_is_critical_and_masked(monkeypatch: pytest.MonkeyPat
     assert alert.flow_run_url is None
 
 
-def test_a_hook_given_a_notifier_instance(receiver: NotificationReceiver) -> None:
+def test_a_hook_given_a_notifier_instance(receiver: FaultyReceiver) -> None:
     from types import SimpleNamespace
 
     notifier = Notifier.from_urls(receiver.json_url("/ops"))

@@ -18,13 +18,13 @@ from notifications import (
     DeliveryStatus,
     FileStateStore,
     MemoryStateStore,
-    NotificationReceiver,
     Notifier,
     NotifySettings,
     Severity,
     Subject,
 )
 from notifications.dedup import AlertRecord
+from tests.helpers.receiver import FaultyReceiver
 from tests.notifications.conftest import FakeClock
 
 TRAIN_1 = Subject.for_instance("BRK-1A2B3C4", name="train-1", region="CANADA-1")
@@ -41,12 +41,12 @@ def snapshot_failed(
     )
 
 
-def paths(receiver: NotificationReceiver) -> list[str]:
+def paths(receiver: FaultyReceiver) -> list[str]:
     return [n.path for n in receiver.received]
 
 
 @pytest.fixture
-def two_routes(receiver: NotificationReceiver, clock: FakeClock) -> Notifier:
+def two_routes(receiver: FaultyReceiver, clock: FakeClock) -> Notifier:
     """An untagged chat webhook and a critical-only pager webhook."""
     return Notifier.from_urls(
         [receiver.json_url("/chat"), "critical=" + receiver.form_url("/pager")],
@@ -56,7 +56,7 @@ def two_routes(receiver: NotificationReceiver, clock: FakeClock) -> Notifier:
 
 
 def test_critical_goes_to_the_pager_and_info_does_not(
-    two_routes: Notifier, receiver: NotificationReceiver
+    two_routes: Notifier, receiver: FaultyReceiver
 ) -> None:
     info = Alert(kind=AlertKind.SNAPSHOT_CREATED, severity=Severity.INFO, subject=TRAIN_1)
     report = two_routes.send(info)
@@ -71,7 +71,7 @@ def test_critical_goes_to_the_pager_and_info_does_not(
     assert sorted(outcome.destinations) == sorted(d.display for d in two_routes.destinations)
 
 
-def test_kind_tags_and_custom_routes(receiver: NotificationReceiver, clock: FakeClock) -> None:
+def test_kind_tags_and_custom_routes(receiver: FaultyReceiver, clock: FakeClock) -> None:
     settings = NotifySettings(
         urls=" ".join(
             [
@@ -98,7 +98,7 @@ def test_kind_tags_and_custom_routes(receiver: NotificationReceiver, clock: Fake
 
 
 def test_one_destination_down_is_reported_and_logged_masked(
-    receiver: NotificationReceiver,
+    receiver: FaultyReceiver,
     closed_port: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -133,7 +133,7 @@ def test_all_destinations_down_never_raises(closed_port: int) -> None:
 
 
 def test_fallback_gets_alerts_whose_primaries_all_failed(
-    receiver: NotificationReceiver, closed_port: int
+    receiver: FaultyReceiver, closed_port: int
 ) -> None:
     notifier = Notifier.from_urls(
         [
@@ -154,7 +154,7 @@ def test_fallback_gets_alerts_whose_primaries_all_failed(
     assert fallback[0].ok
 
 
-def test_fallback_stays_quiet_when_a_primary_succeeds(receiver: NotificationReceiver) -> None:
+def test_fallback_stays_quiet_when_a_primary_succeeds(receiver: FaultyReceiver) -> None:
     notifier = Notifier.from_urls(
         [receiver.json_url("/chat"), "fallback=" + receiver.json_url("/fallback")], timeout=5
     )
@@ -162,7 +162,7 @@ def test_fallback_stays_quiet_when_a_primary_succeeds(receiver: NotificationRece
     assert paths(receiver) == ["/chat"]
 
 
-def test_fallback_narrowed_by_severity(receiver: NotificationReceiver, closed_port: int) -> None:
+def test_fallback_narrowed_by_severity(receiver: FaultyReceiver, closed_port: int) -> None:
     notifier = Notifier.from_urls(
         [
             f"json://127.0.0.1:{closed_port}/chat",
@@ -176,7 +176,7 @@ def test_fallback_narrowed_by_severity(receiver: NotificationReceiver, closed_po
     assert paths(receiver) == ["/fallback"]
 
 
-def test_unrouted_alert_is_reported(receiver: NotificationReceiver) -> None:
+def test_unrouted_alert_is_reported(receiver: FaultyReceiver) -> None:
     notifier = Notifier.from_urls("critical=" + receiver.json_url("/pager"))
     report = notifier.send(snapshot_failed(Severity.INFO))
     assert report.deliveries == []
@@ -186,7 +186,7 @@ def test_unrouted_alert_is_reported(receiver: NotificationReceiver) -> None:
 
 
 def test_same_alert_twice_within_the_interval_goes_out_once(
-    two_routes: Notifier, receiver: NotificationReceiver, clock: FakeClock
+    two_routes: Notifier, receiver: FaultyReceiver, clock: FakeClock
 ) -> None:
     first = two_routes.send(snapshot_failed())
     clock.advance(hours=1)
@@ -200,7 +200,7 @@ def test_same_alert_twice_within_the_interval_goes_out_once(
 
 
 def test_dedup_across_runs_and_a_restart(
-    receiver: NotificationReceiver, clock: FakeClock, tmp_path: Path
+    receiver: FaultyReceiver, clock: FakeClock, tmp_path: Path
 ) -> None:
     ledger = tmp_path / "notifications.json"
 
@@ -222,7 +222,7 @@ def test_dedup_across_runs_and_a_restart(
     assert "Still open, open since 2025-05-01 02:00 UTC; 1 repeated report held back" in second.body
 
 
-def test_repeat_interval_is_configurable(receiver: NotificationReceiver, clock: FakeClock) -> None:
+def test_repeat_interval_is_configurable(receiver: FaultyReceiver, clock: FakeClock) -> None:
     from datetime import timedelta
 
     notifier = Notifier.from_urls(
@@ -236,7 +236,7 @@ def test_repeat_interval_is_configurable(receiver: NotificationReceiver, clock: 
 
 
 def test_worse_severity_goes_out_at_once(
-    two_routes: Notifier, receiver: NotificationReceiver, clock: FakeClock
+    two_routes: Notifier, receiver: FaultyReceiver, clock: FakeClock
 ) -> None:
     two_routes.send(snapshot_failed(Severity.WARNING))
     clock.advance(minutes=5)
@@ -254,7 +254,7 @@ def test_worse_severity_goes_out_at_once(
 
 
 def test_resolved_goes_out_once_and_only_after_an_alert(
-    two_routes: Notifier, receiver: NotificationReceiver, clock: FakeClock
+    two_routes: Notifier, receiver: FaultyReceiver, clock: FakeClock
 ) -> None:
     nothing = two_routes.resolve(AlertKind.SNAPSHOT_FAILED, TRAIN_1)
     assert [o.decision for o in nothing.outcomes] == [Decision.NOT_OPEN]
@@ -282,7 +282,7 @@ def test_resolved_goes_out_once_and_only_after_an_alert(
 
 
 def test_low_balance_resolves_as_balance_recovered(
-    receiver: NotificationReceiver, clock: FakeClock
+    receiver: FaultyReceiver, clock: FakeClock
 ) -> None:
     # Routed as the alert it resolves: the low-balance destination hears the recovery.
     notifier = Notifier.from_urls("kind:low-balance=" + receiver.json_url("/finance"), now=clock)
@@ -301,7 +301,7 @@ def test_low_balance_resolves_as_balance_recovered(
 
 
 def test_a_failed_resolution_is_retried_next_time(
-    receiver: NotificationReceiver, clock: FakeClock, closed_port: int, tmp_path: Path
+    receiver: FaultyReceiver, clock: FakeClock, closed_port: int, tmp_path: Path
 ) -> None:
     ledger = FileStateStore(tmp_path / "ledger.json")
     Notifier.from_urls(receiver.json_url("/chat"), store=ledger, now=clock).send(snapshot_failed())
@@ -315,7 +315,7 @@ def test_a_failed_resolution_is_retried_next_time(
 
 
 def test_dispatch_sends_one_digest_per_destination(
-    two_routes: Notifier, receiver: NotificationReceiver, clock: FakeClock
+    two_routes: Notifier, receiver: FaultyReceiver, clock: FakeClock
 ) -> None:
     cleared_subject = Subject.for_instance("BRK-0000009", name="train-9", region="CANADA-1")
     two_routes.send(snapshot_failed(Severity.WARNING, cleared_subject))
@@ -345,7 +345,7 @@ def test_dispatch_sends_one_digest_per_destination(
 
 
 def test_same_key_twice_in_one_call_counts_once_at_its_worst(
-    two_routes: Notifier, receiver: NotificationReceiver
+    two_routes: Notifier, receiver: FaultyReceiver
 ) -> None:
     report = two_routes.send(
         [snapshot_failed(Severity.WARNING), snapshot_failed(Severity.CRITICAL)]
@@ -359,7 +359,7 @@ class BrokenStore(MemoryStateStore):
         raise OSError("disk on fire, password=hunter22")
 
 
-def test_a_broken_ledger_sends_anyway_and_says_so(receiver: NotificationReceiver) -> None:
+def test_a_broken_ledger_sends_anyway_and_says_so(receiver: FaultyReceiver) -> None:
     notifier = Notifier.from_urls(receiver.json_url("/chat"), store=BrokenStore())
     report = notifier.send(snapshot_failed())
     assert len(receiver.received) == 1
@@ -376,7 +376,7 @@ def test_nothing_configured_is_quiet() -> None:
 
 
 def test_describe_lists_destinations_and_what_they_receive(
-    two_routes: Notifier, receiver: NotificationReceiver
+    two_routes: Notifier, receiver: FaultyReceiver
 ) -> None:
     assert two_routes.describe() == [
         f"json://127.0.0.1:{receiver.port}/**** (markdown): alerts at or above info",
@@ -384,7 +384,7 @@ def test_describe_lists_destinations_and_what_they_receive(
     ]
 
 
-def test_flow_run_url_is_filled_in_inside_a_flow_run(receiver: NotificationReceiver) -> None:
+def test_flow_run_url_is_filled_in_inside_a_flow_run(receiver: FaultyReceiver) -> None:
     # Outside a run there is none; inside, see test_hooks (the run link in a flow).
     Notifier.from_urls(receiver.json_url("/chat")).send(snapshot_failed())
     (received,) = receiver.wait_for(1)
@@ -401,7 +401,7 @@ def test_invalid_notifier_options() -> None:
 
 
 def test_destination_secrets_quoted_in_an_alert_are_masked(
-    receiver: NotificationReceiver, monkeypatch: pytest.MonkeyPatch
+    receiver: FaultyReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BARRACK_API_KEY", "brk_live_0123456789")
     monkeypatch.setenv("PREFECT_UI_URL", "http://127.0.0.1:4200")

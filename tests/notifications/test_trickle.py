@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Final
 
-from notifications import NotificationReceiver
+from tests.helpers.receiver import FaultyReceiver
 
 DELIVERY_TIMEOUT: Final = 3.0
 EXIT_BOUND: Final = DELIVERY_TIMEOUT + 15  # generous: a bound to exit within, not a speed
@@ -38,7 +38,7 @@ print(",".join(d.status.value for d in report.deliveries), flush=True)
 
 
 def test_a_trickling_destination_cannot_keep_the_process_alive() -> None:
-    with NotificationReceiver() as receiver:
+    with FaultyReceiver() as receiver:
         receiver.trickle_path("/slow", every=2.0, size=85)
         started = time.monotonic()
         try:

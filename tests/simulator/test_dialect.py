@@ -25,6 +25,7 @@ from barrack._json import load_wire
 from barrack._settings import BarrackSettings
 from barrack.models import CurrencyEnum, GpuModelEnum, TierEnum, VolumeTypeEnum
 from barrack_ops.cli import app
+from simulator.control import SimControlError
 from simulator.seed_data import (
     GPU_MAX_COUNT,
     GPU_PRICES,
@@ -35,7 +36,7 @@ from simulator.seed_data import (
     VOLUME_RATES_PER_TB_HOUR,
 )
 from simulator.server import SimServer
-from simulator.testing import SimControlError, SimHandle
+from simulator.testing import SimHandle
 from tests.simulator.helpers import (
     active_instance,
     balance,

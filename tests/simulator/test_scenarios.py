@@ -9,9 +9,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from simulator.control import SimControlError
 from simulator.scenarios import ScenarioError, builtin_scenario, parse_scenario_yaml
 from simulator.seed_data import GPU_PRICES
-from simulator.testing import SimControlError, SimHandle
+from simulator.testing import SimHandle
 from tests.simulator.helpers import payload
 
 NAME = re.compile(r"^auto-(?P<instance>.+)-(?P<day>\d{8})-0200$")

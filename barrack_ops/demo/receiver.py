@@ -1,5 +1,9 @@
-"""A local notification receiver for the demo and the tests: apprise ``json://`` and ``form://``
-posts kept in memory and, optionally, appended to a JSONL file.
+"""A local notification receiver standing in for Slack or email: apprise ``json://`` and
+``form://`` posts kept in memory and, optionally, appended to a JSONL file.
+
+The demo shows the alerts its recipes send through it, ``make up`` runs one beside the
+simulator, and the tests use it as a real HTTP destination (``tests/helpers/receiver.py``
+adds broken and slow destinations to it).
 
 Example:
     >>> with NotificationReceiver() as receiver:                      # a free loopback port
@@ -10,7 +14,7 @@ Example:
 It is the standard library's ``ThreadingHTTPServer`` in a daemon thread: no event loop to
 share with the caller (tests, Prefect flows and the demo each run their own, or none),
 port 0 picks a free port, and it starts in milliseconds. Run it on its own with
-``python -m notifications receive --port 8765 --jsonl received.jsonl``.
+``python -m barrack_ops.demo.receiver --port 8765 --jsonl received.jsonl``.
 
 Besides POST on any path, it answers ``GET /_received`` with everything received as JSON,
 for a demo whose flows run in other processes.
@@ -18,10 +22,12 @@ for a demo whose flows run in other processes.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
+import sys
 import threading
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -31,7 +37,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs
 
-__all__ = ["NotificationReceiver", "ReceivedNotification", "serve"]
+__all__ = ["NotificationReceiver", "ReceivedNotification", "ReceiverHandler", "main", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +104,8 @@ class NotificationReceiver:
         self._address = (host, port)
         self.jsonl_path = jsonl_path
         self._received: list[ReceivedNotification] = []
-        self._failing: dict[str, int] = {}
-        self._trickling: dict[str, tuple[float, int]] = {}
         self._condition = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _ReceiverServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- life cycle ----------------------------------------------------------------------
@@ -110,8 +114,7 @@ class NotificationReceiver:
         """Bind and serve in a daemon thread; returns self."""
         if self._server is not None:
             raise RuntimeError("the receiver is already running")
-        self._server = ThreadingHTTPServer(self._address, _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _ReceiverServer(self._address, self)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -186,22 +189,15 @@ class NotificationReceiver:
         with self._condition:
             self._received.clear()
 
-    def fail_path(self, path: str, status: int = 500) -> None:
-        """Answer posts to ``path`` with ``status`` (a destination that is up but broken)."""
-        self._failing["/" + path.lstrip("/")] = status
+    # -- called by the handler (a subclass may refuse posts, or answer them otherwise) -----
 
-    def trickle_path(self, path: str, *, every: float = 2.0, size: int = 85) -> None:
-        """Record posts to ``path``, then answer ``size`` bytes, one every ``every`` seconds.
+    def _refusal(self, path: str) -> int | None:
+        """The status to refuse a post to ``path`` with, unread; None accepts it."""
+        return None
 
-        A destination that is slow but never silent: each read gets a byte in time, so a
-        per-read socket timeout never fires (85 bytes at 2 s: almost three minutes).
-        """
-        self._trickling["/" + path.lstrip("/")] = (every, size)
-
-    # -- called by the handler -----------------------------------------------------------
-
-    def _status_for(self, path: str) -> int:
-        return self._failing.get(path, HTTPStatus.OK)
+    def _reply(self, handler: ReceiverHandler, path: str) -> None:
+        """Answer a post to ``path`` once it is recorded."""
+        handler.answer(HTTPStatus.OK, {"received": True})
 
     def _record(self, notification: ReceivedNotification) -> None:
         with self._condition:
@@ -212,68 +208,65 @@ class NotificationReceiver:
             self._condition.notify_all()
 
 
-def _handler_for(receiver: NotificationReceiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "barrack-ops-receiver/1"
+class ReceiverHandler(BaseHTTPRequestHandler):
+    """Answers posts for one :class:`NotificationReceiver` (its server carries it)."""
 
-        def do_POST(self) -> None:
-            path = self.path.split("?", 1)[0]
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES:
-                self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "too large"})
-                return
-            status = receiver._status_for(path)
-            if status != HTTPStatus.OK:
-                self._answer(status, {"error": "failing on purpose"})
-                return
-            content_type = self.headers.get_content_type()
-            payload = _parse(content_type, self.rfile.read(length))
-            receiver._record(
-                ReceivedNotification(
-                    path=path,
-                    content_type=content_type,
-                    payload=payload,
-                    received_at=datetime.now(UTC),
-                    headers={k: v for k, v in self.headers.items() if k.lower() != "authorization"},
-                )
+    server_version = "barrack-ops-receiver/1"
+
+    @property
+    def receiver(self) -> NotificationReceiver:
+        server = self.server
+        assert isinstance(server, _ReceiverServer)
+        return server.receiver
+
+    def do_POST(self) -> None:
+        path = self.path.split("?", 1)[0]
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "too large"})
+            return
+        refusal = self.receiver._refusal(path)
+        if refusal is not None:
+            self.answer(refusal, {"error": "failing on purpose"})
+            return
+        content_type = self.headers.get_content_type()
+        payload = _parse(content_type, self.rfile.read(length))
+        self.receiver._record(
+            ReceivedNotification(
+                path=path,
+                content_type=content_type,
+                payload=payload,
+                received_at=datetime.now(UTC),
+                headers={k: v for k, v in self.headers.items() if k.lower() != "authorization"},
             )
-            trickle = receiver._trickling.get(path)
-            if trickle is not None:
-                self._trickle(*trickle)
-                return
-            self._answer(HTTPStatus.OK, {"received": True})
+        )
+        self.receiver._reply(self, path)
 
-        def _trickle(self, every: float, size: int) -> None:
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(size))
-            self.end_headers()
-            try:
-                for _ in range(size):
-                    self.wfile.write(b" ")
-                    self.wfile.flush()
-                    time.sleep(every)
-            except OSError:  # the sender gave up and closed the connection
-                return
+    def do_GET(self) -> None:
+        if self.path.split("?", 1)[0] != "/_received":
+            self.answer(HTTPStatus.NOT_FOUND, {"error": "POST notifications; GET /_received"})
+            return
+        self.answer(HTTPStatus.OK, [n.to_json() for n in self.receiver.received])
 
-        def do_GET(self) -> None:
-            if self.path.split("?", 1)[0] != "/_received":
-                self._answer(HTTPStatus.NOT_FOUND, {"error": "POST notifications; GET /_received"})
-                return
-            self._answer(HTTPStatus.OK, [n.to_json() for n in receiver.received])
+    def answer(self, status: int, body: Any) -> None:
+        """Send ``body`` as JSON with ``status``."""
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-        def _answer(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("receiver: " + format, *args)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("receiver: " + format, *args)
 
-    return Handler
+class _ReceiverServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], receiver: NotificationReceiver) -> None:
+        super().__init__(address, ReceiverHandler)
+        self.receiver = receiver
 
 
 def _parse(content_type: str, raw: bytes) -> dict[str, Any]:
@@ -306,3 +299,21 @@ def serve(host: str = "127.0.0.1", port: int = 8765, jsonl_path: Path | None = N
         pass
     finally:
         receiver.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m barrack_ops.demo.receiver [--host H] [--port P] [--jsonl FILE]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m barrack_ops.demo.receiver",
+        description="A local json:// and form:// notification receiver (stands in for Slack).",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--jsonl", type=Path, default=None, help="also append to this file")
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.jsonl)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,7 +16,7 @@ __all__ = ["Advancer", "ClockTicker"]
 
 
 class Advancer(Protocol):
-    """Anything that moves a simulated clock (``SimHandle.advance``)."""
+    """Anything that moves a simulated clock (``SimControl.advance``)."""
 
     def advance(self, seconds: float | str) -> object: ...
 

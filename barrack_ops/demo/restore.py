@@ -31,7 +31,7 @@ DRILLED_INSTANCES = ("inference-h100", "eval-a40")
 
 
 class DemoSimulator(Protocol):
-    """What the demo needs of the simulator (``simulator.testing.SimHandle`` has it)."""
+    """What the demo needs of the simulator (``simulator.control.SimControl`` has it)."""
 
     base_url: str
 

@@ -28,7 +28,7 @@ RUN_EVERY_SECONDS = 15 * 60
 
 
 class DemoSimulator(Protocol):
-    """What the demo needs of the simulator (``simulator.testing.SimHandle`` has it)."""
+    """What the demo needs of the simulator (``simulator.control.SimControl`` has it)."""
 
     base_url: str
 

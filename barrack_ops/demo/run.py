@@ -15,19 +15,22 @@ import asyncio
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from barrack_ops._env import patched_environment
 
 if TYPE_CHECKING:
+    from barrack_ops.demo.receiver import ReceivedNotification
     from simulator.testing import SimHandle
 
-__all__ = ["DEMO_START", "run_demo"]
+__all__ = ["DEMO_START", "alert_lines", "run_demo"]
 
 DEMO_START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 """The simulated time the demo starts at (any time works; a fixed one makes runs alike)."""
@@ -52,10 +55,10 @@ async def _warm_up_prefect() -> None:
 
 def _nightly_section(sim: SimHandle, nights: int) -> bool:
     """The nightly-snapshots recipe over ``nights`` simulated nights; True when all were ok."""
-    from barrack_ops.ticker import ClockTicker
     from flows.nightly_snapshots.flow import nightly_snapshots
     from flows.nightly_snapshots.params import NightlySnapshotsParams
     from flows.nightly_snapshots.report import DeletionStatus, SnapshotStatusOutcome
+    from simulator.ticker import ClockTicker
     from tasks.connection import BarrackConnection
 
     ok = True
@@ -115,7 +118,7 @@ def _nightly_section(sim: SimHandle, nights: int) -> bool:
 
 def _low_balance_section(sim: SimHandle, state_dir: Path, days: int = 7) -> None:
     """The low-balance recipe every 6 simulated hours over ``days``, from a fresh fleet."""
-    from flows.low_balance.demo import LowBalanceDemo, demo_low_balance
+    from barrack_ops.demo.low_balance import demo_low_balance_week
 
     sim.reset()
     console.print(
@@ -123,10 +126,34 @@ def _low_balance_section(sim: SimHandle, state_dir: Path, days: int = 7) -> None
         "burn. The recipe runs every 6 simulated hours; a person tops up 6 hours after the "
         "alert turns critical."
     )
-    state = LowBalanceDemo()
-    for _ in range(days * 4):
-        now = sim.advance(6 * 3600)
-        _print_lines(asyncio.run(demo_low_balance(sim, now, state=state, state_dir=state_dir)))
+    _print_lines(demo_low_balance_week(sim, state_dir, days=days))
+
+
+def alert_lines(received: Sequence[ReceivedNotification]) -> list[str]:
+    """One line per alert title, in order of arrival, with its severity; repeats counted.
+
+    Titles carry the severity (``[warning] ...``, ``[resolved] ...``) except for info
+    alerts: those get apprise's message type in front.
+    """
+    counts: Counter[str] = Counter()
+    for note in received:
+        title = note.title or "(untitled)"
+        counts[title if title.startswith("[") else f"[{note.type or 'info'}] {title}"] += 1
+    return [
+        f"  {title}" + (f"  (x{count})" if count > 1 else "") for title, count in counts.items()
+    ]
+
+
+def _alerts_section(received: Sequence[ReceivedNotification]) -> None:
+    """What the local channel received, and the first message in full."""
+    if not received:
+        console.print("  (none)")
+        return
+    for line in alert_lines(received):
+        # Alert titles are text from the recipes: "[warning]" is not markup.
+        console.print(escape(line))
+    console.print("[bold]The first one, as a chat channel shows it:[/]")
+    console.print(received[0].body or "", markup=False)
 
 
 def _print_lines(lines: list[str]) -> None:
@@ -138,11 +165,11 @@ def run_demo(nights: int = 7) -> int:
     """Run the demo; returns the process exit code (0 when every run succeeded)."""
     # Prefect's per-task INFO lines would bury the demo's own output (set before import).
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from barrack_ops.ticker import ClockTicker
-    from flows.hibernate_idle.demo import demo_hibernate_idle
-    from flows.restore.demo import demo_restore
-    from notifications.receiver import NotificationReceiver
+    from barrack_ops.demo.hibernate import demo_hibernate_idle
+    from barrack_ops.demo.receiver import NotificationReceiver
+    from barrack_ops.demo.restore import demo_restore
     from simulator.testing import running_simulator
+    from simulator.ticker import ClockTicker
 
     failed: list[str] = []
     with (
@@ -192,14 +219,7 @@ def run_demo(nights: int = 7) -> int:
             _low_balance_section(sim, Path(state_dir))
 
             console.rule("Alerts received by the local channel")
-            received = receiver.received
-            for note in received:
-                console.print(f"  [{note.type}] {note.title}")
-            if received:
-                console.print("[bold]The first one, as a chat channel shows it:[/]")
-                console.print(received[0].body or "", markup=False)
-            else:
-                console.print("  (none)")
+            _alerts_section(receiver.received)
     verdict = (
         "[green]every run succeeded[/]" if not failed else f"[red]failed: {', '.join(failed)}[/]"
     )

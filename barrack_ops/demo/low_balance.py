@@ -18,6 +18,7 @@ as the demo sets them for every recipe.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -31,11 +32,17 @@ from flows.low_balance.report import LowBalanceReport, format_hours
 from notifications import Severity
 from tasks.connection import BarrackConnection
 
-__all__ = ["DemoSimulator", "LowBalanceDemo", "demo_low_balance"]
+__all__ = [
+    "ClockedSimulator",
+    "DemoSimulator",
+    "LowBalanceDemo",
+    "demo_low_balance",
+    "demo_low_balance_week",
+]
 
 
 class DemoSimulator(Protocol):
-    """What the demo needs of the simulator handle (``simulator.testing.SimHandle``)."""
+    """What the demo needs of the simulator handle (``simulator.control.SimControl``)."""
 
     @property
     def base_url(self) -> str:
@@ -44,6 +51,14 @@ class DemoSimulator(Protocol):
 
     def top_up(self, amount: str | Decimal | int) -> Decimal:
         """Add credit through the control route; the new balance."""
+        ...
+
+
+class ClockedSimulator(DemoSimulator, Protocol):
+    """A simulator whose clock the demo moves."""
+
+    def advance(self, seconds: float | str) -> datetime:
+        """Move simulated time on; the new now."""
         ...
 
 
@@ -93,6 +108,58 @@ async def demo_low_balance(
         state_dir: where the balance history is kept (a temporary directory).
         repeat_hours: how often an open alert is repeated.
     """
+    lines, _ = await _step(sim, now, state, state_dir, repeat_hours)
+    return lines
+
+
+def demo_low_balance_week(
+    sim: ClockedSimulator, state_dir: Path, *, days: int = 7, every_hours: float = 6.0
+) -> list[str]:
+    """The recipe every ``every_hours`` simulated hours over ``days``; the lines to print.
+
+    Steps where nothing is open and nothing is sent fold into one line with their span
+    and runway, so a quiet week after a top-up takes a line, not a screen.
+    """
+    state = LowBalanceDemo()
+    lines: list[str] = []
+    quiet: list[LowBalanceReport] = []
+    for _ in range(round(days * 24 / every_hours)):
+        now = sim.advance(every_hours * 3600)
+        step, report = asyncio.run(_step(sim, now, state, state_dir, 12.0))
+        if len(step) == 1 and _is_quiet(report):
+            quiet.append(report)
+            continue
+        lines += _fold(quiet) + step
+        quiet = []
+    return lines + _fold(quiet)
+
+
+def _is_quiet(report: LowBalanceReport) -> bool:
+    """Nothing open and nothing sent (every outcome, if any, is ``not-open``)."""
+    return report.severity is None and all(
+        outcome.endswith(": not-open") for outcome in report.alert_outcomes
+    )
+
+
+def _fold(quiet: list[LowBalanceReport]) -> list[str]:
+    if len(quiet) < 2:
+        return [_line(report) for report in quiet]
+    first, last = quiet[0], quiet[-1]
+    return [
+        f"{first.evaluated_at:%a %H:%M} to {last.evaluated_at:%a %H:%M}  {len(quiet)} runs, "
+        f"ok, no alert: {first.money(first.balance)} to {last.money(last.balance)}, runway "
+        f"{format_hours(first.runway_hours)} to {format_hours(last.runway_hours)}"
+    ]
+
+
+async def _step(
+    sim: DemoSimulator,
+    now: datetime,
+    state: LowBalanceDemo,
+    state_dir: Path,
+    repeat_hours: float,
+) -> tuple[list[str], LowBalanceReport]:
+    """One step: its lines, and the report of its last run."""
     report = await _run(sim, now, state, state_dir, repeat_hours)
     lines = [_line(report)]
     if report.severity is Severity.CRITICAL and report.runway_severity is Severity.CRITICAL:
@@ -112,8 +179,9 @@ async def demo_low_balance(
         state.top_ups.append((now, amount))
         state.critical_since = None
         lines.append(f"    a person tops up {report.money(amount)}")
-        lines.append(_line(await _run(sim, now, state, state_dir, repeat_hours)))
-    return lines
+        report = await _run(sim, now, state, state_dir, repeat_hours)
+        lines.append(_line(report))
+    return lines, report
 
 
 async def _run(
