@@ -13,7 +13,12 @@ from barrack.models._base import (
     RequestModel,
     UTCDateTime,
 )
-from barrack.models.account import Balance, CreditBalanceResponse
+from barrack.models.account import (
+    Balance,
+    CreditBalanceResponse,
+    CreditTransaction,
+    CreditTransactionsResponse,
+)
 from barrack.models.ai import (
     AIModel,
     AITransaction,
@@ -30,9 +35,11 @@ from barrack.models.ai import (
     UsageSummaryResponse,
 )
 from barrack.models.billing import (
+    AccountBillingRecord,
     AggregatedBillingResponse,
     Billing,
     BillingRecord,
+    BillingRecordsResponse,
     BillingSummary,
     SnapshotBillingResponse,
     VolumeBilling,
@@ -204,6 +211,7 @@ __all__ = [
     "VM_TRANSITION_TARGETS",
     "AIModel",
     "AITransaction",
+    "AccountBillingRecord",
     "AddFirewallRuleRequest",
     "AddFirewallRuleResponse",
     "AddVMSecurityRuleResponse",
@@ -218,6 +226,7 @@ __all__ = [
     "BatchSnapshotImageRelationshipResponse",
     "Billing",
     "BillingRecord",
+    "BillingRecordsResponse",
     "BillingSummary",
     "BootSource",
     "ChatChoice",
@@ -241,6 +250,8 @@ __all__ = [
     "CreateVolumeResponse",
     "CreatedSSHKey",
     "CreditBalanceResponse",
+    "CreditTransaction",
+    "CreditTransactionsResponse",
     "CurrencyEnum",
     "Data",
     "DeleteFirewallResponse",

@@ -20,6 +20,8 @@ from barrack.models import Envelope, FlatResponse
 # trailing slash B1 (after Part C's ``/api/pricing/``) puts on every path.
 B3 = {
     ("GET", "/balance/"),
+    ("GET", "/balance/transactions/"),
+    ("GET", "/billing/records/"),
     ("GET", "/gpu-stocks/"),
     ("GET", "/gpu-specs/"),
     ("GET", "/regions/"),
@@ -94,6 +96,8 @@ B3 = {
 # flat. Changing one of these changes the wire, so it is pinned here.
 B1_PAYLOAD = {
     "balance.get": "credit",
+    "balance.transactions": "transactions",
+    "billing.records": "records",
     "gpu_stocks.list": "stocks",
     "gpu_specs.list": "gpu_specs",
     "regions.list": "regions",
