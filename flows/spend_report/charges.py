@@ -54,6 +54,7 @@ class Charge:
         start, end: the period (``end`` resolved to the window's end when still running).
         rate_per_hour: the rate in force (0 for AI usage).
         amount: what it cost, exact.
+        gpu_count: GPUs (instances and snapshots; 0 otherwise).
     """
 
     kind: str
@@ -68,6 +69,7 @@ class Charge:
     end: datetime
     rate_per_hour: Decimal
     amount: Decimal
+    gpu_count: int = 0
 
 
 def charges_from_records(
@@ -101,6 +103,7 @@ def charges_from_records(
                 end=record.end if record.end is not None else max(until, record.start),
                 rate_per_hour=record.rate_per_hour,
                 amount=record.amount,
+                gpu_count=record.gpu_count or 0,
             )
         )
     for txn in transactions:

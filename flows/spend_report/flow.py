@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import anyio
@@ -20,12 +21,13 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
 from flows.common.alerting import RECIPE_HOOKS
+from flows.common.pricing import PriceIndex
 from flows.common.runtime import current_flow_run_url
 from flows.hibernate_idle.state import InstanceState, select_state_store
 from flows.spend_report.aggregate import balance_moves, spend_over
 from flows.spend_report.alerts import anomaly_alerts, digest_alert
 from flows.spend_report.anomaly import baseline_of, find_anomalies
-from flows.spend_report.charges import charges_from_records
+from flows.spend_report.charges import Charge, charges_from_records
 from flows.spend_report.chart import render_chart
 from flows.spend_report.params import SpendReportParams
 from flows.spend_report.periods import Period, last_week, parse_period, zone
@@ -33,13 +35,20 @@ from flows.spend_report.report import SpendReport
 from flows.spend_report.waste import IdleWindow, find_waste
 from notifications import DeliveryReport, Notifier, NotifySettings
 from notifications.state import default_state_dir, variable_slug
-from tasks.account import get_balance
+from tasks.account import get_balance, get_pricing
 from tasks.billing import list_ai_usage, list_billing_records, list_top_ups
 from tasks.fleet import list_volumes
 from tasks.instances import list_instances
 from tasks.snapshots import list_snapshots
 
-__all__ = ["idle_windows", "report_period", "run_spend_report", "spend_report"]
+__all__ = [
+    "full_rates",
+    "idle_windows",
+    "notify_spend",
+    "report_period",
+    "run_spend_report",
+    "spend_report",
+]
 
 
 @flow(name="spend-report", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
@@ -77,6 +86,17 @@ def idle_windows(states: dict[str, InstanceState]) -> list[IdleWindow]:
     return windows
 
 
+def full_rates(charges: list[Charge], index: PriceIndex) -> dict[str, Decimal]:
+    """Each hibernated instance's full rate per hour from the price list (what it saved)."""
+    rates: dict[str, Decimal] = {}
+    for charge in charges:
+        if charge.kind == "hibernated" and charge.resource_id not in rates:
+            rate = index.gpu_rate(charge.gpu_model, charge.gpu_count or 1)
+            if rate is not None:
+                rates[charge.resource_id] = rate
+    return rates
+
+
 def build_notifier(params: SpendReportParams, now: datetime) -> Notifier:
     """``BARRACK_NOTIFY_*`` on the run's clock (the anomaly alert's repeat counts from it)."""
     settings = NotifySettings()
@@ -104,8 +124,12 @@ async def run_spend_report(params: SpendReportParams) -> SpendReport:
         list_top_ups(conn, start=start, end=until),
         list_ai_usage(conn, start=start, end=until),
     )
-    balance, instances, volumes, snapshots = await asyncio.gather(
-        get_balance(conn), list_instances(conn), list_volumes(conn), list_snapshots(conn)
+    balance, instances, volumes, snapshots, pricing = await asyncio.gather(
+        get_balance(conn),
+        list_instances(conn),
+        list_volumes(conn),
+        list_snapshots(conn),
+        get_pricing(conn),
     )
     currency = str(balance.currency)
     charges = charges_from_records(records.items, ai.items, until=until)
@@ -146,7 +170,7 @@ async def run_spend_report(params: SpendReportParams) -> SpendReport:
         volumes=volumes,
         snapshots=snapshots,
         idle=idle_windows(states),
-        full_rates={vm.id: vm.hourly_price for vm in instances if vm.hourly_price is not None},
+        full_rates=full_rates(charges, PriceIndex.from_pricing(currency, pricing)),
     )
     report = SpendReport(
         account_name=params.account_name,
