@@ -14,6 +14,7 @@ as the demo sets them for every recipe.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,13 +42,15 @@ class SpendSimulator(Protocol):
 
     def client(self, **kwargs: Any) -> httpx.Client: ...
 
-    def load_scenario(self, name: str | None = None, **kwargs: Any) -> dict[str, Any]: ...
+    def load_scenario(
+        self, name: str | None = None, *, seed: int | None = None
+    ) -> dict[str, Any]: ...
 
     def now(self) -> datetime: ...
 
     def advance(self, seconds: float | str) -> datetime: ...
 
-    def top_up(self, amount: Any) -> Any: ...
+    def top_up(self, amount: str | Decimal | int) -> Decimal: ...
 
 
 def _ok(response: httpx.Response) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def test_a_fortnight_two_weekly_reports_anomaly_raised_then_resolved(
         )
 
     first = run("2026-11-09..2026-11-15")
-    titles = [n.title for n in receiver.received]
+    titles = [n.title or "" for n in receiver.received]
     assert any("Spend anomaly" in t for t in titles), titles
     assert first.anomalies[0].day.isoformat() == "2026-11-09"  # type: ignore[attr-defined]
     names = [c.name for c in first.anomalies[0].contributors]  # type: ignore[attr-defined]
@@ -90,7 +90,7 @@ def test_a_fortnight_two_weekly_reports_anomaly_raised_then_resolved(
     receiver.clear()
     second = run("2026-11-16..2026-11-22")
     assert second.anomalies == []  # type: ignore[attr-defined]
-    titles = [n.title for n in receiver.received]
+    titles = [n.title or "" for n in receiver.received]
     assert any("resolved" in t.lower() for t in titles), titles
     assert any(t.startswith("Spend 2026-11-16..2026-11-22") for t in titles), titles
 
@@ -101,7 +101,8 @@ def test_demo_prints_the_digest_and_saves_a_chart_that_matches_the_table(
     console = Console(record=True, width=120)
     report = asyncio.run(run_spend_demo(console, sim, tmp_path / "demo"))
     text = console.export_text()
-    assert "Spend report" in text and "Waste" in text
+    assert "Spend report" in text
+    assert "Waste" in text
     assert report.chart_path is not None
     data = report.chart_path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -119,5 +120,5 @@ def test_demo_prints_the_digest_and_saves_a_chart_that_matches_the_table(
     assert report.balance.opening + report.balance.top_ups - report.balance.spent == (
         report.balance.closing
     )
-    digest = [n for n in receiver.received if n.title.startswith("Spend ")]
-    assert digest, [n.title for n in receiver.received]
+    digest = [n for n in receiver.received if (n.title or "").startswith("Spend ")]
+    assert digest, [n.title or "" for n in receiver.received]

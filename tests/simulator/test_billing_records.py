@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,7 @@ def all_pages(api: httpx.Client, path: str, **query: str) -> list[dict[str, Any]
         page += 1
 
 
-def iso(moment: Any) -> str:
+def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
