@@ -19,7 +19,7 @@ from barrack.models import AccountBillingRecord, AITransaction, CreditTransactio
 from tasks._options import API_TASK
 from tasks.connection import BarrackConnection, borrow_client
 
-__all__ = ["Listing", "list_ai_usage", "list_billing_records", "list_top_ups"]
+__all__ = ["Listing", "list_ai_usage", "list_billing_records", "list_top_ups", "read_all_pages"]
 
 T = TypeVar("T")
 
@@ -32,7 +32,12 @@ class Listing(Generic[T]):
     missing: list[str] = field(default_factory=list)
 
 
-async def _read_all(what: str, make: Callable[[], AsyncPaginator[T]]) -> Listing[T]:
+async def read_all_pages(what: str, make: Callable[[], AsyncPaginator[T]]) -> Listing[T]:
+    """Every page of a listing; a later page that fails is named in ``missing``.
+
+    Raises:
+        BarrackError: the first page failed (nothing to report on).
+    """
     paginator = make()
     first = await paginator.get_page(1)  # no first page: nothing to report on; raise
     listing = Listing(items=list(first.items))
@@ -53,7 +58,7 @@ async def list_billing_records(
 ) -> Listing[AccountBillingRecord]:
     """Every billed period of instances, volumes and snapshots in ``[start, end]``."""
     client = await borrow_client(connection)
-    return await _read_all(
+    return await read_all_pages(
         "billing records", lambda: client.billing.records(start=start, end=end, per_page=100)
     )
 
@@ -64,7 +69,7 @@ async def list_top_ups(
 ) -> Listing[CreditTransaction]:
     """Credit added in ``[start, end)``."""
     client = await borrow_client(connection)
-    return await _read_all(
+    return await read_all_pages(
         "top-ups", lambda: client.balance.transactions(start=start, end=end, per_page=100)
     )
 
@@ -75,6 +80,6 @@ async def list_ai_usage(
 ) -> Listing[AITransaction]:
     """AI requests billed in ``[start, end)``."""
     client = await borrow_client(connection)
-    return await _read_all(
+    return await read_all_pages(
         "AI usage", lambda: client.ai.usage_history(start=start, end=end, per_page=100)
     )

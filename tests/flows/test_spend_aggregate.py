@@ -590,3 +590,13 @@ def test_ai_transactions_are_charges_of_their_day() -> None:
     (c,) = charges_from_records([], [txn], until=at("2026-11-03T00:00"))
     spend = spend_over([c], parse_period("2026-11-02..2026-11-03", OSLO))
     assert spend.daily[date(2026, 11, 3)]["ai"] == Decimal("0.5")  # 00:59 in Oslo
+
+
+def test_an_incomplete_report_says_so_everywhere_people_read() -> None:
+    report = make_report(False)
+    report.incomplete = ["billing records page 2 of 3 (APIConnectionError)"]
+    assert "**Incomplete:** billing records page 2 of 3" in report.markdown()
+    assert "lower bound" in report.markdown()
+    assert "Incomplete: billing records page 2 of 3" in report.chat_summary()
+    assert report.summary_line().endswith("INCOMPLETE")
+    assert report.to_json()["incomplete"] == report.incomplete

@@ -122,3 +122,35 @@ def test_demo_prints_the_digest_and_saves_a_chart_that_matches_the_table(
     )
     digest = [n for n in receiver.received if (n.title or "").startswith("Spend ")]
     assert digest, [n.title or "" for n in receiver.received]
+
+
+def test_command_line_prints_exact_json_and_csv(sim: SimHandle, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from barrack_ops.cli import app
+
+    end = asyncio.run(play_spend_week(sim, tmp_path / "idle.json"))
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        f"connection: {{base_url: '{sim.base_url}'}}\nnow: '{end.isoformat()}'\n"
+        f"output_dir: '{tmp_path / 'out'}'\nidle_state_store: file\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    period = "2026-11-09..2026-11-15"
+    result = runner.invoke(
+        app, ["report", "spend", "--period", period, "-p", str(params), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout[result.stdout.index("{") :])
+    assert data["period"]["first"] == "2026-11-09"
+    assert Decimal(data["total"]) == sum(Decimal(v) for v in data["by_kind"].values())
+    result = runner.invoke(app, ["report", "spend", "--period", period, "-p", str(params), "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = [r for r in result.stdout.splitlines() if r.startswith(period)]
+    assert sum(Decimal(r.split(",")[7]) for r in rows) == Decimal(data["total"])
+    bad = runner.invoke(app, ["report", "spend", "--period", "2026-11-31..2026-12-01"])
+    assert bad.exit_code == 2
+    assert "period" in bad.output
