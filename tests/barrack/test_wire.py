@@ -20,8 +20,6 @@ from barrack.models import Envelope, FlatResponse
 # trailing slash B1 (after Part C's ``/api/pricing/``) puts on every path.
 B3 = {
     ("GET", "/balance/"),
-    ("GET", "/balance/transactions/"),
-    ("GET", "/billing/records/"),
     ("GET", "/gpu-stocks/"),
     ("GET", "/gpu-specs/"),
     ("GET", "/regions/"),
@@ -176,8 +174,16 @@ INSTANCE_ACTIONS = {
 }
 
 
+# Beyond B3, guessed for the spend report (docs/barrack-api.md says so): top-ups and the
+# account-wide billing records, deleted resources included.
+BEYOND_B3 = {
+    ("GET", "/balance/transactions/"),
+    ("GET", "/billing/records/"),
+}
+
+
 def test_routes_match_b3_exactly() -> None:
-    assert {(r.method, r.path) for r in ROUTES.values()} == B3
+    assert {(r.method, r.path) for r in ROUTES.values()} == B3 | BEYOND_B3
 
 
 def test_success_statuses_follow_b1() -> None:
