@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from barrack.models import RequestModel
 from flows.hibernate_idle.state import StateMode
-from flows.spend_report.periods import PeriodError, zone
+from flows.spend_report.periods import PeriodError, parse_period, zone
 from tasks.connection import BarrackConnection
 
 __all__ = ["SpendReportParams"]
@@ -97,9 +97,15 @@ class SpendReportParams(RequestModel):
     @field_validator("period")
     @classmethod
     def _check_period(cls, value: str | None) -> str | None:
-        if value is not None and not _PERIOD.fullmatch(value.strip()):
+        if value is None:
+            return None
+        if not _PERIOD.fullmatch(value.strip()):
             raise ValueError(f"period: {value!r} is not FIRST..LAST, e.g. 2026-11-01..2026-11-30")
-        return value.strip() if value is not None else None
+        try:
+            parse_period(value, zone("UTC"))  # real dates, in order (any timezone will do)
+        except PeriodError as error:
+            raise ValueError(str(error)) from None
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod

@@ -600,3 +600,15 @@ def test_an_incomplete_report_says_so_everywhere_people_read() -> None:
     assert "Incomplete: billing records page 2 of 3" in report.chat_summary()
     assert report.summary_line().endswith("INCOMPLETE")
     assert report.to_json()["incomplete"] == report.incomplete
+
+
+@pytest.mark.parametrize(
+    ("period", "problem"),
+    [
+        ("2026-11-31..2026-12-01", "day is out of range"),
+        ("2026-12-01..2026-11-01", "ends before it starts"),
+    ],
+)
+def test_parameters_check_the_period_s_dates(period: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        SpendReportParams(period=period)
