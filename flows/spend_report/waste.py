@@ -80,6 +80,16 @@ def _hours(delta: timedelta) -> Decimal:
     )
 
 
+def _stopped_since(own: Sequence[Charge]) -> datetime | None:
+    """The start of the instance's last unbroken ``SHUTOFF`` run (None: not stopped)."""
+    since = None
+    for charge in sorted(own, key=lambda c: c.start, reverse=True):
+        if charge.status != "SHUTOFF" or (since is not None and charge.end < since):
+            break
+        since = charge.start
+    return since
+
+
 def find_waste(
     *,
     charges: Sequence[Charge],
@@ -137,8 +147,7 @@ def find_waste(
     for vm in instances:
         if str(vm.status) != "SHUTOFF":
             continue
-        stopped = [c for c in charges if c.resource_id == vm.id and c.status == "SHUTOFF"]
-        since = min((c.start for c in stopped), default=None)
+        since = _stopped_since([c for c in charges if c.resource_id == vm.id])
         if since is None or now - since <= SHUTOFF_GRACE:
             continue
         cost = sum(

@@ -612,3 +612,41 @@ def test_an_incomplete_report_says_so_everywhere_people_read() -> None:
 def test_parameters_check_the_period_s_dates(period: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         SpendReportParams(period=period)
+
+
+def test_shutoff_counts_from_the_last_stop_only() -> None:
+    period = parse_period("2026-11-02..2026-11-08", UTC_ZONE)
+    charges = [
+        charge(
+            rid="BRK-OFF",
+            status="SHUTOFF",
+            start="2026-10-20T00:00",
+            end="2026-10-25T00:00",
+            amount="120",
+            rate="1",
+        ),
+        charge(
+            rid="BRK-OFF",
+            status="ACTIVE",
+            start="2026-10-25T00:00",
+            end="2026-11-08T12:00",
+            amount="348",
+            rate="1",
+        ),
+        charge(
+            rid="BRK-OFF",
+            status="SHUTOFF",
+            start="2026-11-08T12:00",
+            end="2026-11-09T08:00",
+            amount="20",
+            rate="1",
+        ),
+    ]
+    common = {"period": period, "volumes": [], "snapshots": [], "idle": [], "full_rates": {}}
+    stopped = [vm("BRK-OFF", "render", "SHUTOFF", "1")]
+    waste = find_waste(charges=charges, now=at("2026-11-09T08:00"), instances=stopped, **common)  # type: ignore[arg-type]
+    assert waste.lines == []  # stopped 20 hours ago: not yet a day
+    waste = find_waste(charges=charges, now=at("2026-11-10T08:00"), instances=stopped, **common)  # type: ignore[arg-type]
+    (line,) = waste.lines
+    assert "since 2026-11-08 12:00" in line.detail
+    assert line.cost == 12  # the SHUTOFF hours inside the period
