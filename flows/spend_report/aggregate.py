@@ -7,11 +7,11 @@ totals by kind, by region and by day of one period are the same number to the la
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from flows.spend_report.charges import KINDS, Charge, clip, split
+from flows.spend_report.charges import KINDS, SHARE_UNIT, Charge, clip, split
 from flows.spend_report.periods import Period
 
 __all__ = ["BalanceMoves", "InstanceSpend", "Spend", "balance_moves", "spend_over"]
@@ -88,7 +88,8 @@ def spend_over(charges: Iterable[Charge], period: Period) -> Spend:
         inside = clip(charge, period.start, period.end)
         if inside is None or not inside.amount:
             continue
-        amount = inside.amount
+        amount = inside.amount.quantize(SHARE_UNIT)
+        inside = replace(inside, amount=amount)
         spend.total += amount
         _add(spend.by_kind, charge.kind, amount)
         _add(spend.by_region, charge.region, amount)
@@ -140,7 +141,7 @@ def _between(charges: Sequence[Charge], start: datetime, end: datetime) -> Decim
     for charge in charges:
         piece = clip(charge, start, end)
         if piece is not None:
-            total += piece.amount
+            total += piece.amount.quantize(SHARE_UNIT)
     return total
 
 

@@ -248,7 +248,7 @@ class SpendReport:
         s = self.spend
 
         def amounts(table: dict[str, Decimal]) -> dict[str, str]:
-            return {k: str(v) for k, v in table.items()}
+            return {k: _exact(v) for k, v in table.items()}
 
         return {
             "account": self.account_name,
@@ -260,8 +260,8 @@ class SpendReport:
                 "start": s.period.start.isoformat(),
                 "end": s.period.end.isoformat(),
             },
-            "total": str(s.total),
-            "previous_total": str(self.previous.total),
+            "total": _exact(s.total),
+            "previous_total": _exact(self.previous.total),
             "by_kind": amounts(s.by_kind),
             "by_region": amounts(s.by_region),
             "by_gpu_model": amounts(s.by_gpu_model),
@@ -272,7 +272,7 @@ class SpendReport:
                     "region": e.region,
                     "gpu_model": e.gpu_model,
                     "tier": e.tier,
-                    "total": str(e.total),
+                    "total": _exact(e.total),
                     "by_kind": amounts(e.by_kind),
                 }
                 for e in s.by_instance.values()
@@ -281,10 +281,10 @@ class SpendReport:
             "balance": None
             if self.balance is None
             else {
-                "opening": str(self.balance.opening),
-                "closing": str(self.balance.closing),
-                "top_ups": str(self.balance.top_ups),
-                "spent": str(self.balance.spent),
+                "opening": _exact(self.balance.opening),
+                "closing": _exact(self.balance.closing),
+                "top_ups": _exact(self.balance.top_ups),
+                "spent": _exact(self.balance.spent),
             },
             "waste": [
                 {
@@ -292,20 +292,20 @@ class SpendReport:
                     "resource_id": w.resource_id,
                     "name": w.name,
                     "detail": w.detail,
-                    "cost": str(w.cost),
-                    "monthly": None if w.monthly is None else str(w.monthly),
+                    "cost": _exact(w.cost),
+                    "monthly": None if w.monthly is None else _exact(w.monthly),
                     "action": w.action,
                 }
                 for w in self.waste.lines
             ],
-            "hibernation_saved": str(self.waste.hibernation_saved),
+            "hibernation_saved": _exact(self.waste.hibernation_saved),
             "anomalies": [
                 {
                     "day": a.day.isoformat(),
-                    "spent": str(a.spent),
-                    "limit": str(a.baseline.limit),
+                    "spent": _exact(a.spent),
+                    "limit": None if a.baseline.limit is None else _exact(a.baseline.limit),
                     "contributors": [
-                        {"resource": c.name, "extra": str(c.extra)} for c in a.contributors
+                        {"resource": c.name, "extra": _exact(c.extra)} for c in a.contributors
                     ],
                 }
                 for a in self.anomalies
@@ -343,11 +343,17 @@ class SpendReport:
                             e.gpu_model,
                             e.tier,
                             kind,
-                            str(e.by_kind[kind]),
+                            _exact(e.by_kind[kind]),
                             self.currency,
                         ]
                     )
         return buffer.getvalue()
+
+
+def _exact(amount: Decimal) -> str:
+    """Every digit, no trailing zeros, never an exponent (``50``, ``4.035``)."""
+    text = f"{amount.normalize():f}"
+    return "0" if text in {"-0", ""} else text
 
 
 def _table(rows: list[dict[str, str]]) -> list[str]:

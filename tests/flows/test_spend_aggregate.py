@@ -145,10 +145,10 @@ def test_a_charge_is_shared_pro_rata_and_the_parts_add_up_exactly() -> None:
     period = parse_period("2026-11-02..2026-11-04", UTC_ZONE)
     parts = split(c, [(lo, hi) for _, lo, hi in period.days()])
     assert sum(parts) == Decimal(10)
-    assert parts[0] == Decimal(10) * 6 / 36
+    assert parts[0] == (Decimal(10) * 6 / 36).quantize(Decimal("1e-10"))
     third = clip(c, at("2026-11-03T00:00"), at("2026-11-04T00:00"))
     assert third is not None
-    assert third.amount == Decimal(10) * 24 / 36
+    assert third.amount == (Decimal(10) * 24 / 36).quantize(Decimal("1e-10"))
 
 
 @given(
@@ -650,3 +650,52 @@ def test_shutoff_counts_from_the_last_stop_only() -> None:
     (line,) = waste.lines
     assert "since 2026-11-08 12:00" in line.detail
     assert line.cost == 12  # the SHUTOFF hours inside the period
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(KINDS),
+            st.sampled_from(["NORWAY-1", "CANADA-1", "US-1"]),
+            st.integers(min_value=-3 * 24 * 60, max_value=10 * 24 * 60),  # start, minutes
+            st.integers(min_value=0, max_value=5 * 24 * 60),  # length, minutes
+            st.decimals(min_value=Decimal(0), max_value=Decimal(500), places=4),
+        ),
+        max_size=25,
+    )
+)
+def test_property_every_breakdown_adds_up_to_the_total(
+    rows: list[tuple[str, str, int, int, Decimal]],
+) -> None:
+    period = parse_period("2026-10-19..2026-10-25", OSLO)  # a 25-hour day inside
+    charges = []
+    for n, (kind, region, offset, length, amount) in enumerate(rows):
+        start = period.start + timedelta(minutes=offset)
+        end = start + timedelta(minutes=length if kind != "ai" else 0)
+        charges.append(
+            Charge(
+                kind,
+                f"r{n}",
+                f"r{n}",
+                None,
+                region,
+                "-",
+                "-",
+                "ACTIVE",
+                start,
+                end,
+                Decimal(1),
+                amount,
+            )
+        )
+    spend = spend_over(charges, period)
+    for table in (
+        spend.by_kind,
+        spend.by_region,
+        spend.by_gpu_model,
+        spend.by_tier,
+        spend.day_totals(),
+    ):
+        assert sum(table.values(), Decimal(0)) == spend.total
+    assert sum((e.total for e in spend.by_instance.values()), Decimal(0)) == spend.total
+    assert spend.total <= sum((c.amount for c in charges), Decimal(0))
