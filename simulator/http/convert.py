@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import SecretStr
 
@@ -463,7 +463,7 @@ def account_billing(
     return rows
 
 
-def _billing_labels(backend: Backend, kind: str, resource_id: str) -> dict[str, object]:
+def _billing_labels(backend: Backend, kind: str, resource_id: str) -> dict[str, Any]:
     """What a billing record says about its resource (deleted ones from their tombstones)."""
     state = backend.world.state
     if kind == "instance":
