@@ -61,6 +61,7 @@ from barrack._wire import (
 )
 from barrack.models._base import ErrorResponse
 from barrack.resources.ai import AsyncAI
+from barrack.resources.billing import AsyncBilling
 from barrack.resources.catalog import (
     AsyncBalance,
     AsyncGPUSpecs,
@@ -190,6 +191,7 @@ class AsyncBarrack:
         self.firewalls = AsyncFirewalls(self)
         self.scripts = AsyncScripts(self)
         self.ai = AsyncAI(self)
+        self.billing = AsyncBilling(self)
 
     def __repr__(self) -> str:
         return f"AsyncBarrack(base_url={self.settings.base_url!r})"

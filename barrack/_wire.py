@@ -183,6 +183,26 @@ _PAGE = ("page", "per_page")
 _ROUTE_LIST: tuple[Route, ...] = (
     # Balance
     Route("balance.get", "GET", "/balance/", "CreditBalanceResponse", payload="credit"),
+    Route(
+        "balance.transactions",
+        "GET",
+        "/balance/transactions/",
+        "CreditTransactionsResponse",
+        payload="transactions",
+        query=("start", "end", *_PAGE),
+        paginated=True,
+    ),
+    # Account-wide billing (guessed: one list of every billed period, deleted resources'
+    # included, so a report over last week still sees what was deleted since)
+    Route(
+        "billing.records",
+        "GET",
+        "/billing/records/",
+        "BillingRecordsResponse",
+        payload="records",
+        query=("start", "end", "resource_type", *_PAGE),
+        paginated=True,
+    ),
     # GPU stocks and specs
     Route(
         "gpu_stocks.list",

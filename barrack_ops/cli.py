@@ -25,6 +25,7 @@ from barrack import BarrackError
 from barrack_ops.commands.doctor import doctor
 from barrack_ops.commands.hibernate_idle import run_hibernate_idle
 from barrack_ops.commands.low_balance import run_low_balance
+from barrack_ops.commands.report import report_app
 from barrack_ops.commands.restore import run_restore_drill, run_restore_to_region
 from barrack_ops.params_file import ParamsFileError, load_params
 from notifications.errors import NotificationConfigError
@@ -43,6 +44,7 @@ run_app = typer.Typer(help="Run a recipe once, now, in this process.", no_args_i
 plan_app = typer.Typer(help="Show what a recipe would do, without doing it.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
 app.add_typer(plan_app, name="plan")
+app.add_typer(report_app, name="report")
 app.command("sim")(sim)
 app.command("doctor")(doctor)
 run_app.command("hibernate-idle")(run_hibernate_idle)

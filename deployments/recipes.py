@@ -97,6 +97,19 @@ RECIPES: Final[tuple[Recipe, ...]] = (
         parameters={"params": {"account_name": "barrack"}},
     ),
     Recipe(
+        name="spend-report",
+        entrypoint="flows.spend_report.flow:spend_report",
+        cron="0 8 * * 1",
+        timezone="UTC",
+        description=(
+            "Every Monday: last week's spend by instance, region, GPU model, tier and kind "
+            "against the week before, the balance and top-ups, the waste with what to do, "
+            "and days above the baseline (alerted); a digest with its daily chart."
+        ),
+        tags=("barrack-ops", "billing"),
+        parameters={"params": {"account_name": "barrack", "timezone": "UTC"}},
+    ),
+    Recipe(
         name="restore-to-region",
         entrypoint="flows.restore.flow:restore_to_region",
         cron=None,

@@ -88,6 +88,8 @@ class AlertKind(StrEnum):
     DRILL_SUCCEEDED = "drill-succeeded"
     LOW_BALANCE = "low-balance"
     BALANCE_RESOLVED = "balance-resolved"
+    SPEND_ANOMALY = "spend-anomaly"
+    SPEND_DIGEST = "spend-digest"
     FLOW_FAILED = "flow-failed"
     GENERIC = "generic"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from enum import StrEnum
 
 import apprise
@@ -25,7 +26,7 @@ from notifications.destinations import APPRISE_ASSET, Destination
 from notifications.masking import Redactor
 from notifications.render import Message
 
-__all__ = ["DeliveryResult", "DeliveryStatus", "deliver"]
+__all__ = ["DeliveryResult", "DeliveryStatus", "deliver", "takes_attachments"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def deliver(
     redactor: Redactor,
     alerts: int = 1,
     fallback: bool = False,
+    attachments: Sequence[str] = (),
 ) -> DeliveryResult:
     """Send ``message`` to ``destination`` within ``timeout`` seconds; never raises.
 
@@ -91,9 +93,11 @@ def deliver(
         redactor: Masks secrets in the failure reason.
         alerts: How many alerts the message carries (for the report).
         fallback: Whether the destination stands in for failed primaries (for the report).
+        attachments: Files to attach (paths), for destinations whose apprise plugin
+            takes attachments (email, some chat services); others get the message only.
     """
     started = time.monotonic()
-    status, reason = _send(destination, message, timeout, redactor)
+    status, reason = _send(destination, message, timeout, redactor, tuple(attachments))
     result = DeliveryResult(
         destination=destination.display,
         tags=sorted(destination.tags),
@@ -118,13 +122,17 @@ def deliver(
 
 
 def _send(
-    destination: Destination, message: Message, timeout: float, redactor: Redactor
+    destination: Destination,
+    message: Message,
+    timeout: float,
+    redactor: Redactor,
+    attachments: tuple[str, ...] = (),
 ) -> tuple[DeliveryStatus, str | None]:
     """Send on a daemon thread; past ``timeout`` the thread is left behind, never waited on."""
     outcome: list[tuple[DeliveryStatus, str | None]] = []
 
     def run() -> None:
-        outcome.append(_send_now(destination, message, timeout, redactor))
+        outcome.append(_send_now(destination, message, timeout, redactor, attachments))
 
     sender = threading.Thread(target=run, name="notification-send", daemon=True)
     sender.start()
@@ -136,8 +144,17 @@ def _send(
     )
 
 
+def takes_attachments(destination: Destination) -> bool:
+    """Whether the destination's apprise plugin sends attachments (email, some chats)."""
+    return bool(getattr(destination.service, "attachment_support", False))
+
+
 def _send_now(
-    destination: Destination, message: Message, timeout: float, redactor: Redactor
+    destination: Destination,
+    message: Message,
+    timeout: float,
+    redactor: Redactor,
+    attachments: tuple[str, ...] = (),
 ) -> tuple[DeliveryStatus, str | None]:
     service = destination.service
     # The socket timeouts bound each connect and read; the caller's deadline bounds the
@@ -152,6 +169,7 @@ def _send_now(
             title=message.title,
             notify_type=apprise.NotifyType(message.type.value),
             body_format=apprise.NotifyFormat(message.body_format.value),
+            attach=list(attachments) if attachments and takes_attachments(destination) else None,
         )
     except Exception as error:  # a plugin bug must not reach the recipe
         return DeliveryStatus.FAILED, redactor.redact(f"{type(error).__name__}: {error}")

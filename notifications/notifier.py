@@ -30,7 +30,7 @@ from notifications.delivery import DeliveryResult, deliver
 from notifications.destinations import Destination, build_destinations
 from notifications.links import current_flow_run_url
 from notifications.masking import Redactor, environment_secrets
-from notifications.render import Message, alert_title, render_message
+from notifications.render import Message, MessageType, alert_title, render_message
 from notifications.report import AlertOutcome, DeliveryReport
 from notifications.routing import RoutingRules
 from notifications.sources import parse_url_list
@@ -46,6 +46,8 @@ MAX_PARALLEL_SENDS = 8
 
 # A resolution is rendered as its own kind where one exists ("balance recovered").
 _RESOLVED_KIND = {AlertKind.LOW_BALANCE: AlertKind.BALANCE_RESOLVED}
+_EMAIL_SCHEMAS = frozenset({"mailto", "mailtos"})
+"""apprise's email URL schemas: those destinations get the long body (the full table)."""
 
 
 def _utc_now() -> datetime:
@@ -201,6 +203,52 @@ class Notifier:
         """
         clearances = [_Clearance(key, {}, None) for key in cleared]
         return self._guarded(lambda: self._dispatch(list(alerts), clearances))
+
+    def send_document(
+        self,
+        alert: Alert,
+        *,
+        short_body: str,
+        long_body: str,
+        attachments: Sequence[str] = (),
+    ) -> DeliveryReport:
+        """Send a report (a digest), not a condition: no dedup ledger, no repeat, no resolve.
+
+        ``alert`` routes it (its kind and severity pick the destinations, as an alert's
+        would) and titles it. Email destinations get ``long_body`` (the full table) and the
+        attachments; chat destinations get ``short_body`` (a Slack-length summary) and the
+        attachments when their apprise plugin takes them. Both bodies are Markdown (plain
+        text destinations receive them as they are). Never raises.
+        """
+        return self._guarded(lambda: self._send_document(alert, short_body, long_body, attachments))
+
+    def _send_document(
+        self, alert: Alert, short_body: str, long_body: str, attachments: Sequence[str]
+    ) -> DeliveryReport:
+        title = self._redactor.redact(alert_title(alert))
+        report = DeliveryReport()
+        for destination in self.destinations:
+            if self.routing.is_fallback(destination.tags) or not self.routing.accepts(
+                destination.tags, alert
+            ):
+                continue
+            email = destination.schema in _EMAIL_SCHEMAS
+            message = Message(
+                title=title,
+                body=self._redactor.redact(long_body if email else short_body),
+                type=MessageType.INFO,
+                body_format=destination.body_format,
+            )
+            report.deliveries.append(
+                deliver(
+                    destination,
+                    message,
+                    timeout=self.timeout,
+                    redactor=self._redactor,
+                    attachments=attachments,
+                )
+            )
+        return report
 
     def open_alerts(self) -> list[AlertRecord]:
         """The alerts sent and not resolved yet, oldest first (empty if the ledger fails)."""

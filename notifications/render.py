@@ -142,6 +142,13 @@ KIND_TEXT: Final[dict[AlertKind, _KindText]] = {
         "flow runs failed",
         hint="Open the flow run for the full traceback.",
     ),
+    AlertKind.SPEND_ANOMALY: _KindText(
+        "spend anomaly",
+        "spend anomalies",
+        hint="Look at the instances named: a forgotten instance, a restore left running, a "
+        "runaway job. The spend-report recipe lists the day's spend by instance.",
+    ),
+    AlertKind.SPEND_DIGEST: _KindText("spend digest", "spend digests"),
     AlertKind.GENERIC: _KindText("alert", "alerts"),
 }
 

@@ -140,6 +140,12 @@ class Ledger:
             segments.append(running)
         return segments
 
+    def meters(self) -> list[MeterKey]:
+        """Every resource ever metered (deleted ones included), in the order first metered."""
+        keys = dict.fromkeys(self._closed)
+        keys.update(dict.fromkeys(self._open))
+        return list(keys)
+
     def rate(self, kind: str, resource_id: str) -> Decimal:
         """A resource's current rate per hour (0 when it is not metered)."""
         running = self._open.get((kind, resource_id))

@@ -270,6 +270,8 @@ class State:
     images: Table[ImageRec] = field(default_factory=lambda: Table[ImageRec]("image", "images"))
     snapshot_tombstones: dict[str, SnapshotRec] = field(default_factory=dict)
     instance_tombstones: dict[str, InstanceRec] = field(default_factory=dict)
+    volume_tombstones: dict[str, VolumeRec] = field(default_factory=dict)
+    """Deleted volumes, kept for their bills (the account's billing records name them)."""
 
     def region(self, name: str) -> RegionCatalog | None:
         """A region's catalog, or None when the region does not exist."""

@@ -14,7 +14,12 @@ from barrack.models._base import (
     UTCDateTime,
 )
 from barrack.models._rules import NAME_RULES, NameKind, NameRule, check_name
-from barrack.models.account import Balance, CreditBalanceResponse
+from barrack.models.account import (
+    Balance,
+    CreditBalanceResponse,
+    CreditTransaction,
+    CreditTransactionsResponse,
+)
 from barrack.models.ai import (
     AIModel,
     AITransaction,
@@ -31,9 +36,11 @@ from barrack.models.ai import (
     UsageSummaryResponse,
 )
 from barrack.models.billing import (
+    AccountBillingRecord,
     AggregatedBillingResponse,
     Billing,
     BillingRecord,
+    BillingRecordsResponse,
     BillingSummary,
     SnapshotBillingResponse,
     VolumeBilling,
@@ -206,6 +213,7 @@ __all__ = [
     "VM_TRANSITION_TARGETS",
     "AIModel",
     "AITransaction",
+    "AccountBillingRecord",
     "AddFirewallRuleRequest",
     "AddFirewallRuleResponse",
     "AddVMSecurityRuleResponse",
@@ -220,6 +228,7 @@ __all__ = [
     "BatchSnapshotImageRelationshipResponse",
     "Billing",
     "BillingRecord",
+    "BillingRecordsResponse",
     "BillingSummary",
     "BootSource",
     "ChatChoice",
@@ -243,6 +252,8 @@ __all__ = [
     "CreateVolumeResponse",
     "CreatedSSHKey",
     "CreditBalanceResponse",
+    "CreditTransaction",
+    "CreditTransactionsResponse",
     "CurrencyEnum",
     "Data",
     "DeleteFirewallResponse",

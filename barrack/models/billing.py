@@ -14,9 +14,11 @@ from barrack.models._base import BarrackModel, Envelope, Money, UTCDateTime
 from barrack.models.enums import CurrencyEnum, ResourceTypeEnum
 
 __all__ = [
+    "AccountBillingRecord",
     "AggregatedBillingResponse",
     "Billing",
     "BillingRecord",
+    "BillingRecordsResponse",
     "BillingSummary",
     "SnapshotBillingResponse",
     "VolumeBilling",
@@ -146,3 +148,50 @@ class VolumeBilling(BarrackModel):
 
 class VolumeHourlyBillingResponse(Envelope[VolumeBilling]):
     """``GET /volumes/{id}/billing``."""
+
+
+class AccountBillingRecord(BarrackModel):
+    """One billed period of any resource of the account (``GET /billing/records``, guessed).
+
+    The account-wide list carries what a bill is about beside the period, so that a
+    report over last week still knows the GPU model and region of an instance deleted
+    since, and the instance a snapshot or volume belonged to.
+
+    Attributes:
+        resource_type: ``gpus`` (an instance), ``volumes`` or ``snapshots``.
+        resource_id: the instance, volume or snapshot.
+        resource_name: its name.
+        instance_id: the instance it belongs to (itself for an instance; the source of a
+            snapshot; the attachment of a volume, None when detached).
+        region: where it is.
+        tier: its tier (``legacy``, ``advanced``).
+        gpu_model: the GPU model (instances and snapshots).
+        gpu_count: GPUs (instances and snapshots).
+        status: the resource's status in the period (``ACTIVE``, ``HIBERNATED``...).
+        start: period start (clipped to the window asked for).
+        end: period end (None while the period is still running at the window's end).
+        minutes: billed minutes, fractional.
+        rate_per_hour: the rate in the period.
+        amount: ``minutes / 60 * rate_per_hour``, exact.
+        currency: the account currency.
+    """
+
+    resource_type: ResourceTypeEnum
+    resource_id: str
+    resource_name: str | None = None
+    instance_id: str | None = None
+    region: str | None = None
+    tier: str | None = None
+    gpu_model: str | None = None
+    gpu_count: int | None = None
+    status: str | None = None
+    start: UTCDateTime
+    end: UTCDateTime | None = None
+    minutes: Decimal
+    rate_per_hour: Money
+    amount: Money
+    currency: CurrencyEnum
+
+
+class BillingRecordsResponse(Envelope[list[AccountBillingRecord]]):
+    """``GET /billing/records?start=&end=&resource_type=`` (paginated, guessed)."""

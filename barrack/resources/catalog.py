@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import builtins
+from datetime import datetime
 from typing import TypedDict, Unpack
 
+from barrack._pagination import AsyncPaginator
 from barrack.models import (
     Balance,
     CreditBalanceResponse,
+    CreditTransaction,
+    CreditTransactionsResponse,
     GPUSpec,
     GPUSpecsResponse,
     GPUStockItem,
@@ -20,7 +24,7 @@ from barrack.models import (
     Region,
     RegionsResponse,
 )
-from barrack.resources._base import AsyncResource
+from barrack.resources._base import AsyncResource, timestamp_param
 
 __all__ = [
     "AsyncBalance",
@@ -43,6 +47,21 @@ class AsyncBalance(AsyncResource):
             Decimal('42.1700')
         """
         return (await self._client.request("balance.get", CreditBalanceResponse)).payload
+
+    def transactions(
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        per_page: int = 100,
+    ) -> AsyncPaginator[CreditTransaction]:
+        """Credit added between ``start`` and ``end`` (top-ups), lazily, page by page."""
+        return self._paginate(
+            "balance.transactions",
+            CreditTransactionsResponse,
+            query={"start": timestamp_param(start), "end": timestamp_param(end)},
+            per_page=per_page,
+        )
 
 
 class AsyncRegions(AsyncResource):

@@ -163,6 +163,7 @@ class VolumeService(Service):
                 message=f"volume {volume.id} is {volume.status}; detach it before deleting",
             )
         self.w.state.volumes.remove(volume.id)
+        self.w.state.volume_tombstones[volume.id] = volume
         self.w.ledger.close("volume", volume.id, self.w.now)
         self.backend.depletion.rates_changed()
         return volume.id

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import SecretStr
 
@@ -46,12 +46,14 @@ from simulator.records import (
 from simulator.seed_data import GPU_SPECS, AIModelSeed
 
 __all__ = [
+    "account_billing",
     "ai_model",
     "ai_transaction",
     "attached_firewall",
     "balance",
     "billing",
     "created_ssh_key",
+    "credit_transactions",
     "firewall",
     "firewall_rule",
     "firewall_vm",
@@ -416,6 +418,111 @@ def billing(
             by_status={k: money(v) for k, v in by_status.items()},
         ),
     )
+
+
+def account_billing(
+    backend: Backend,
+    start: datetime | None,
+    end: datetime | None,
+    resource_type: str | None = None,
+) -> list[m.AccountBillingRecord]:
+    """Every billed period of the account over ``[start, end]``, newest first.
+
+    Deleted resources are included (their tombstones name them); periods are clipped to
+    the window like an instance's bill, so the amounts of a window add up, exactly, to
+    what the balance lost to those meters in it.
+    """
+    world = backend.world
+    until = min(end, world.now) if end is not None else world.now
+    currency = m.CurrencyEnum(world.currency)
+    rows: list[m.AccountBillingRecord] = []
+    for kind, resource_id in world.ledger.meters():
+        wire_type = _RESOURCE_TYPES.get(kind, kind)
+        if resource_type is not None and wire_type != resource_type:
+            continue
+        labels = _billing_labels(backend, kind, resource_id)
+        for segment in world.ledger.segments(kind, resource_id):
+            clipped = _clip(segment, start, until)
+            if clipped is None:
+                continue
+            rows.append(
+                m.AccountBillingRecord(
+                    resource_type=m.ResourceTypeEnum(wire_type),
+                    resource_id=resource_id,
+                    start=clipped.start,
+                    end=clipped.end,
+                    status=clipped.status,
+                    minutes=(clipped.seconds(until) / 60).normalize(),
+                    rate_per_hour=money(clipped.rate_per_hour),
+                    amount=money(clipped.amount(until)),
+                    currency=currency,
+                    **labels,
+                )
+            )
+    rows.sort(key=lambda r: (r.start, r.resource_id), reverse=True)
+    return rows
+
+
+def _billing_labels(backend: Backend, kind: str, resource_id: str) -> dict[str, Any]:
+    """What a billing record says about its resource (deleted ones from their tombstones)."""
+    state = backend.world.state
+    if kind == "instance":
+        vm = state.instances.get(resource_id) or state.instance_tombstones.get(resource_id)
+        if vm is None:
+            return {}
+        tier = _tier(vm.flavor.gpu_model)
+        return {
+            "resource_name": vm.name,
+            "instance_id": vm.id,
+            "region": vm.region,
+            "tier": tier.value if tier is not None else None,
+            "gpu_model": vm.flavor.gpu_model,
+            "gpu_count": vm.flavor.gpu_count,
+        }
+    if kind == "snapshot":
+        snap = state.snapshots.get(resource_id) or state.snapshot_tombstones.get(resource_id)
+        if snap is None:
+            return {}
+        return {
+            "resource_name": snap.name,
+            "instance_id": snap.instance_id,
+            "region": snap.region,
+            "tier": "legacy",
+            "gpu_model": snap.flavor.gpu_model or None,
+            "gpu_count": snap.flavor.gpu_count,
+        }
+    if kind == "volume":
+        vol = state.volumes.get(resource_id) or state.volume_tombstones.get(resource_id)
+        if vol is None:
+            return {}
+        return {
+            "resource_name": vol.name,
+            "instance_id": vol.instance_id,
+            "region": vol.region,
+            "tier": VOLUME_TYPE_TIERS.get(vol.volume_type, "legacy"),
+        }
+    return {}
+
+
+def credit_transactions(
+    backend: Backend, start: datetime | None, end: datetime | None
+) -> list[m.CreditTransaction]:
+    """Top-ups in ``[start, end)``, newest first (ids are their place in the history)."""
+    world = backend.world
+    currency = m.CurrencyEnum(world.currency)
+    rows = [
+        m.CreditTransaction(
+            id=f"txn-{index + 1:06d}",
+            type="top_up",
+            amount=money(amount),
+            currency=currency,
+            created_at=at,
+        )
+        for index, (at, amount) in enumerate(world.state.account.top_ups)
+        if (start is None or at >= start) and (end is None or at < end)
+    ]
+    rows.reverse()
+    return rows
 
 
 def volume_billing(backend: Backend, record: VolumeRec) -> m.VolumeBilling:

@@ -116,6 +116,28 @@ def balance_get(b: Backend, call: Call) -> Reply:
     return Reply(convert.balance(b))
 
 
+@handles("balance.transactions")
+def balance_transactions(b: Backend, call: Call) -> Reply:
+    """GET /balance/transactions?start=&end= (top-ups)."""
+    rows = convert.credit_transactions(b, call.query.time("start"), call.query.time("end"))
+    return page(rows, call.query, lambda row: row)
+
+
+@handles("billing.records")
+def billing_records(b: Backend, call: Call) -> Reply:
+    """GET /billing/records?start=&end=&resource_type= (every billed period)."""
+    resource_type = call.query.values.get("resource_type")
+    if resource_type is not None and resource_type not in {"gpus", "volumes", "snapshots"}:
+        raise ValidationFailed(
+            "resource_type",
+            f"resource_type must be gpus, volumes or snapshots, not {resource_type!r}",
+        )
+    rows = convert.account_billing(
+        b, call.query.time("start"), call.query.time("end"), resource_type
+    )
+    return page(rows, call.query, lambda row: row)
+
+
 @handles("regions.list")
 def regions_list(b: Backend, call: Call) -> Reply:
     """GET /regions."""

@@ -1,4 +1,4 @@
-"""The built-in scenarios: ``empty``, ``demo`` and the ``fleet`` generator."""
+"""The built-in scenarios: ``empty``, ``demo``, ``spend-week`` and the ``fleet`` generator."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from simulator.scenarios.spec import (
 
 __all__ = ["BUILTIN_SCENARIOS", "builtin_scenario"]
 
-BUILTIN_SCENARIOS: Final = ("empty", "demo", "fleet")
+BUILTIN_SCENARIOS: Final = ("empty", "demo", "spend-week", "fleet")
 
 
 def builtin_scenario(
@@ -25,7 +25,7 @@ def builtin_scenario(
     """A built-in scenario by name.
 
     Args:
-        name: ``empty``, ``demo`` or ``fleet``.
+        name: ``empty``, ``demo``, ``spend-week`` or ``fleet``.
         instances: fleet size (``fleet`` only; default 1000).
         snapshots_per_instance: snapshots of each fleet instance (``fleet`` only; default 0).
 
@@ -41,8 +41,8 @@ def builtin_scenario(
             account=AccountSpec(),
             ssh_keys=[SSHKeySpec(name="default")],
         )
-    if name == "demo":
-        text = resources.files("simulator.scenarios").joinpath("demo.yaml").read_text("utf-8")
+    if name in {"demo", "spend-week"}:
+        text = resources.files("simulator.scenarios").joinpath(f"{name}.yaml").read_text("utf-8")
         return parse_scenario_yaml(text)
     if name == "fleet":
         return ScenarioSpec(
