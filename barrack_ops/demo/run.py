@@ -161,8 +161,21 @@ def _print_lines(lines: list[str]) -> None:
         console.print(line, markup=False)
 
 
-def run_demo(nights: int = 7) -> int:
-    """Run the demo; returns the process exit code (0 when every run succeeded)."""
+def _spend_section(sim: SimHandle, output_dir: Path) -> bool:
+    """The spend-report recipe over a week played on the ``spend-week`` scenario."""
+    from barrack_ops.demo.spend_report import run_spend_demo
+
+    report = asyncio.run(run_spend_demo(console, sim, output_dir))
+    return not report.incomplete
+
+
+def run_demo(nights: int = 7, output_dir: Path | None = None) -> int:
+    """Run the demo; returns the process exit code (0 when every run succeeded).
+
+    What outlives the run (the spend chart) goes to ``output_dir``, by default
+    ``./barrack-ops-demo`` under the current directory.
+    """
+    output_dir = output_dir if output_dir is not None else Path.cwd() / "barrack-ops-demo"
     # Prefect's per-task INFO lines would bury the demo's own output (set before import).
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from barrack_ops.demo.hibernate import demo_hibernate_idle
@@ -217,6 +230,10 @@ def run_demo(nights: int = 7) -> int:
 
             console.rule("4. Low-balance alerts with a runway forecast")
             _low_balance_section(sim, Path(state_dir))
+
+            console.rule("5. Where the money went: the week's spend digest")
+            if not _spend_section(sim, output_dir):
+                failed.append("spend report")
 
             console.rule("Alerts received by the local channel")
             _alerts_section(receiver.received)

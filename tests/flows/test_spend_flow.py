@@ -1,6 +1,6 @@
 """The spend-report flow against the simulator over a simulated fortnight, through Prefect.
 
-The ``spend-week`` scenario is played on (barrack_ops.demo_spend): an instance deleted
+The ``spend-week`` scenario is played on (barrack_ops.demo.spend_report): an instance deleted
 leaving its snapshot, an 8-GPU instance forgotten for a day (the anomaly), top-ups, AI
 usage, the hibernate-idle recipe's idle evidence. The digest goes to a real local
 receiver (json://, which takes attachments); the dedup ledger is a file under tmp_path.
@@ -18,7 +18,7 @@ import pytest
 from matplotlib.image import imread
 from rich.console import Console
 
-from barrack_ops.demo_spend import IDLE_POLICY, play_spend_week, run_spend_demo
+from barrack_ops.demo.spend_report import IDLE_POLICY, play_spend_week, run_spend_demo
 from flows.spend_report.chart import chart_totals
 from flows.spend_report.flow import spend_report
 from flows.spend_report.params import SpendReportParams

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from barrack import APIConnectionError, AsyncPaginator, Page
-from barrack.models._base import Pagination
+from barrack.models import Pagination
 from tasks.billing import read_all_pages
 
 

@@ -1,11 +1,10 @@
 """The spend report in ``barrack-ops demo``: a simulated week with money leaking, then its digest.
 
-The lead wires :func:`run_spend_demo` into the demo (``barrack_ops/demo/`` is being made
-as this is written; this module sits beside it until then). It loads the ``spend-week``
-scenario, plays a week on the simulator's clock (an instance deleted on Monday leaving
-its snapshot behind, an 8-GPU restore forgotten for a day, a top-up, AI usage, and the
-hibernate-idle recipe judging a notebook idle), runs the spend-report flow over that
-week and prints the digest; the chart is saved in ``out_dir``.
+The demo (``barrack_ops/demo/run.py``) calls :func:`run_spend_demo` as its fifth section.
+It loads the ``spend-week`` scenario, plays a week on the simulator's clock (an instance
+deleted on Monday leaving its snapshot behind, an 8-GPU restore forgotten for a day, a
+top-up, AI usage, and the hibernate-idle recipe judging a notebook idle), runs the
+spend-report flow over that week and prints the digest; the chart is saved in ``out_dir``.
 
 It needs ``BARRACK_API_KEY`` and the ``BARRACK_NOTIFY_*`` settings in the environment,
 as the demo sets them for every recipe.
