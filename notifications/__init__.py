@@ -42,18 +42,13 @@ from notifications.receiver import NotificationReceiver, ReceivedNotification
 from notifications.render import BodyFormat, Message, MessageType, render_alert, render_message
 from notifications.report import AlertOutcome, DeliveryReport
 from notifications.routing import RoutingRules
-from notifications.state import (
-    AlertStateStore,
-    FileStateStore,
-    MemoryStateStore,
-    PrefectVariableStore,
-    select_store,
-)
+from notifications.state import AlertLedger, AlertStateStore, select_store
 
 __all__ = [
     "Alert",
     "AlertKey",
     "AlertKind",
+    "AlertLedger",
     "AlertOutcome",
     "AlertRecord",
     "AlertStateStore",
@@ -66,8 +61,6 @@ __all__ = [
     "Destination",
     "FactValue",
     "FailureHooks",
-    "FileStateStore",
-    "MemoryStateStore",
     "Message",
     "MessageType",
     "NotificationConfigError",
@@ -75,7 +68,6 @@ __all__ = [
     "NotificationReceiver",
     "Notifier",
     "NotifySettings",
-    "PrefectVariableStore",
     "ReceivedNotification",
     "RoutingRules",
     "Severity",

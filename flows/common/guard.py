@@ -48,12 +48,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypeVar
 
-import anyio
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.common.guard_file import FileRunLock, LockRecord
 from flows.common.guard_prefect import LeaseUnavailableError, held_lease, release_lease
+from state import prefect_api_reachable, state_dir
 
 __all__ = [
     "GuardMode",
@@ -94,9 +94,7 @@ class GuardSettings(BaseSettings):
 
     def lock_path(self, scope: str) -> Path:
         """The lock file of ``scope``."""
-        from notifications.state import default_state_dir
-
-        directory = self.lock_dir or default_state_dir() / "locks"
+        directory = self.lock_dir or state_dir() / "locks"
         return directory / f"{_slug(scope)}.lock"
 
 
@@ -146,9 +144,7 @@ async def _use_prefect(mode: GuardMode) -> bool:
         return False
     if mode == "prefect":
         return True
-    from notifications.state import prefect_api_reachable
-
-    return await anyio.to_thread.run_sync(prefect_api_reachable)
+    return await prefect_api_reachable()
 
 
 def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
