@@ -6,11 +6,12 @@ recipe scope (``nightly-snapshots/<policy>``, ``low-balance/<account>``...):
 
 * on the host, an exclusive ``flock`` on ``<state dir>/locks/<scope>.lock``: the kernel
   drops it when the holder dies, SIGKILL included, so a crash never leaves it stale;
-* when a Prefect API answers (``auto``) or always (``prefect``), also the one slot of a
-  Prefect global concurrency limit ``barrack-ops-run--<scope>``, held under a renewed
-  lease, so runs on other hosts are excluded too. A holder that dies stops renewing and
-  the server frees the slot after ``lease_seconds``; on the same host the next run frees
-  it at once, by the lease id the dead holder left in the lock file.
+* when a Prefect API answers (``auto``, asked once per run) or always (``prefect``), also
+  the one slot of a Prefect global concurrency limit ``barrack-ops-run--<scope>``, held
+  with Prefect's ``concurrency()`` under a lease it renews, so runs on other hosts are
+  excluded too. The guard creates the limit (one slot) on first use. A holder that dies
+  stops renewing and the server frees the slot after ``lease_seconds``; on the same host
+  the next run frees it at once, by the lease id the dead holder left in the lock file.
 
 A run that finds the scope taken waits up to ``wait_seconds``, then fails with
 :class:`RunInProgressError`, having done nothing.
@@ -246,13 +247,12 @@ async def exclusive_run(
                             limit_name(scope),
                             lease_seconds=settings.lease_seconds,
                             flow_run_id=record.flow_run_id,
-                            deadline=deadline,
-                            poll_seconds=settings.poll_seconds,
+                            wait_seconds=max(0.0, deadline - time.monotonic()),
                         )
                     )
                 except LeaseUnavailableError:
                     raise RunInProgressError(scope, None, settings.wait_seconds) from None
-                record = replace(record, lease_id=str(lease_id))
+                record = replace(record, lease_id=str(lease_id) if lease_id else None)
                 _write_record(lock, record, scope)
             yield record
     finally:
