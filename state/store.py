@@ -112,6 +112,7 @@ class MemoryStore:
 
     async def put(self, key: str, value: Any) -> None:
         """Create or replace ``key``."""
+        _to_json(key, value)  # None is not a value here: it would delete the key
         await self.update({key: value})
 
     async def delete(self, key: str) -> None:
@@ -185,6 +186,7 @@ class FileStore:
 
     async def put(self, key: str, value: Any) -> None:
         """Create or replace ``key``."""
+        _to_json(key, value)  # None is not a value here: it would delete the key
         await self.update({key: value})
 
     async def delete(self, key: str) -> None:
@@ -317,6 +319,7 @@ class PrefectVariableStore:
 
     async def put(self, key: str, value: Any) -> None:
         """Create or replace ``key``'s Variable."""
+        _to_json(key, value)  # None is not a value here: it would delete the key
         await self.update({key: value})
 
     async def delete(self, key: str) -> None:
