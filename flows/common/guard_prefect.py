@@ -15,8 +15,9 @@ records every granted lease there for its own cleanup).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import Any, Final
 from uuid import UUID
 
@@ -86,6 +87,9 @@ async def held_lease(
 ) -> AsyncIterator[UUID | None]:
     """Hold the one slot of the limit ``name`` (created on first use) for the block.
 
+    The first request is never cut short (on a busy API it may take longer than a short
+    wait); only while the slot is taken does the run wait, up to ``wait_seconds``.
+
     Args:
         name: the global concurrency limit's name.
         lease_seconds: how long the server keeps the slot for a holder that stops
@@ -99,6 +103,30 @@ async def held_lease(
     Raises:
         LeaseUnavailableError: the slot stayed taken for ``wait_seconds``.
     """
+    lease_seconds = max(LEASE_MIN_SECONDS, lease_seconds)
+    deadline = time.monotonic() + wait_seconds
+    await ensure_limit(name)
+    holder = _holder(flow_run_id)
+    async with AsyncExitStack() as stack:
+        try:
+            lease_id = await stack.enter_async_context(
+                _slot(name, lease_seconds=lease_seconds, holder=holder, wait=None)
+            )
+        except LeaseUnavailableError:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise
+            lease_id = await stack.enter_async_context(
+                _slot(name, lease_seconds=lease_seconds, holder=holder, wait=remaining)
+            )
+        yield lease_id
+
+
+@asynccontextmanager
+async def _slot(
+    name: str, *, lease_seconds: float, holder: Any, wait: float | None
+) -> AsyncIterator[UUID | None]:
+    """One ``concurrency()`` hold: one try (``wait`` None), or tries for ``wait`` seconds."""
     from prefect.concurrency.asyncio import (
         AcquireConcurrencySlotTimeoutError,
         ConcurrencySlotAcquisitionError,
@@ -106,21 +134,17 @@ async def held_lease(
     )
     from prefect.concurrency.context import ConcurrencyContext
 
-    lease_seconds = max(LEASE_MIN_SECONDS, lease_seconds)
-    await ensure_limit(name)
     acquired = False
-    # With no wait, one try: Prefect's timeout of 0 would cancel even a free slot's request.
-    timeout, retries = (wait_seconds, None) if wait_seconds > 0 else (None, 0)
     with ConcurrencyContext() as context:
         try:
             async with concurrency(
                 name,
                 occupy=1,
-                timeout_seconds=timeout,
-                max_retries=retries,
+                timeout_seconds=wait,
+                max_retries=0 if wait is None else None,
                 lease_duration=lease_seconds,
                 strict=True,
-                holder=_holder(flow_run_id),
+                holder=holder,
                 # a failed renewal must not kill a run midway: the next one may succeed
                 raise_on_lease_renewal_failure=False,
             ):

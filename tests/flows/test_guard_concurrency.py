@@ -37,7 +37,7 @@ async def active_slots(name: str) -> int:
 
 async def test_a_run_on_another_host_is_refused_while_the_slot_is_held(tmp_path: Path) -> None:
     name = limit_name(guard_scope("low-balance", "two-hosts"))
-    host_a, host_b = host(tmp_path / "a"), host(tmp_path / "b")
+    host_a, host_b = host(tmp_path / "a", wait_seconds=60), host(tmp_path / "b")
     async with exclusive_run("low-balance", "two-hosts", settings=host_a) as held:
         assert held is not None
         assert held.lease_id is not None
