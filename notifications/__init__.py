@@ -41,18 +41,13 @@ from notifications.notifier import Notifier
 from notifications.render import BodyFormat, Message, MessageType, render_alert, render_message
 from notifications.report import AlertOutcome, DeliveryReport
 from notifications.routing import RoutingRules
-from notifications.state import (
-    AlertStateStore,
-    FileStateStore,
-    MemoryStateStore,
-    PrefectVariableStore,
-    select_store,
-)
+from notifications.state import AlertLedger, AlertStateStore, select_store
 
 __all__ = [
     "Alert",
     "AlertKey",
     "AlertKind",
+    "AlertLedger",
     "AlertOutcome",
     "AlertRecord",
     "AlertStateStore",
@@ -65,15 +60,12 @@ __all__ = [
     "Destination",
     "FactValue",
     "FailureHooks",
-    "FileStateStore",
-    "MemoryStateStore",
     "Message",
     "MessageType",
     "NotificationConfigError",
     "NotificationError",
     "Notifier",
     "NotifySettings",
-    "PrefectVariableStore",
     "RoutingRules",
     "Severity",
     "Subject",

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from notifications.alerts import Alert, AlertKind, Severity, Subject
 from notifications.errors import NotificationConfigError
 from notifications.notifier import Notifier
-from notifications.state import MemoryStateStore
+from notifications.state import AlertLedger
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         # A ledger in memory: a test must neither be suppressed nor suppress real alerts.
-        notifier = Notifier.from_settings(store=MemoryStateStore())
+        notifier = Notifier.from_settings(store=AlertLedger.in_memory())
     except NotificationConfigError as error:
         print(error, file=sys.stderr)
         return 1

@@ -10,7 +10,9 @@ environment variable                  meaning
 ``BARRACK_NOTIFY_REPEAT_INTERVAL``    seconds (or ISO 8601 like ``PT6H``) before an open
                                       alert is sent again; default 6 hours
 ``BARRACK_NOTIFY_TIMEOUT``            seconds per destination per send; default 10
-``BARRACK_NOTIFY_STATE``              ``auto`` (default), ``prefect``, ``file`` or ``memory``
+``BARRACK_NOTIFY_STATE``              ``auto`` (default: ``BARRACK_OPS_STATE``, else Prefect
+                                      when its API answers, else file), ``prefect``,
+                                      ``file`` or ``memory``
 ``BARRACK_NOTIFY_STATE_FILE``         ledger file of the file store; default
                                       ``$BARRACK_OPS_STATE_DIR/notifications.json``
                                       (``~/.barrack-ops/state/notifications.json``)
@@ -35,7 +37,7 @@ from notifications.alerts import Severity
 from notifications.errors import NotificationConfigError
 from notifications.masking import scrub_text
 from notifications.sources import UrlEntry, parse_config_data, parse_config_file, parse_url_list
-from notifications.state import StateMode
+from state.settings import StateMode
 
 __all__ = ["NotifySettings", "SecretReader", "load_url_entries", "read_prefect_secret"]
 

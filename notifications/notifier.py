@@ -34,7 +34,7 @@ from notifications.render import Message, MessageType, alert_title, render_messa
 from notifications.report import AlertOutcome, DeliveryReport
 from notifications.routing import RoutingRules
 from notifications.sources import parse_url_list
-from notifications.state import AlertStateStore, MemoryStateStore, select_store
+from notifications.state import AlertLedger, AlertStateStore, select_store
 
 __all__ = ["Notifier"]
 
@@ -107,7 +107,7 @@ class Notifier:
             raise ValueError("timeout must be a positive number of seconds")
         self.destinations = tuple(destinations)
         self.routing = routing or RoutingRules()
-        self.store: AlertStateStore = store if store is not None else MemoryStateStore()
+        self.store: AlertStateStore = store if store is not None else AlertLedger.in_memory()
         self.repeat_interval = repeat_interval
         self.timeout = timeout
         self._now = now

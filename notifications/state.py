@@ -1,57 +1,53 @@
-"""Where the dedup ledger lives between flow runs and process restarts.
+"""The dedup ledger between runs: open alerts by key, a typed view over the state store.
 
-Three stores share one small interface, :class:`AlertStateStore`:
+The ledger keeps one :class:`~notifications.dedup.AlertRecord` per open alert, keyed by
+:attr:`notifications.alerts.AlertKey.id`, in one of the backends of :mod:`state` (Prefect
+Variables when an API answers, else a file, or memory). The notifier is synchronous, so
+:class:`AlertLedger` offers synchronous methods over the async store.
 
-* :class:`PrefectVariableStore`: one Prefect Variable per open alert, used when a Prefect
-  API is reachable, so every worker and every machine sees the same ledger;
-* :class:`FileStateStore`: a JSON file, written atomically (temp file, fsync,
-  ``os.replace``) under a lock, so a crash mid-write leaves the previous ledger intact;
-* :class:`MemoryStateStore`: a dict, for one process (tests, scripts).
-
-:func:`select_store` picks one from the settings. The helpers for Prefect Variables
-(:func:`check_variable_name`, :func:`variable_slug`, :func:`hashed_variable_slug`,
-:func:`put_variable`, :func:`sync_prefect_client`), :func:`prefect_api_reachable` and
-:func:`default_state_dir` serve the recipes' stores too.
+Existing ledgers are read on upgrade: a version-1 file (``{"records": {...}}``) and the
+Variables of the older shape (``{"key": ..., "record": ...}``, same names) are read as
+they are and rewritten in the store's format on their next change.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import threading
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from notifications.dedup import AlertRecord
-from notifications.jsonfile import LockedJsonFile
+from state import (
+    FileStore,
+    KeyValueStore,
+    MemoryStore,
+    PrefectVariableStore,
+    StateMode,
+    open_store,
+    state_dir,
+)
+from state._sync import run_sync
+from state.variables import hashed_variable_slug
 
 __all__ = [
+    "STATE_FILE_NAME",
+    "AlertLedger",
     "AlertStateStore",
-    "FileStateStore",
-    "MemoryStateStore",
-    "PrefectVariableStore",
     "StateMode",
-    "check_variable_name",
-    "default_state_dir",
-    "hashed_variable_slug",
-    "prefect_api_reachable",
-    "put_variable",
+    "ledger_file_store",
+    "ledger_variable_store",
     "select_store",
-    "sync_prefect_client",
-    "variable_slug",
 ]
 
-StateMode = Literal["auto", "prefect", "file", "memory"]
+T = TypeVar("T")
 
 STATE_FILE_NAME: Final = "notifications.json"
-_FILE_FORMAT_VERSION: Final = 1
+VARIABLE_PREFIX: Final = "barrack-ops-alert"
+VARIABLE_TAG: Final = "barrack-ops-alert"
 
 
 class AlertStateStore(Protocol):
-    """The ledger of open alerts, keyed by :attr:`notifications.alerts.AlertKey.id`."""
+    """What the notifier needs of a ledger (synchronous: the notifier is)."""
 
     def get(self, key: str) -> AlertRecord | None:
         """The open record for ``key``, or None."""
@@ -74,280 +70,167 @@ class AlertStateStore(Protocol):
         ...
 
 
-class MemoryStateStore:
-    """A ledger that lives as long as the process."""
-
-    def __init__(self) -> None:
-        self._records: dict[str, AlertRecord] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> AlertRecord | None:
-        """The open record for ``key``, or None."""
-        with self._lock:
-            return self._records.get(key)
-
-    def put(self, key: str, record: AlertRecord) -> None:
-        """Create or replace the record for ``key``."""
-        with self._lock:
-            self._records[key] = record
-
-    def delete(self, key: str) -> None:
-        """Forget ``key``."""
-        with self._lock:
-            self._records.pop(key, None)
-
-    def all(self) -> dict[str, AlertRecord]:
-        """Every open record."""
-        with self._lock:
-            return dict(self._records)
-
-    def describe(self) -> str:
-        """``memory``."""
-        return "memory"
-
-    def __repr__(self) -> str:
-        return f"MemoryStateStore({len(self._records)} open)"
-
-
-class FileStateStore:
-    """A ledger in one JSON file, safe against crashes and concurrent writers.
-
-    Every change reads the file, changes it and writes a complete new copy atomically, all
-    under an exclusive lock (see :class:`notifications.jsonfile.LockedJsonFile`). A reader
-    therefore sees the old ledger or the new one, never half of one. A file that is not a
-    valid ledger (edited by hand) is moved aside to ``<file>.corrupt-<time>`` and the
-    ledger restarts empty: alerts may then repeat once, which is better than never sending
-    them again.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file = LockedJsonFile(path, kind="notification ledger", version=_FILE_FORMAT_VERSION)
-
-    def get(self, key: str) -> AlertRecord | None:
-        """The open record for ``key``, or None."""
-        return self._read().get(key)
-
-    def put(self, key: str, record: AlertRecord) -> None:
-        """Create or replace the record for ``key``."""
-        with self._file.locked():
-            records = self._read()
-            records[key] = record
-            self._write(records)
-
-    def delete(self, key: str) -> None:
-        """Forget ``key``."""
-        with self._file.locked():
-            records = self._read()
-            if records.pop(key, None) is not None:
-                self._write(records)
-
-    def all(self) -> dict[str, AlertRecord]:
-        """Every open record."""
-        return self._read()
-
-    def describe(self) -> str:
-        """``file <path>``."""
-        return f"file {self.path}"
-
-    def __repr__(self) -> str:
-        return f"FileStateStore({str(self.path)!r})"
-
-    def _read(self) -> dict[str, AlertRecord]:
-        return self._file.read_as(_records_from_payload) or {}
-
-    def _write(self, records: dict[str, AlertRecord]) -> None:
-        self._file.write(
-            {
-                "records": {
-                    key: record.model_dump(mode="json") for key, record in sorted(records.items())
-                }
-            }
-        )
-
-
-def _records_from_payload(payload: dict[str, Any]) -> dict[str, AlertRecord]:
-    raw = payload.get("records")
-    if not isinstance(raw, dict):
+def _upgrade_file_v1(payload: dict[str, Any]) -> dict[str, Any]:
+    records = payload.get("records")
+    if not isinstance(records, dict):
         raise ValueError("'records' is not a mapping")
-    return {str(key): AlertRecord.model_validate(value) for key, value in raw.items()}
+    return {str(key): value for key, value in records.items()}
 
 
-class PrefectVariableStore:
-    """A ledger in Prefect Variables: one Variable per open alert.
+def _legacy_variable(value: Any) -> tuple[str, Any] | None:
+    if isinstance(value, dict) and isinstance(value.get("key"), str) and "record" in value:
+        return value["key"], value["record"]
+    return None
 
-    One Variable per alert keeps each value far below Prefect's 5000-character limit and
-    lets two flows update different alerts without overwriting each other. Variable names
-    allow only lowercase letters, digits, ``-`` and ``_``, so the name is a readable slug
-    of the key plus a hash of the exact key (ids differing only in case stay apart); the
-    exact key is stored in the value. Every Variable carries the tag ``barrack-ops-alert``.
+
+def ledger_file_store(path: Path) -> FileStore:
+    """The file backend of a ledger at ``path`` (reads version-1 ledgers too)."""
+    return FileStore(
+        path,
+        kind="notification ledger",
+        upgrade_v1=_upgrade_file_v1,
+        validate=AlertRecord.model_validate,
+    )
+
+
+def ledger_variable_store(
+    prefix: str = VARIABLE_PREFIX, client_factory: Callable[[], Any] | None = None
+) -> PrefectVariableStore:
+    """The Prefect backend: ``<prefix>--<slug of key>--<hash of key>`` per open alert."""
+    return PrefectVariableStore(
+        f"{prefix}--",
+        tag=VARIABLE_TAG,
+        name_of=lambda key: hashed_variable_slug(key, max_slug=120, separator="--"),
+        legacy=_legacy_variable,
+        client_factory=client_factory,
+    )
+
+
+class AlertLedger:
+    """The open alerts, in a :class:`state.KeyValueStore` (decided on first use).
+
+    A ledger file holding a record that does not validate (edited by hand) is moved aside
+    and the ledger restarts empty: alerts may then repeat once, which is better than
+    never sending them again. A Variable that does not validate is skipped.
 
     Args:
-        prefix: The start of every Variable name.
-        client_factory: Returns a sync Prefect client used as a context manager; the
-            default is ``prefect.get_client(sync_client=True)``.
+        store: The store.
+        opener: Instead of ``store``, an async function returning it, called on first
+            use (so building a notifier never waits for the Prefect API's health check).
     """
-
-    TAG: Final = "barrack-ops-alert"
 
     def __init__(
-        self, prefix: str = "barrack-ops-alert", client_factory: Callable[[], Any] | None = None
+        self,
+        store: KeyValueStore | None = None,
+        *,
+        opener: Callable[[], Awaitable[KeyValueStore]] | None = None,
     ) -> None:
-        self.prefix = check_variable_name(prefix, field="prefix", max_length=100)
-        self._client_factory = client_factory or sync_prefect_client
+        if (store is None) == (opener is None):
+            raise TypeError("AlertLedger needs a store or an opener, not both")
+        self._store = store
+        self._open = opener
 
-    def variable_name(self, key: str) -> str:
-        """The Variable name for ``key``: ``<prefix>--<slug of key>--<hash of key>``."""
-        return f"{self.prefix}--{hashed_variable_slug(key, max_slug=120, separator='--')}"
+    @classmethod
+    def in_memory(cls) -> AlertLedger:
+        """A ledger that lives as long as the process."""
+        return cls(MemoryStore())
+
+    @classmethod
+    def in_file(cls, path: Path) -> AlertLedger:
+        """A ledger in one JSON file, safe against crashes and concurrent writers."""
+        return cls(ledger_file_store(path))
+
+    @classmethod
+    def in_prefect(
+        cls, prefix: str = VARIABLE_PREFIX, client_factory: Callable[[], Any] | None = None
+    ) -> AlertLedger:
+        """A ledger in Prefect Variables, one per open alert."""
+        return cls(ledger_variable_store(prefix, client_factory))
+
+    async def store(self) -> KeyValueStore:
+        """The store (opened on the first call)."""
+        if self._store is None:
+            assert self._open is not None
+            self._store = await self._open()
+        return self._store
+
+    def _run(self, operation: Callable[[KeyValueStore], Awaitable[T]]) -> T:
+        async def go() -> T:
+            return await operation(await self.store())
+
+        return run_sync(go())
 
     def get(self, key: str) -> AlertRecord | None:
         """The open record for ``key``, or None."""
-        with self._client_factory() as client:
-            variable = client.read_variable_by_name(self.variable_name(key))
-        if variable is None:
-            return None
-        return _record_from_value(variable.value)
+        value = self._run(lambda store: store.get(key))
+        return _record(value)
 
     def put(self, key: str, record: AlertRecord) -> None:
         """Create or replace the record for ``key``."""
-        value = {"key": key, "record": record.model_dump(mode="json")}
-        with self._client_factory() as client:
-            put_variable(client, self.variable_name(key), value, tag=self.TAG)
+        value = record.model_dump(mode="json")
+        self._run(lambda store: store.put(key, value))
 
     def delete(self, key: str) -> None:
         """Forget ``key``."""
-        from prefect.exceptions import ObjectNotFound
-
-        with self._client_factory() as client, suppress(ObjectNotFound):
-            client.delete_variable_by_name(self.variable_name(key))
+        self._run(lambda store: store.delete(key))
 
     def all(self) -> dict[str, AlertRecord]:
-        """Every open record (reads the Variables whose names start with the prefix)."""
-        with self._client_factory() as client:
-            variables = client.read_variables()
-        records: dict[str, AlertRecord] = {}
-        for variable in variables:
-            if not variable.name.startswith(f"{self.prefix}--"):
-                continue
-            value = variable.value
-            if isinstance(value, dict) and isinstance(value.get("key"), str):
-                records[value["key"]] = _record_from_value(value)
-        return records
+        """Every open record."""
+        values = self._run(lambda store: store.items())
+        records = {key: _record(value) for key, value in values.items()}
+        return {key: record for key, record in records.items() if record is not None}
 
     def describe(self) -> str:
-        """``prefect variables <prefix>--*``."""
-        return f"prefect variables {self.prefix}--*"
+        """Where the ledger is: ``memory``, ``file <path>``, ``prefect variables <prefix>*``."""
+        if self._store is None:
+            self._run(lambda store: _nothing())
+        assert self._store is not None
+        return self._store.describe()
+
+    @property
+    def path(self) -> Path | None:
+        """The ledger file, when the ledger is in a file (and already opened)."""
+        return self._store.path if isinstance(self._store, FileStore) else None
+
+    def variable_name(self, key: str) -> str:
+        """The Variable of ``key`` (Prefect backend only)."""
+        if not isinstance(self._store, PrefectVariableStore):
+            raise TypeError(f"the ledger is not in Prefect Variables ({self!r})")
+        return self._store.variable_name(key)
 
     def __repr__(self) -> str:
-        return f"PrefectVariableStore(prefix={self.prefix!r})"
+        where = self._store.describe() if self._store is not None else "not opened yet"
+        return f"AlertLedger({where})"
 
 
-def _record_from_value(value: Any) -> AlertRecord:
-    if not isinstance(value, dict) or "record" not in value:
-        raise ValueError("the Variable does not hold a barrack-ops alert record")
-    return AlertRecord.model_validate(value["record"])
+async def _nothing() -> None:
+    return None
 
 
-def check_variable_name(name: str, *, field: str, max_length: int) -> str:
-    """``name`` when Prefect accepts it as (the start of) a Variable name.
-
-    Args:
-        name: The name or name prefix.
-        field: The argument it came from, for the error.
-        max_length: The most characters allowed here.
-
-    Raises:
-        ValueError: ``name`` has characters Prefect refuses, or is too long.
-    """
-    if not re.fullmatch(rf"[a-z0-9][a-z0-9_-]{{0,{max_length - 1}}}", name):
-        raise ValueError(
-            f"{field} {name!r}: Prefect Variable names allow lowercase letters, digits, "
-            f"'-' and '_' (at most {max_length} characters here)"
-        )
-    return name
-
-
-def variable_slug(text: str) -> str:
-    """``text`` lowercased, every run of other characters than ``a-z0-9`` turned into ``-``.
-
-    Example: ``variable_slug("Acme_Corp.EU") == "acme-corp-eu"``; empty when ``text`` has
-    no letters or digits.
-    """
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def hashed_variable_slug(key: str, *, max_slug: int, separator: str) -> str:
-    """``<slug of key, cut to max_slug><separator><10 hex digits of the key's sha256>``.
-
-    The slug keeps the name readable; the hash of the exact key keeps keys that differ
-    only in case or punctuation apart.
-    """
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
-    return f"{variable_slug(key)[:max_slug]}{separator}{digest}"
-
-
-def put_variable(client: Any, name: str, value: Any, *, tag: str) -> None:
-    """Create or replace the Variable ``name`` through a sync Prefect ``client``.
-
-    Args:
-        client: An open sync Prefect client.
-        name: The Variable name.
-        value: Its JSON value.
-        tag: The one tag it carries.
-    """
-    from prefect.client.schemas.actions import VariableCreate, VariableUpdate
-    from prefect.exceptions import ObjectAlreadyExists
-
-    if client.read_variable_by_name(name) is None:
-        try:
-            client.create_variable(VariableCreate(name=name, value=value, tags=[tag]))
-            return
-        except ObjectAlreadyExists:
-            pass  # another run created it since the read: update it instead
-    client.update_variable(VariableUpdate(name=name, value=value, tags=[tag]))
-
-
-def sync_prefect_client() -> Any:
-    """``prefect.get_client(sync_client=True)``, the default client of the sync stores."""
-    from prefect import get_client
-
-    return get_client(sync_client=True)
-
-
-def prefect_api_reachable(timeout: float = 2.0) -> bool:
-    """True when ``PREFECT_API_URL`` is set and the API answers its health check.
-
-    Without ``PREFECT_API_URL`` Prefect would start a temporary server (several seconds)
-    just to answer: that is not "reachable", and the file store is used instead.
-    """
-    from prefect import get_client
-    from prefect.settings import PREFECT_API_URL
-
-    if not PREFECT_API_URL.value():
-        return False
+def _record(value: Any) -> AlertRecord | None:
+    if value is None:
+        return None
     try:
-        with get_client(sync_client=True, httpx_settings={"timeout": timeout}) as client:
-            return client.api_healthcheck() is None
-    except Exception:  # any failure to connect means "not reachable"
-        return False
+        return AlertRecord.model_validate(value)
+    except ValueError:
+        return None
 
 
-def default_state_dir() -> Path:
-    """``$BARRACK_OPS_STATE_DIR``, else ``~/.barrack-ops/state``."""
-    configured = os.environ.get("BARRACK_OPS_STATE_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".barrack-ops" / "state"
-
-
-def select_store(mode: StateMode = "auto", state_file: Path | None = None) -> AlertStateStore:
-    """The store for ``mode``; ``auto`` is Prefect Variables when the API answers, else a file.
+def select_store(mode: StateMode = "auto", state_file: Path | None = None) -> AlertLedger:
+    """The ledger for ``mode`` (see :func:`state.resolve_mode`), opened on first use.
 
     Args:
-        mode: ``auto``, ``prefect``, ``file`` or ``memory``.
-        state_file: The ledger file for the file store; default
-            ``<default_state_dir()>/notifications.json``.
+        mode: ``auto``, ``prefect``, ``file`` or ``memory``; ``auto`` defers to
+            ``$BARRACK_OPS_STATE``, then to whether a Prefect API answers.
+        state_file: The ledger file for the file backend; default
+            ``<state dir>/notifications.json``.
     """
-    if mode == "memory":
-        return MemoryStateStore()
-    if mode == "prefect" or (mode == "auto" and prefect_api_reachable()):
-        return PrefectVariableStore()
-    return FileStateStore(state_file or default_state_dir() / STATE_FILE_NAME)
+
+    async def choose() -> KeyValueStore:
+        return await open_store(
+            mode,
+            file=lambda: ledger_file_store(state_file or state_dir() / STATE_FILE_NAME),
+            prefect=ledger_variable_store,
+        )
+
+    return AlertLedger(opener=choose)

@@ -22,7 +22,7 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
-from flows.hibernate_idle.state import FileStateStore, InstanceState
+from flows.hibernate_idle.state import IdleMemory, InstanceState
 from flows.spend_report.flow import spend_report
 from flows.spend_report.params import SpendReportParams
 from flows.spend_report.report import SpendReport
@@ -113,7 +113,7 @@ async def play_spend_week(sim: SpendSimulator, state_file: Path, *, weeks: int =
                     )
                 )
             sim.advance(int((monday + timedelta(days=7, hours=8) - sim.now()).total_seconds()))
-            store = FileStateStore(state_file)
+            store = IdleMemory.in_file(state_file)
             await store.save(
                 {
                     ids["notebook-ida"]: InstanceState(

@@ -6,11 +6,12 @@ recipe scope (``nightly-snapshots/<policy>``, ``low-balance/<account>``...):
 
 * on the host, an exclusive ``flock`` on ``<state dir>/locks/<scope>.lock``: the kernel
   drops it when the holder dies, SIGKILL included, so a crash never leaves it stale;
-* when a Prefect API answers (``auto``) or always (``prefect``), also the one slot of a
-  Prefect global concurrency limit ``barrack-ops-run--<scope>``, held under a renewed
-  lease, so runs on other hosts are excluded too. A holder that dies stops renewing and
-  the server frees the slot after ``lease_seconds``; on the same host the next run frees
-  it at once, by the lease id the dead holder left in the lock file.
+* when a Prefect API answers (``auto``, asked once per run) or always (``prefect``), also
+  the one slot of a Prefect global concurrency limit ``barrack-ops-run--<scope>``, held
+  with Prefect's ``concurrency()`` under a lease it renews, so runs on other hosts are
+  excluded too. The guard creates the limit (one slot) on first use. A holder that dies
+  stops renewing and the server frees the slot after ``lease_seconds``; on the same host
+  the next run frees it at once, by the lease id the dead holder left in the lock file.
 
 A run that finds the scope taken waits up to ``wait_seconds``, then fails with
 :class:`RunInProgressError`, having done nothing.
@@ -48,12 +49,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypeVar
 
-import anyio
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.common.guard_file import FileRunLock, LockRecord
 from flows.common.guard_prefect import LeaseUnavailableError, held_lease, release_lease
+from state import prefect_api_reachable, state_dir
 
 __all__ = [
     "GuardMode",
@@ -94,9 +95,7 @@ class GuardSettings(BaseSettings):
 
     def lock_path(self, scope: str) -> Path:
         """The lock file of ``scope``."""
-        from notifications.state import default_state_dir
-
-        directory = self.lock_dir or default_state_dir() / "locks"
+        directory = self.lock_dir or state_dir() / "locks"
         return directory / f"{_slug(scope)}.lock"
 
 
@@ -146,9 +145,7 @@ async def _use_prefect(mode: GuardMode) -> bool:
         return False
     if mode == "prefect":
         return True
-    from notifications.state import prefect_api_reachable
-
-    return await anyio.to_thread.run_sync(prefect_api_reachable)
+    return await prefect_api_reachable()
 
 
 def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
@@ -250,13 +247,12 @@ async def exclusive_run(
                             limit_name(scope),
                             lease_seconds=settings.lease_seconds,
                             flow_run_id=record.flow_run_id,
-                            deadline=deadline,
-                            poll_seconds=settings.poll_seconds,
+                            wait_seconds=max(0.0, deadline - time.monotonic()),
                         )
                     )
                 except LeaseUnavailableError:
                     raise RunInProgressError(scope, None, settings.wait_seconds) from None
-                record = replace(record, lease_id=str(lease_id))
+                record = replace(record, lease_id=str(lease_id) if lease_id else None)
                 _write_record(lock, record, scope)
             yield record
     finally:

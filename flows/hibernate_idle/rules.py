@@ -44,7 +44,7 @@ from fnmatch import fnmatchcase
 from pydantic import AwareDatetime, Field, field_validator
 
 from barrack.models import RequestModel, VMInstance
-from flows.hibernate_idle.state import InstanceState
+from flows.hibernate_idle.remembered import InstanceState
 from flows.hibernate_idle.streaks import IdleStreak, below_thresholds
 from tasks.probes.base import UtilizationEvidence
 

@@ -33,7 +33,7 @@ from flows.low_balance.history import (
     measure_burn,
     measure_previous_run,
 )
-from flows.low_balance.history_store import HistoryStore, history_slug, select_history_store
+from flows.low_balance.history_store import BalanceHistory, history_slug, select_history_store
 from flows.low_balance.notify import notify_low_balance
 from flows.low_balance.params import LowBalanceParams
 from flows.low_balance.protection import plan_protection
@@ -114,9 +114,9 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
         snapshots=snapshots,
         snapshot_rate_per_hour=params.snapshot_rate_per_hour,
     )
-    # "auto" asks the Prefect API whether it answers: blocking I/O, so off the event loop.
-    store = await anyio.to_thread.run_sync(
-        select_history_store, params.history_store, params.account_name, params.history_file
+    # "auto" asks the Prefect API whether it answers: once per run, off the event loop.
+    store = await select_history_store(
+        params.history_store, params.account_name, params.history_file
     )
     measured, previous = await _record_and_measure(
         store, params, currency, balance.balance, burn, now
@@ -170,7 +170,7 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
 
 
 async def _record_and_measure(
-    store: HistoryStore,
+    store: BalanceHistory,
     params: LowBalanceParams,
     currency: str,
     balance: Decimal,
@@ -184,16 +184,16 @@ async def _record_and_measure(
     """
     logger = get_run_logger()
 
-    def update() -> tuple[MeasuredBurn, tuple[BalanceSample, MeasuredBurn] | None]:
+    async def update() -> tuple[MeasuredBurn, tuple[BalanceSample, MeasuredBurn] | None]:
         samples = append_sample(
-            store.load(currency),
+            await store.load(currency),
             at=now,
             balance=balance,
             modelled_burn=burn.total,
             keep=params.history_keep,
             max_samples=MAX_SAMPLES,
         )
-        store.save(currency, samples)
+        await store.save(currency, samples)
         window, min_span = params.measured_window, params.measured_min_span
         return (
             measure_burn(samples, now=now, window=window, min_span=min_span),
@@ -201,7 +201,7 @@ async def _record_and_measure(
         )
 
     try:
-        return await anyio.to_thread.run_sync(update)
+        return await update()
     except Exception as error:  # a broken history costs the measurement, never the alert
         logger.warning("balance history %s failed: %s", store.describe(), describe_error(error))
         unavailable = f"history unavailable ({describe_error(error)})"

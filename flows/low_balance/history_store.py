@@ -1,14 +1,15 @@
-"""Where the balance history lives between runs: a Prefect Variable, a JSON file, or memory.
+"""Where the balance history lives between runs: a typed view over the state store.
 
-* :class:`PrefectVariableHistory`: one Variable per account, used when a Prefect API is
-  reachable, so every worker sees the same history;
-* :class:`FileHistory`: a JSON file written atomically (temp file, fsync, ``os.replace``)
-  under an exclusive lock, so a crash mid-write leaves the previous history intact;
-* :class:`MemoryHistory`: a list, for one process (tests, scripts).
+:class:`BalanceHistory` keeps one account's samples as one value of a
+:class:`state.KeyValueStore`: a Prefect Variable when an API answers
+(``barrack-ops-balance-history--<account>``, so every worker sees the same history), else a
+JSON file (``<state dir>/low-balance-<account>.json``), or memory.
 
-The same compact encoding serves all three, small enough for a Prefect Variable (values
+One compact encoding serves every backend, small enough for a Prefect Variable (values
 are limited to 5000 characters): ``[epoch seconds, "balance", segment, "modelled burn"]``
 per sample. A history written for another currency is ignored (it cannot be compared).
+Histories written by earlier releases (a version-1 file holding the encoded history
+itself, and the Variable holding it bare) are read as they are.
 """
 
 from __future__ import annotations
@@ -19,54 +20,41 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final
 
 from flows.low_balance.history import BalanceSample
-from notifications.jsonfile import LockedJsonFile
-from notifications.state import (
-    check_variable_name,
-    default_state_dir,
-    prefect_api_reachable,
-    put_variable,
-    sync_prefect_client,
-    variable_slug,
+from state import (
+    FileStore,
+    KeyValueStore,
+    MemoryStore,
+    PrefectVariableStore,
+    StateMode,
+    open_store,
+    state_dir,
 )
+from state.variables import check_variable_name, variable_slug
 
 __all__ = [
-    "FileHistory",
+    "MAX_ENCODED_CHARS",
+    "BalanceHistory",
     "HistoryMode",
-    "HistoryStore",
-    "MemoryHistory",
-    "PrefectVariableHistory",
     "decode_history",
     "encode_history",
+    "history_file_store",
     "history_slug",
+    "history_variable_store",
     "select_history_store",
 ]
 
 logger = logging.getLogger(__name__)
 
-HistoryMode = Literal["auto", "prefect", "file", "memory"]
+HistoryMode = StateMode
 
 FORMAT_VERSION: Final = 1
+"""The version of the history's encoding (inside the value, whatever the backend)."""
 MAX_ENCODED_CHARS: Final = 4800
 """Under Prefect's 5000-character limit on a Variable value, with room to spare."""
-
-
-class HistoryStore(Protocol):
-    """The balance samples of one account."""
-
-    def load(self, currency: str) -> list[BalanceSample]:
-        """The samples recorded in ``currency``, oldest first (empty if none)."""
-        ...
-
-    def save(self, currency: str, samples: Sequence[BalanceSample]) -> None:
-        """Replace the history."""
-        ...
-
-    def describe(self) -> str:
-        """Where the history is, for the report."""
-        ...
+VARIABLE_PREFIX: Final = "barrack-ops-balance-history--"
 
 
 def encode_history(currency: str, samples: Sequence[BalanceSample]) -> dict[str, Any]:
@@ -112,87 +100,10 @@ def decode_history(value: Any, currency: str) -> list[BalanceSample]:
     return samples
 
 
-class MemoryHistory:
-    """A history that lives as long as the object."""
-
-    def __init__(self) -> None:
-        self._value: dict[str, Any] | None = None
-
-    def load(self, currency: str) -> list[BalanceSample]:
-        """The samples recorded in ``currency``."""
-        return decode_history(self._value, currency) if self._value is not None else []
-
-    def save(self, currency: str, samples: Sequence[BalanceSample]) -> None:
-        """Replace the history."""
-        self._value = encode_history(currency, samples)
-
-    def describe(self) -> str:
-        """``memory``."""
-        return "memory"
-
-
-class FileHistory:
-    """A history in one JSON file; a file that is not a history is moved aside, not trusted.
-
-    Locking, atomic writes and the move aside are :class:`notifications.jsonfile.LockedJsonFile`.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        # Compact, like the Variable value: the same encoding serves both.
-        self._file = LockedJsonFile(
-            path, kind="balance history", version=FORMAT_VERSION, indent=None
-        )
-
-    def load(self, currency: str) -> list[BalanceSample]:
-        """The samples recorded in ``currency``."""
-        return self._file.read_as(lambda payload: decode_history(payload, currency)) or []
-
-    def save(self, currency: str, samples: Sequence[BalanceSample]) -> None:
-        """Replace the history atomically."""
-        self._file.write(encode_history(currency, samples))
-
-    def describe(self) -> str:
-        """``file <path>``."""
-        return f"file {self.path}"
-
-
-class PrefectVariableHistory:
-    """A history in one Prefect Variable (tag ``barrack-ops-balance``).
-
-    Args:
-        name: the Variable name (lowercase letters, digits, ``-`` and ``_``).
-        client_factory: returns a sync Prefect client used as a context manager; the
-            default is ``prefect.get_client(sync_client=True)``.
-    """
-
-    TAG: Final = "barrack-ops-balance"
-
-    def __init__(self, name: str, client_factory: Callable[[], Any] | None = None) -> None:
-        self.name = check_variable_name(name, field="name", max_length=200)
-        self._client_factory = client_factory or sync_prefect_client
-
-    def load(self, currency: str) -> list[BalanceSample]:
-        """The samples recorded in ``currency``; an unreadable value starts empty."""
-        with self._client_factory() as client:
-            variable = client.read_variable_by_name(self.name)
-        if variable is None:
-            return []
-        try:
-            return decode_history(variable.value, currency)
-        except ValueError as error:
-            logger.warning("Variable %s holds no balance history (%s); ignored", self.name, error)
-            return []
-
-    def save(self, currency: str, samples: Sequence[BalanceSample]) -> None:
-        """Create or replace the Variable."""
-        value = encode_history(currency, samples)
-        with self._client_factory() as client:
-            put_variable(client, self.name, value, tag=self.TAG)
-
-    def describe(self) -> str:
-        """``prefect variable <name>``."""
-        return f"prefect variable {self.name}"
+def _check_history(value: Any) -> None:
+    """Raise ``ValueError`` unless ``value`` is a balance history (in any currency)."""
+    currency = value.get("currency") if isinstance(value, dict) else None
+    decode_history(value, currency if isinstance(currency, str) else "")
 
 
 def history_slug(account: str) -> str:
@@ -200,18 +111,125 @@ def history_slug(account: str) -> str:
     return variable_slug(account) or "account"
 
 
-def select_history_store(mode: HistoryMode, account: str, path: Path | None = None) -> HistoryStore:
-    """The store for ``mode``; ``auto`` is a Prefect Variable when the API answers, else a file.
+def history_file_store(path: Path, slug: str) -> FileStore:
+    """The file backend of one account's history (reads version-1 files too)."""
+    return FileStore(
+        path,
+        kind="balance history",
+        upgrade_v1=lambda payload: {slug: payload},
+        validate=_check_history,
+        indent=None,  # compact, like the Variable value: the same encoding serves both
+    )
+
+
+def _legacy_variable(slug: str) -> Callable[[Any], tuple[str, Any] | None]:
+    def read(value: Any) -> tuple[str, Any] | None:
+        # Earlier releases stored the encoded history itself as the Variable's value.
+        if isinstance(value, dict) and value.get("version") == FORMAT_VERSION:
+            return slug, value
+        return None
+
+    return read
+
+
+def history_variable_store(
+    slug: str, client_factory: Callable[[], Any] | None = None
+) -> PrefectVariableStore:
+    """The Prefect backend: the one Variable ``barrack-ops-balance-history--<slug>``."""
+    check_variable_name(f"{VARIABLE_PREFIX}{slug}", field="name", max_length=200)
+    return PrefectVariableStore(
+        VARIABLE_PREFIX,
+        tag="barrack-ops-balance",
+        name_of=lambda key: key,
+        legacy=_legacy_variable(slug),
+        client_factory=client_factory,
+    )
+
+
+class BalanceHistory:
+    """The balance samples of one account, as one value of a key-value store.
 
     Args:
-        mode: ``auto``, ``prefect``, ``file`` or ``memory``.
+        store: Where the value is.
+        key: Its key: the account's slug (see :func:`history_slug`).
+    """
+
+    def __init__(self, store: KeyValueStore, key: str) -> None:
+        self.store = store
+        self.key = key
+
+    @classmethod
+    def in_file(cls, path: Path, account: str = "account") -> BalanceHistory:
+        """A history in one JSON file."""
+        slug = history_slug(account)
+        return cls(history_file_store(path, slug), slug)
+
+    @classmethod
+    def in_prefect(
+        cls, account: str, client_factory: Callable[[], Any] | None = None
+    ) -> BalanceHistory:
+        """A history in the Prefect Variable ``barrack-ops-balance-history--<account slug>``."""
+        slug = history_slug(account)
+        return cls(history_variable_store(slug, client_factory), slug)
+
+    @classmethod
+    def in_memory(cls, account: str = "account") -> BalanceHistory:
+        """A history for this process only."""
+        return cls(MemoryStore(), history_slug(account))
+
+    @property
+    def path(self) -> Path | None:
+        """The file, when the history is in one."""
+        return self.store.path if isinstance(self.store, FileStore) else None
+
+    @property
+    def variable_name(self) -> str | None:
+        """The Prefect Variable, when the history is in one."""
+        if isinstance(self.store, PrefectVariableStore):
+            return self.store.variable_name(self.key)
+        return None
+
+    async def load(self, currency: str) -> list[BalanceSample]:
+        """The samples recorded in ``currency``, oldest first; an unreadable value: none."""
+        value = await self.store.get(self.key)
+        if value is None:
+            return []
+        try:
+            return decode_history(value, currency)
+        except ValueError as error:
+            logger.warning("%s holds no balance history (%s); ignored", self.describe(), error)
+            return []
+
+    async def save(self, currency: str, samples: Sequence[BalanceSample]) -> None:
+        """Replace the history."""
+        await self.store.put(self.key, encode_history(currency, samples))
+
+    def describe(self) -> str:
+        """``file <path>``, ``prefect variable <name>`` or ``memory``."""
+        name = self.variable_name
+        return f"prefect variable {name}" if name else self.store.describe()
+
+    def __repr__(self) -> str:
+        return f"BalanceHistory({self.describe()})"
+
+
+async def select_history_store(
+    mode: HistoryMode, account: str, path: Path | None = None
+) -> BalanceHistory:
+    """The history for ``mode`` (see :func:`state.resolve_mode`).
+
+    Args:
+        mode: ``auto``, ``prefect``, ``file`` or ``memory``; ``auto`` defers to
+            ``$BARRACK_OPS_STATE``, then picks a Prefect Variable when the API answers
+            (asked once per run), else a file.
         account: the account name (one history per account).
         path: the file of the file store; default
             ``<BARRACK_OPS_STATE_DIR>/low-balance-<account>.json``.
     """
     slug = history_slug(account)
-    if mode == "memory":
-        return MemoryHistory()
-    if mode == "prefect" or (mode == "auto" and prefect_api_reachable()):
-        return PrefectVariableHistory(f"barrack-ops-balance-history--{slug}")
-    return FileHistory(path or default_state_dir() / f"low-balance-{slug}.json")
+    store = await open_store(
+        mode,
+        file=lambda: history_file_store(path or state_dir() / f"low-balance-{slug}.json", slug),
+        prefect=lambda: history_variable_store(slug),
+    )
+    return BalanceHistory(store, slug)

@@ -34,7 +34,8 @@ from flows.spend_report.periods import Period, last_week, parse_period, zone
 from flows.spend_report.report import SpendReport
 from flows.spend_report.waste import IdleWindow, find_waste
 from notifications import DeliveryReport, Notifier, NotifySettings
-from notifications.state import default_state_dir, variable_slug
+from state import state_dir
+from state.variables import variable_slug
 from tasks.account import get_balance, get_pricing
 from tasks.billing import list_ai_usage, list_billing_records, list_top_ups
 from tasks.fleet import list_volumes
@@ -188,7 +189,7 @@ async def run_spend_report(params: SpendReportParams) -> SpendReport:
     )
     if incomplete:
         logger.warning("spend report incomplete: %s", "; ".join(incomplete))
-    out_dir = params.output_dir or default_state_dir() / "spend-report"
+    out_dir = params.output_dir or state_dir() / "spend-report"
     report.chart_path = await anyio.to_thread.run_sync(
         lambda: render_chart(spend, currency, _chart_file(out_dir, params.account_name, period))
     )

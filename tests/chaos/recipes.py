@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from flows.hibernate_idle.flow import hibernate_idle
 from flows.hibernate_idle.params import HibernateIdleParams
 from flows.hibernate_idle.report import Action, HibernateReport
-from flows.hibernate_idle.state import FileStateStore, InstanceState
+from flows.hibernate_idle.state import IdleMemory, InstanceState
 from flows.low_balance.flow import low_balance
 from flows.low_balance.params import LowBalanceParams
 from flows.low_balance.report import LowBalanceReport, ProtectionStatus
@@ -288,7 +288,7 @@ def _hibernate_prepare(sim: SimHandle, workdir: Path) -> None:
     warned = InstanceState(
         warned_at=now - timedelta(minutes=30), last_idle_at=now - timedelta(minutes=15)
     )
-    asyncio.run(FileStateStore(_state_file(workdir)).save({vm["id"]: warned for vm in listed}))
+    asyncio.run(IdleMemory.in_file(_state_file(workdir)).save({vm["id"]: warned for vm in listed}))
 
 
 def _hibernate_params(ctx: ParamsContext) -> BaseModel:

@@ -21,7 +21,7 @@ import pytest
 
 from barrack_ops.demo.receiver import NotificationReceiver
 from flows.hibernate_idle.report import Action
-from flows.hibernate_idle.state import FileStateStore, PrefectVariableStateStore
+from flows.hibernate_idle.state import IdleMemory
 from simulator.scenarios import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
 from tests.helpers.hibernate import (
@@ -102,7 +102,7 @@ def test_warned_first_then_hibernated_on_a_later_run(
     sim.advance(RUN_EVERY)
     after = run(sim, tmp_path)
     assert verdicts(after)["idle-a40"] == "not active"
-    remembered = asyncio.run(FileStateStore(tmp_path / "idle-state.json").load())
+    remembered = asyncio.run(IdleMemory.in_file(tmp_path / "idle-state.json").load())
     assert ids(sim)["idle-a40"] not in remembered
 
 
@@ -276,7 +276,7 @@ def test_max_actions_and_dry_run(sim: SimHandle, tmp_path: Path) -> None:
 def test_memory_in_prefect_variables(sim: SimHandle, tmp_path: Path) -> None:
     first = run(sim, tmp_path, state_store="prefect", policy_name="variables-test")
     assert first.state_store.startswith("prefect variables barrack-ops-idle--variables-test--")
-    store = PrefectVariableStateStore("variables-test")
+    store = IdleMemory.in_prefect("variables-test")
     remembered = asyncio.run(store.load())
     a40 = ids(sim)["idle-a40"]
     assert remembered[a40].warned_at == START

@@ -23,7 +23,7 @@ import flows.hibernate_idle.flow as hibernate_flow
 from flows.hibernate_idle.flow import hibernate_idle
 from flows.hibernate_idle.params import HibernateIdleParams
 from flows.hibernate_idle.report import Action, HibernateReport
-from flows.hibernate_idle.state import FileStateStore
+from flows.hibernate_idle.state import IdleMemory
 from simulator.scenarios import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
 from tests.helpers.hibernate import ids, status
@@ -124,7 +124,7 @@ def test_a_backlog_of_late_runs_cannot_squeeze_the_grace(
     assert a40(first).action is Action.WARNED
     assert a40(second).action is Action.WAITING, a40(second).reason
     assert status(sim, "late-a40") == "ACTIVE"
-    remembered = asyncio.run(FileStateStore(tmp_path / "idle-state.json").load())
+    remembered = asyncio.run(IdleMemory.in_file(tmp_path / "idle-state.json").load())
     warned_at = remembered[ids(sim)["late-a40"]].warned_at
     assert warned_at is not None
     assert warned_at >= now

@@ -17,7 +17,7 @@ from flows.common.pricing import GpuPrice, PriceIndex
 from flows.hibernate_idle.params import HibernateIdleParams
 from flows.hibernate_idle.report import Action, HibernateReport, InstanceOutcome, hibernate_alerts
 from flows.hibernate_idle.savings import hourly_rates
-from flows.hibernate_idle.state import FileStateStore, InstanceState, PrefectVariableStateStore
+from flows.hibernate_idle.state import IdleMemory, InstanceState
 from flows.hibernate_idle.streaks import IdleStreak
 from notifications import AlertKind
 
@@ -256,11 +256,11 @@ def state(minutes_ago: int = 0) -> InstanceState:
 
 
 def test_file_store_round_trip_and_forgetting(tmp_path: Path) -> None:
-    store = FileStateStore(tmp_path / "deep" / "state.json")
+    store = IdleMemory.in_file(tmp_path / "deep" / "state.json")
     assert asyncio.run(store.load()) == {}
     asyncio.run(store.save({"BRK-1": state(), "BRK-2": state(15)}))
     asyncio.run(store.save({"BRK-2": None, "BRK-3": InstanceState()}))  # empty: forget
-    reread = FileStateStore(tmp_path / "deep" / "state.json")
+    reread = IdleMemory.in_file(tmp_path / "deep" / "state.json")
     assert asyncio.run(reread.load()) == {"BRK-1": state()}
     assert not list((tmp_path / "deep").glob("*.tmp")), "no temp file left behind"
 
@@ -268,14 +268,14 @@ def test_file_store_round_trip_and_forgetting(tmp_path: Path) -> None:
 def test_an_unreadable_file_is_moved_aside(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text("{not json", encoding="utf-8")
-    assert asyncio.run(FileStateStore(path).load()) == {}
+    assert asyncio.run(IdleMemory.in_file(path).load()) == {}
     assert len(list(tmp_path.glob("state.json.corrupt-*"))) == 1
 
 
 def test_variable_names_are_valid_and_distinct() -> None:
-    store = PrefectVariableStateStore("Team A")
+    store = IdleMemory.in_prefect("Team A")
     upper, lower = store.variable_name("BRK-ABC"), store.variable_name("brk-abc")
     assert upper != lower
     assert upper.startswith("barrack-ops-idle--team-a--brk-abc-")
     with pytest.raises(ValueError, match="policy_name"):
-        PrefectVariableStateStore("--")
+        IdleMemory.in_prefect("--")

@@ -28,8 +28,8 @@ from flows.low_balance.report import (
 from flows.low_balance.thresholds import Thresholds
 from notifications import (
     AlertKind,
+    AlertLedger,
     Amount,
-    FileStateStore,
     Notifier,
     Severity,
 )
@@ -205,7 +205,7 @@ def test_dedup_repeat_escalation_and_resolution_across_restarts(
         clock.now = T0 + timedelta(hours=hours)
         notifier = Notifier.from_urls(
             receiver.json_url("/ops"),
-            store=FileStateStore(ledger),
+            store=AlertLedger.in_file(ledger),
             repeat_interval=timedelta(hours=6),
             now=clock,
         )
@@ -247,7 +247,7 @@ def test_escalation_is_immediate_and_the_top_up_resolves_once(
         clock.now = T0 + timedelta(hours=hours)
         notifier = Notifier.from_urls(
             receiver.json_url("/ops"),
-            store=FileStateStore(ledger),
+            store=AlertLedger.in_file(ledger),
             repeat_interval=timedelta(hours=6),
             now=clock,
         )

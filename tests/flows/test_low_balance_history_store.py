@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from datetime import timedelta
@@ -12,14 +13,13 @@ import pytest
 from flows.low_balance.history import BalanceSample
 from flows.low_balance.history_store import (
     MAX_ENCODED_CHARS,
-    FileHistory,
-    MemoryHistory,
-    PrefectVariableHistory,
+    BalanceHistory,
     decode_history,
     encode_history,
     history_slug,
     select_history_store,
 )
+from state import FileStore, MemoryStore, PrefectVariableStore, forget_reachability
 from tests.flows.test_low_balance_factories import T0, d
 
 
@@ -73,13 +73,25 @@ def test_malformed_histories_are_refused(value: object) -> None:
         decode_history(value, "USD")
 
 
+def load(store: BalanceHistory, currency: str = "USD") -> list[BalanceSample]:
+    return asyncio.run(store.load(currency))
+
+
+def save(store: BalanceHistory, history: list[BalanceSample], currency: str = "USD") -> None:
+    asyncio.run(store.save(currency, history))
+
+
+def select(mode: str, account: str, path: Path | None = None) -> BalanceHistory:
+    return asyncio.run(select_history_store(mode, account, path))  # type: ignore[arg-type]
+
+
 def test_file_history_round_trip_without_leftovers(tmp_path: Path) -> None:
     path = tmp_path / "state" / "low-balance-acme.json"
-    store = FileHistory(path)
-    assert store.load("USD") == []
-    store.save("USD", samples(3))
-    store.save("USD", samples(4))
-    assert FileHistory(path).load("USD") == samples(4)  # a new process reads it back
+    store = BalanceHistory.in_file(path, "acme")
+    assert load(store) == []
+    save(store, samples(3))
+    save(store, samples(4))
+    assert load(BalanceHistory.in_file(path, "acme")) == samples(4)  # a new process reads it
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name, path.name + ".lock"]
     assert store.describe() == f"file {path}"
 
@@ -87,12 +99,12 @@ def test_file_history_round_trip_without_leftovers(tmp_path: Path) -> None:
 def test_a_corrupt_file_is_moved_aside_and_the_history_restarts(tmp_path: Path) -> None:
     path = tmp_path / "low-balance-acme.json"
     path.write_text("{not json", encoding="utf-8")
-    store = FileHistory(path)
-    assert store.load("USD") == []
+    store = BalanceHistory.in_file(path, "acme")
+    assert load(store) == []
     assert not path.exists()
     assert len(list(tmp_path.glob("low-balance-acme.json.corrupt-*"))) == 1
-    store.save("USD", samples(2))
-    assert store.load("USD") == samples(2)
+    save(store, samples(2))
+    assert load(store) == samples(2)
 
 
 def test_concurrent_writers_never_leave_a_torn_file(tmp_path: Path) -> None:
@@ -102,8 +114,8 @@ def test_concurrent_writers_never_leave_a_torn_file(tmp_path: Path) -> None:
     def writer(n: int) -> None:
         try:
             for _ in range(20):
-                FileHistory(path).save("USD", samples(n))
-                assert len(FileHistory(path).load("USD")) in (5, 9)
+                save(BalanceHistory.in_file(path), samples(n))
+                assert len(load(BalanceHistory.in_file(path))) in (5, 9)
         except BaseException as error:  # collected for the main thread
             errors.append(error)
 
@@ -116,29 +128,28 @@ def test_concurrent_writers_never_leave_a_torn_file(tmp_path: Path) -> None:
 
 
 def test_memory_history() -> None:
-    store = MemoryHistory()
-    assert store.load("USD") == []
-    store.save("USD", samples(2))
-    assert store.load("USD") == samples(2)
-    assert store.load("INR") == []
+    store = BalanceHistory.in_memory()
+    assert load(store) == []
+    save(store, samples(2))
+    assert load(store) == samples(2)
+    assert load(store, "INR") == []
 
 
 def test_store_selection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     monkeypatch.setenv("BARRACK_OPS_STATE_DIR", str(tmp_path))
-    assert isinstance(select_history_store("memory", "acme"), MemoryHistory)
-    file_store = select_history_store("file", "Acme Corp.")
-    assert isinstance(file_store, FileHistory)
+    assert isinstance(select("memory", "acme").store, MemoryStore)
+    file_store = select("file", "Acme Corp.")
+    assert isinstance(file_store.store, FileStore)
     assert file_store.path == tmp_path / "low-balance-acme-corp.json"
-    explicit = select_history_store("file", "acme", tmp_path / "x.json")
-    assert isinstance(explicit, FileHistory)
+    explicit = select("file", "acme", tmp_path / "x.json")
     assert explicit.path == tmp_path / "x.json"
     with temporary_settings(restore_defaults={PREFECT_API_URL}):
-        assert isinstance(select_history_store("auto", "acme"), FileHistory)
-    prefect_store = select_history_store("prefect", "acme")
-    assert isinstance(prefect_store, PrefectVariableHistory)
-    assert prefect_store.name == "barrack-ops-balance-history--acme"
+        assert isinstance(select("auto", "acme").store, FileStore)
+    prefect_store = select("prefect", "acme")
+    assert isinstance(prefect_store.store, PrefectVariableStore)
+    assert prefect_store.variable_name == "barrack-ops-balance-history--acme"
 
 
 @pytest.mark.parametrize(
@@ -150,21 +161,23 @@ def test_history_slug(account: str, slug: str) -> None:
 
 def test_variable_names_are_checked() -> None:
     with pytest.raises(ValueError, match="Prefect Variable names allow"):
-        PrefectVariableHistory("Bad Name")
+        BalanceHistory.in_prefect("x" * 300)
 
 
 def test_prefect_variable_history(prefect_harness: None) -> None:
     """Against the real Prefect API of the test harness."""
     from prefect.variables import Variable
 
-    store = select_history_store("auto", "acme-var-test")
-    assert isinstance(store, PrefectVariableHistory)
-    assert store.load("USD") == []
-    store.save("USD", samples(3))
-    store.save("USD", samples(6))  # updates the same Variable
-    assert PrefectVariableHistory(store.name).load("USD") == samples(6)
-    assert store.load("EUR") == []
+    forget_reachability()
+    store = select("auto", "acme-var-test")
+    assert isinstance(store.store, PrefectVariableStore)
+    assert load(store) == []
+    save(store, samples(3))
+    save(store, samples(6))  # updates the same Variable
+    assert load(BalanceHistory.in_prefect("acme-var-test")) == samples(6)
+    assert load(store, "EUR") == []
     assert store.describe() == "prefect variable barrack-ops-balance-history--acme-var-test"
     # Someone else's value under the name: ignored, not fatal.
-    Variable.set(store.name, {"hello": "world"}, overwrite=True)
-    assert store.load("USD") == []
+    assert store.variable_name is not None
+    Variable.set(store.variable_name, {"hello": "world"}, overwrite=True)
+    assert load(store) == []

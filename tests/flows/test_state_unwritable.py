@@ -126,7 +126,7 @@ def test_an_existing_lock_file_still_excludes_on_a_read_only_disk(
 def test_the_alert_ledger_is_still_read_on_a_full_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from notifications.jsonfile import LockedJsonFile
+    from state.jsonfile import LockedJsonFile
 
     ledger = LockedJsonFile(tmp_path / "alerts.json", kind="alert ledger", version=1)
     ledger.write({"alerts": {"low-balance|account|demo": {"sent": 1}}})

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from notifications import (
-    MemoryStateStore,
+    AlertLedger,
     NotificationConfigError,
     Notifier,
     NotifySettings,
@@ -136,7 +136,7 @@ def test_problems_of_all_sources_are_listed(tmp_path: Path) -> None:
 def test_from_settings_validates_urls_at_start() -> None:
     settings = NotifySettings(urls="json://127.0.0.1:1/ok slack://T0K3NONLY")
     with pytest.raises(NotificationConfigError) as caught:
-        Notifier.from_settings(settings, store=MemoryStateStore())
+        Notifier.from_settings(settings, store=AlertLedger.in_memory())
     assert "BARRACK_NOTIFY_URLS entry 2 (slack://****)" in str(caught.value)
     assert "T0K3NONLY" not in str(caught.value)
 
@@ -149,7 +149,7 @@ def test_real_prefect_secret_block(receiver: FaultyReceiver) -> None:
         "barrack-notify-test", overwrite=True, _sync=True
     )
     notifier = Notifier.from_settings(
-        NotifySettings(secret_block="barrack-notify-test"), store=MemoryStateStore()
+        NotifySettings(secret_block="barrack-notify-test"), store=AlertLedger.in_memory()
     )
     assert [sorted(d.tags) for d in notifier.destinations] == [["critical"]]
     assert notifier.destinations[0].origin == "Secret block 'barrack-notify-test' entry 1"

@@ -10,8 +10,8 @@ import pytest
 
 from notifications import (
     AlertKind,
+    AlertLedger,
     Decision,
-    MemoryStateStore,
     NotificationConfigError,
     Notifier,
     Severity,
@@ -35,7 +35,7 @@ def ui_url(prefect_harness: None) -> Iterator[str]:
 
 @pytest.fixture
 def notifier_factory(receiver: FaultyReceiver) -> Callable[[], Notifier]:
-    store = MemoryStateStore()  # shared by every notifier the hooks build, like a ledger file
+    store = AlertLedger.in_memory()  # shared by every notifier the hooks build, like a file
     return lambda: Notifier.from_urls(receiver.json_url("/ops"), store=store, timeout=5)
 
 

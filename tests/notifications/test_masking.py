@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from notifications import MemoryStateStore, NotificationConfigError, Notifier
+from notifications import AlertLedger, NotificationConfigError, Notifier
 from notifications.destinations import load_destination
 from notifications.masking import Redactor, environment_secrets, mask_url, scrub_text
 from notifications.sources import parse_url_list
@@ -172,7 +172,7 @@ def test_secret_settings_are_hidden_in_reprs() -> None:
     settings = NotifySettings(urls="slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ")
     assert "TIiajkdnlazkcOXrIdevi7FQ" not in repr(settings)
     assert "TIiajkdnlazkcOXrIdevi7FQ" not in str(settings.model_dump())
-    notifier = Notifier.from_settings(settings, store=MemoryStateStore())
+    notifier = Notifier.from_settings(settings, store=AlertLedger.in_memory())
     assert "TIiajkdnlazkcOXrIdevi7FQ" not in repr(notifier)
     assert "TIiajkdnlazkcOXrIdevi7FQ" not in repr(notifier.destinations)
 

@@ -13,17 +13,17 @@ from notifications import (
     Alert,
     AlertKey,
     AlertKind,
+    AlertLedger,
     Amount,
     Decision,
     DeliveryStatus,
-    FileStateStore,
-    MemoryStateStore,
     Notifier,
     NotifySettings,
     Severity,
     Subject,
 )
 from notifications.dedup import AlertRecord
+from state import MemoryStore
 from tests.helpers.receiver import FaultyReceiver
 from tests.notifications.conftest import FakeClock
 
@@ -81,7 +81,7 @@ def test_kind_tags_and_custom_routes(receiver: FaultyReceiver, clock: FakeClock)
         ),
         routes={"pager": Severity.CRITICAL},
     )
-    notifier = Notifier.from_settings(settings, store=MemoryStateStore(), now=clock)
+    notifier = Notifier.from_settings(settings, store=AlertLedger.in_memory(), now=clock)
     low = Alert(
         kind=AlertKind.LOW_BALANCE,
         severity=Severity.WARNING,
@@ -207,7 +207,7 @@ def test_dedup_across_runs_and_a_restart(
     def run() -> Notifier:
         # A new notifier and a new store object each time: a new flow run, a new process.
         return Notifier.from_urls(
-            receiver.json_url("/chat"), store=FileStateStore(ledger), now=clock, timeout=5
+            receiver.json_url("/chat"), store=AlertLedger.in_file(ledger), now=clock, timeout=5
         )
 
     assert run().send(snapshot_failed()).outcomes[0].decision is Decision.NEW
@@ -303,7 +303,7 @@ def test_low_balance_resolves_as_balance_recovered(
 def test_a_failed_resolution_is_retried_next_time(
     receiver: FaultyReceiver, clock: FakeClock, closed_port: int, tmp_path: Path
 ) -> None:
-    ledger = FileStateStore(tmp_path / "ledger.json")
+    ledger = AlertLedger.in_file(tmp_path / "ledger.json")
     Notifier.from_urls(receiver.json_url("/chat"), store=ledger, now=clock).send(snapshot_failed())
     broken = Notifier.from_urls(f"json://127.0.0.1:{closed_port}/chat", store=ledger, now=clock)
     failed = broken.resolve(AlertKind.SNAPSHOT_FAILED, TRAIN_1)
@@ -354,7 +354,10 @@ def test_same_key_twice_in_one_call_counts_once_at_its_worst(
     assert sorted(paths(receiver)) == ["/chat", "/pager"]
 
 
-class BrokenStore(MemoryStateStore):
+class BrokenStore(AlertLedger):
+    def __init__(self) -> None:
+        super().__init__(MemoryStore())
+
     def get(self, key: str) -> AlertRecord | None:
         raise OSError("disk on fire, password=hunter22")
 

@@ -11,14 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from notifications import AlertKind, FileStateStore, MemoryStateStore, Severity, Subject
+from notifications import AlertKind, AlertLedger, Severity, Subject
 from notifications.dedup import AlertRecord
-from notifications.state import (
-    PrefectVariableStore,
-    default_state_dir,
-    prefect_api_reachable,
-    select_store,
-)
+from notifications.state import select_store
+from state import FileStore, MemoryStore, PrefectVariableStore, forget_reachability, state_dir
+from state._sync import run_sync
+from state.reachability import prefect_api_reachable
 
 T0 = datetime(2025, 5, 1, 2, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +37,7 @@ def key(instance: str = "BRK-1A2B3C4") -> str:
     return f"snapshot-failed|instance|{instance}"
 
 
-def exercise(store: FileStateStore | MemoryStateStore | PrefectVariableStore) -> None:
+def exercise(store: AlertLedger) -> None:
     assert store.get(key()) is None
     store.put(key(), record())
     store.put(key("BRK-2"), record("BRK-2", Severity.CRITICAL))
@@ -54,30 +52,30 @@ def exercise(store: FileStateStore | MemoryStateStore | PrefectVariableStore) ->
 
 
 def test_memory_store() -> None:
-    exercise(MemoryStateStore())
+    exercise(AlertLedger.in_memory())
 
 
 def test_file_store(tmp_path: Path) -> None:
-    exercise(FileStateStore(tmp_path / "state" / "notifications.json"))
+    exercise(AlertLedger.in_file(tmp_path / "state" / "notifications.json"))
 
 
 def test_file_store_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "notifications.json"
-    FileStateStore(path).put(key(), record())
-    assert FileStateStore(path).get(key()) == record()
+    AlertLedger.in_file(path).put(key(), record())
+    assert AlertLedger.in_file(path).get(key()) == record()
     on_disk = json.loads(path.read_text())
-    assert on_disk["version"] == 1
-    assert on_disk["records"][key()]["severity"] == "warning"
+    assert on_disk["version"] == 2
+    assert on_disk["entries"][key()]["severity"] == "warning"
 
 
 CRASH_MID_WRITE = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from notifications.state import FileStateStore
+    from notifications.state import AlertLedger
     from tests.notifications.test_state import key, record
 
-    store = FileStateStore(Path(sys.argv[1]))
+    store = AlertLedger.in_file(Path(sys.argv[1]))
     real_fsync = os.fsync
 
     def die_after_flushing(descriptor):
@@ -92,7 +90,7 @@ CRASH_MID_WRITE = textwrap.dedent(
 
 def test_a_crash_mid_write_leaves_the_previous_ledger(tmp_path: Path) -> None:
     path = tmp_path / "notifications.json"
-    FileStateStore(path).put(key(), record())
+    AlertLedger.in_file(path).put(key(), record())
     before = path.read_bytes()
     crashed = subprocess.run(
         [sys.executable, "-c", CRASH_MID_WRITE, str(path)],
@@ -104,7 +102,7 @@ def test_a_crash_mid_write_leaves_the_previous_ledger(tmp_path: Path) -> None:
     assert path.read_bytes() == before
     leftovers = list(tmp_path.glob(".notifications.json.*.tmp"))
     assert len(leftovers) == 1  # the crashed writer's temp file
-    store = FileStateStore(path)
+    store = AlertLedger.in_file(path)
     assert set(store.all()) == {key()}
     store.put(key("BRK-2"), record("BRK-2"))
     assert set(store.all()) == {key(), key("BRK-2")}
@@ -114,7 +112,7 @@ def test_a_failed_write_cleans_up_and_keeps_the_ledger(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "notifications.json"
-    store = FileStateStore(path)
+    store = AlertLedger.in_file(path)
     store.put(key(), record())
     before = path.read_bytes()
 
@@ -137,21 +135,26 @@ def test_stale_temp_files_of_crashed_writers_are_removed(tmp_path: Path) -> None
     os.utime(stale, (old, old))
     fresh = tmp_path / ".notifications.json.def.tmp"
     fresh.write_text("another writer, still busy")
-    FileStateStore(path).put(key(), record())
+    AlertLedger.in_file(path).put(key(), record())
     assert not stale.exists()
     assert fresh.exists()
 
 
 @pytest.mark.parametrize(
     "content",
-    ["{not json", '{"version": 9, "records": {}}', '{"version": 1, "records": {"k": {"x": 1}}}'],
+    [
+        "{not json",
+        '{"version": 9, "records": {}}',
+        '{"version": 1, "records": {"k": {"x": 1}}}',
+        '{"version": 2, "entries": {"k": {"x": 1}}}',
+    ],
 )
 def test_an_unreadable_ledger_is_moved_aside(
     tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "notifications.json"
     path.write_text(content)
-    store = FileStateStore(path)
+    store = AlertLedger.in_file(path)
     assert store.all() == {}
     assert "moved it to" in caplog.text
     aside = list(tmp_path.glob("notifications.json.corrupt-*"))
@@ -163,25 +166,27 @@ def test_an_unreadable_ledger_is_moved_aside(
 
 def test_default_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BARRACK_OPS_STATE_DIR", str(tmp_path / "state"))
-    assert default_state_dir() == tmp_path / "state"
+    assert state_dir() == tmp_path / "state"
     monkeypatch.delenv("BARRACK_OPS_STATE_DIR")
-    assert default_state_dir() == Path.home() / ".barrack-ops" / "state"
+    assert state_dir() == Path.home() / ".barrack-ops" / "state"
 
 
 def test_select_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, closed_port: int) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    assert isinstance(select_store("memory"), MemoryStateStore)
+    assert isinstance(run_sync(select_store("memory").store()), MemoryStore)
     file_store = select_store("file", tmp_path / "ledger.json")
-    assert isinstance(file_store, FileStateStore)
+    assert isinstance(run_sync(file_store.store()), FileStore)
     assert file_store.path == tmp_path / "ledger.json"
     monkeypatch.setenv("BARRACK_OPS_STATE_DIR", str(tmp_path))
     # An API that does not answer means the file store.
+    forget_reachability()
     with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{closed_port}/api"}):
-        assert not prefect_api_reachable(timeout=1)
+        assert not run_sync(prefect_api_reachable(wait=1))
         auto = select_store("auto")
-    assert isinstance(auto, FileStateStore)
+        assert auto.describe() == f"file {tmp_path / 'notifications.json'}"
     assert auto.path == tmp_path / "notifications.json"
+    forget_reachability()
 
 
 @pytest.mark.parametrize(
@@ -198,14 +203,14 @@ def test_select_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, closed_po
     ],
 )
 def test_variable_names_follow_prefect_rules(key_text: str, name: str) -> None:
-    variable = PrefectVariableStore().variable_name(key_text)
+    variable = AlertLedger.in_prefect().variable_name(key_text)
     assert variable.startswith(name)
     assert variable == variable.lower()
     assert set(variable) <= set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def test_variable_names_keep_case_variants_apart() -> None:
-    store = PrefectVariableStore()
+    store = AlertLedger.in_prefect()
     assert store.variable_name("generic|instance|BRK-a") != store.variable_name(
         "generic|instance|BRK-A"
     )
@@ -213,21 +218,23 @@ def test_variable_names_keep_case_variants_apart() -> None:
 
 def test_variable_prefix_is_checked() -> None:
     with pytest.raises(ValueError, match="lowercase"):
-        PrefectVariableStore(prefix="Barrack Alerts")
+        AlertLedger.in_prefect(prefix="Barrack Alerts")
 
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_prefect_variable_store() -> None:
-    assert prefect_api_reachable()
-    assert isinstance(select_store("auto"), PrefectVariableStore)
-    store = PrefectVariableStore(prefix="test-store")
+    forget_reachability()
+    assert run_sync(prefect_api_reachable())
+    assert isinstance(run_sync(select_store("auto").store()), PrefectVariableStore)
+    store = AlertLedger.in_prefect(prefix="test-store")
     exercise(store)
     # A new store object (another process, after a restart) reads the same ledger.
-    assert PrefectVariableStore(prefix="test-store").get(key("BRK-2")) == record(
+    assert AlertLedger.in_prefect(prefix="test-store").get(key("BRK-2")) == record(
         "BRK-2", Severity.CRITICAL
     )
     from prefect.variables import Variable
 
     raw = Variable.get(store.variable_name(key("BRK-2")), _sync=True)
     assert raw["key"] == key("BRK-2")
+    assert raw["value"]["severity"] == "critical"
     store.delete(key("BRK-2"))

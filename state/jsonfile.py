@@ -1,13 +1,15 @@
-"""One JSON file that survives crashes and concurrent writers: the file half of every store.
+"""One JSON file that survives crashes and concurrent writers: the file backend's core.
 
-:class:`LockedJsonFile` is what the notification ledger, the hibernate-idle memory and the
-balance history share when no Prefect API is reachable:
+:class:`LockedJsonFile` is what :class:`state.store.FileStore` (and so the notification
+ledger, the hibernate-idle memory and the balance history) keeps its data in:
 
 * an exclusive ``flock`` on ``<file>.lock`` (held per process and, through a thread
   lock, per thread) around every read and every read-modify-write;
-* a version check on read: a file that is not JSON, not an object, or of another
-  version is moved aside to ``<file>.corrupt-<epoch seconds>`` with a warning, and the
-  caller starts empty (state is lost once, which every caller prefers to trusting it);
+* a version check on read: a file of an older version is upgraded in memory by the
+  caller's function for that version (rewritten in the current version on the next
+  write); a file that is not JSON, not an object, or of an unknown version is moved
+  aside to ``<file>.corrupt-<epoch seconds>`` with a warning, and the caller starts
+  empty (state is lost once, which every caller prefers to trusting it);
 * atomic, durable writes: a temp file in the same directory, fsync, ``os.replace``, fsync
   of the directory. A reader sees the old file or the new one, never half of one.
 
@@ -28,7 +30,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar
@@ -52,12 +54,24 @@ class LockedJsonFile:
         kind: What the file holds, for warnings and errors (``"notification ledger"``).
         version: The format version every payload carries under ``"version"``.
         indent: ``json.dumps`` indentation; None writes the compact form.
+        upgrades: for each older version still readable, a function turning a payload of
+            that version into one of ``version`` (it raises ``ValueError`` for content it
+            cannot trust).
     """
 
-    def __init__(self, path: Path, *, kind: str, version: int, indent: int | None = 2) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        kind: str,
+        version: int,
+        indent: int | None = 2,
+        upgrades: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+    ) -> None:
         self.path = path
         self.kind = kind
         self.version = version
+        self.upgrades = dict(upgrades or {})
         self.lock_path = path.with_name(path.name + ".lock")
         self._indent = indent
         # flock excludes other processes and other open descriptions in this process; the
@@ -127,9 +141,9 @@ class LockedJsonFile:
         """``decode(payload)``; a ``ValueError`` from ``decode`` also moves the file aside.
 
         Args:
-            decode: Turns the version-checked payload into the caller's data; it raises
-                ``ValueError`` (pydantic's ``ValidationError`` is one) for content it
-                cannot trust.
+            decode: Turns the version-checked (or upgraded) payload into the caller's
+                data; it raises ``ValueError`` (pydantic's ``ValidationError`` is one)
+                for content it cannot trust.
 
         Returns:
             The decoded data, or None when the file is missing or was moved aside.
@@ -143,7 +157,10 @@ class LockedJsonFile:
                 payload = json.loads(text)
                 if not isinstance(payload, dict):
                     raise ValueError(f"not a {self.kind}: not a JSON object")
-                if payload.get("version") != self.version:
+                found = payload.get("version")
+                if found != self.version and isinstance(found, int) and found in self.upgrades:
+                    payload = {**self.upgrades[found](payload), "version": self.version}
+                elif found != self.version:
                     raise ValueError(
                         f"not a {self.kind} of version {self.version}: "
                         f"version is {payload.get('version')!r}"

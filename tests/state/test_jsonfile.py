@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from notifications import jsonfile
-from notifications.jsonfile import STALE_TEMP_SECONDS, LockedJsonFile
+from state import jsonfile
+from state.jsonfile import STALE_TEMP_SECONDS, LockedJsonFile
 
 
 def ledger(path: Path, **options: Any) -> LockedJsonFile:
@@ -61,7 +61,7 @@ def test_an_unreadable_file_is_moved_aside_with_a_warning(
     path = tmp_path / "state.json"
     path.write_text(content, encoding="utf-8")
     store = ledger(path)
-    with caplog.at_level(logging.WARNING, logger="notifications.jsonfile"):
+    with caplog.at_level(logging.WARNING, logger="state.jsonfile"):
         assert store.read() is None
     assert not path.exists()
     (aside,) = tmp_path.glob("state.json.corrupt-*")
