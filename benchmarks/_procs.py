@@ -1,7 +1,7 @@
 """The benchmark's processes: a real Prefect server, the simulator, and their CPU time.
 
 Both servers run as separate processes so the CPU each spends is measured apart from the
-flow's. CPU time is read from ``/proc`` (Linux) for a process and all its descendants,
+flow's. CPU time is read with psutil for a process and all its descendants,
 since ``prefect server start`` serves from a child process.
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Final
 
 import httpx
+import psutil
 
 __all__ = [
     "ADMIN_TOKEN",
@@ -36,7 +37,6 @@ __all__ = [
 
 API_KEY: Final = "bench-api-key"
 ADMIN_TOKEN: Final = "bench-admin-token"  # noqa: S105 - a local benchmark's throwaway token
-_CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -47,38 +47,18 @@ def free_port() -> int:
         return port
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Field 4 (after the parenthesised command, which may hold spaces) is the parent.
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    # utime and stime are fields 14 and 15 of stat; index 11 and 12 after the command.
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-
-
 def tree_cpu_seconds(pid: int) -> float:
     """User plus system CPU seconds of a live process and its live descendants."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
     total = 0.0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        total += _cpu_seconds(current)
-        pending.extend(_children(current))
+    for process in tree:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            times = process.cpu_times()
+            total += times.user + times.system
     return total
 
 
@@ -118,13 +98,10 @@ class ManagedProcess:
 
 
 def _descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    pending = [pid]
-    while pending:
-        kids = _children(pending.pop())
-        found.extend(kids)
-        pending.extend(kids)
-    return found
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def prefect_environment(home: Path, api_url: str | None) -> dict[str, str]:
@@ -207,15 +184,11 @@ def start_simulator(clock: str, workdir: Path, *, timeout: float = 60.0) -> Mana
 def machine_description() -> str:
     """Cores, CPU model, memory and Python version of this machine."""
     cpu = platform.processor() or platform.machine()
-    memory = ""
-    try:
+    with contextlib.suppress(OSError):
+        # psutil does not name the CPU model: Linux says it in /proc/cpuinfo.
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f", {int(line.split()[1]) / 1024 / 1024:.0f} GiB"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}){memory}, Python {platform.python_version()}"
+    memory = psutil.virtual_memory().total / 1024**3
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
