@@ -125,7 +125,13 @@ def down(config: StackConfig, echo: Echo = print) -> StackStatus:
             + (f"; {len(before.stopped)} had already exited" if before.stopped else "")
             + "."
         )
-        echo(f"Prefect's database stays in {config.prefect_home_path} (run history).")
+        if before.state.database == "postgres":
+            echo(
+                f"Prefect's database (PostgreSQL) stays in {config.postgres_dir / 'data'} "
+                "(run history)."
+            )
+        else:
+            echo(f"Prefect's database stays in {config.prefect_home_path} (run history).")
         return before
 
 
@@ -148,6 +154,12 @@ def _banner(stack: RunningStack, echo: Echo) -> None:
     rows = [
         ("Prefect UI", state.ui_url),
         ("Prefect API", state.api_url),
+        (
+            "Database",
+            f"PostgreSQL {state.database_url}"
+            if state.database == "postgres"
+            else f"SQLite under {config.prefect_home_path}",
+        ),
         (
             "Simulator",
             f"{state.sim_base_url}  (scenario {config.scenario}, clock x{config.clock})",

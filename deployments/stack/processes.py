@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
 import subprocess
 import time
@@ -112,8 +113,10 @@ def spawn(
     env: Mapping[str, str],
     cwd: Path,
     log_path: Path,
+    user: pwd.struct_passwd | None = None,
 ) -> tuple[subprocess.Popen[bytes], ProcessRecord]:
-    """Start ``argv`` in a session of its own, its output appended to ``log_path``.
+    """Start ``argv`` in a session of its own, its output appended to ``log_path``; as
+    ``user`` (its own group, no other) when given, which needs root.
 
     A session of its own keeps it out of the terminal's process group: Ctrl-C in the shell
     that ran ``make up`` must not reach the stack, only ``make down`` stops it.
@@ -131,6 +134,9 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            user=user.pw_uid if user is not None else None,
+            group=user.pw_gid if user is not None else None,
+            extra_groups=[] if user is not None else None,
         )
     info = process_table().get(process.pid)
     record = ProcessRecord(
