@@ -30,6 +30,7 @@ __all__ = [
     "free_port",
     "machine_description",
     "prefect_environment",
+    "start_postgres",
     "start_prefect_server",
     "start_simulator",
     "tree_cpu_seconds",
@@ -71,6 +72,8 @@ class ManagedProcess:
     url: str
     log: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    companions: list[ManagedProcess] = field(default_factory=list)
+    stop_signal: signal.Signals = signal.SIGTERM
 
     @property
     def pid(self) -> int:
@@ -78,15 +81,22 @@ class ManagedProcess:
         return self.process.pid
 
     def cpu_seconds(self) -> float:
-        """CPU seconds used so far by the process and its descendants."""
-        return tree_cpu_seconds(self.pid)
+        """CPU seconds used so far by the process, its descendants and its companions (the
+        Prefect server's PostgreSQL)."""
+        return tree_cpu_seconds(self.pid) + sum(c.cpu_seconds() for c in self.companions)
 
     def stop(self) -> None:
-        """Stop the process and its children: SIGTERM, then SIGKILL after 10 s."""
+        """Stop the process and its children (``stop_signal``, then SIGKILL after 10 s),
+        then its companions."""
+        self._stop()
+        for companion in self.companions:
+            companion.stop()
+
+    def _stop(self) -> None:
         if self.process.poll() is not None:
             return
         descendants = _descendants(self.pid)
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(self.stop_signal)
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
@@ -121,25 +131,81 @@ def prefect_environment(home: Path, api_url: str | None) -> dict[str, str]:
     return env
 
 
-def start_prefect_server(home: Path, *, timeout: float = 120.0) -> ManagedProcess:
-    """``prefect server start`` on a free loopback port, SQLite under ``home``.
+def start_postgres(home: Path, *, timeout: float = 120.0) -> tuple[ManagedProcess, str]:
+    """A PostgreSQL cluster of its own under ``home/postgres``, as ``make up DB=postgres``
+    runs it (:mod:`deployments.stack.postgres`): ``initdb``, then ``postgres`` on a Unix
+    socket only, as a non-root user when run as root.
+
+    Returns:
+        The server process (stopped with SIGINT: a fast shutdown) and Prefect's database URL.
+
+    Raises:
+        RuntimeError: PostgreSQL is missing or did not start (the reason says which).
+    """
+    from deployments.stack.config import StackError
+    from deployments.stack.postgres import PostgresCluster, find_binaries, service_user
+
+    log = home / "postgres.log"
+    try:
+        binaries = find_binaries()
+        cluster = PostgresCluster(home / "postgres", user=service_user())
+        cluster.prepare(binaries, log=home / "initdb.log")
+    except StackError as exc:
+        raise RuntimeError(str(exc)) from None
+    user = cluster.user
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            cluster.server_argv(binaries),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            text=True,
+            user=user.pw_uid if user is not None else None,
+            group=user.pw_gid if user is not None else None,
+            extra_groups=[] if user is not None else None,
+        )
+    managed = ManagedProcess("postgres", process, cluster.display_url, log)
+    managed.stop_signal = signal.SIGINT
+    try:
+        cluster.wait_ready(timeout=timeout, check_processes=lambda: _check_alive(managed))
+    except (StackError, RuntimeError) as exc:
+        managed.stop()
+        raise RuntimeError(f"PostgreSQL did not start: {exc}; see {log}") from None
+    return managed, cluster.connection_url
+
+
+def _check_alive(managed: ManagedProcess) -> None:
+    if managed.process.poll() is not None:
+        raise RuntimeError(f"{managed.name} exited")
+
+
+def start_prefect_server(
+    home: Path, *, db: str = "sqlite", timeout: float = 300.0
+) -> ManagedProcess:
+    """``prefect server start`` on a free loopback port: on SQLite under ``home``, or on a
+    PostgreSQL of its own (``db="postgres"``), whose CPU then counts as the server's.
 
     Raises:
         RuntimeError: it did not answer ``/api/health`` within ``timeout`` seconds.
     """
+    companions: list[ManagedProcess] = []
+    env = prefect_environment(home, None)
+    if db == "postgres":
+        database, url = start_postgres(home, timeout=timeout)
+        companions.append(database)
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = url
     port = free_port()
     log = home / "prefect-server.log"
     handle = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start",
          "--host", "127.0.0.1", "--port", str(port), "--analytics-off", "--no-ui"],
-        env=prefect_environment(home, None),
+        env=env,
         stdout=handle,
         stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/api"
-    managed = ManagedProcess("prefect server", process, url, log)
+    managed = ManagedProcess("prefect server", process, url, log, companions=companions)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
