@@ -82,6 +82,11 @@ def up(config: StackConfig, echo: Echo = print) -> RunningStack:
         current = status(config)
         if current.is_up and current.state is not None:
             echo(f"The barrack-ops stack is already running: Prefect UI at {current.state.ui_url}")
+            if current.state.database != config.database:
+                echo(
+                    f"It runs on {current.state.database}, not {config.database}: to switch, "
+                    "make down, then make up again."
+                )
             echo("Nothing started. Stop it with: make down")
             return RunningStack(config=config, state=current.state, already_running=True)
         if current.running:
