@@ -79,9 +79,10 @@ bench: install
 	$(BIN)/python -m benchmarks.simulator_throughput
 
 # The recipes at fleet scale (docs/performance.md): N = 100, 1,000, 5,000, about 40 minutes.
-# Narrow it with ARGS, e.g. make bench-fleet ARGS="--sizes 1000 --recipes nightly,naive".
+# Narrow it with ARGS, e.g. make bench-fleet ARGS="--sizes 1000 --recipes nightly,naive";
+# DB=postgres runs the Prefect server on a PostgreSQL of its own (as make up DB=postgres).
 bench-fleet: install
-	$(BIN)/python -m benchmarks.fleet $(ARGS)
+	$(BIN)/python -m benchmarks.fleet $(if $(DB),--db $(DB)) $(ARGS)
 
 # The long chaos run (docs/reliability.md): more seeds and rounds than make test.
 chaos-long: install

@@ -179,7 +179,7 @@ def _check_alive(managed: ManagedProcess) -> None:
 
 
 def start_prefect_server(
-    home: Path, *, db: str = "sqlite", timeout: float = 300.0
+    home: Path, *, db: str = "sqlite", timeout: float = 600.0
 ) -> ManagedProcess:
     """``prefect server start`` on a free loopback port: on SQLite under ``home``, or on a
     PostgreSQL of its own (``db="postgres"``), whose CPU then counts as the server's.

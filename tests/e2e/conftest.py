@@ -58,6 +58,8 @@ def stack_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConf
         schedules_active=False,
         concurrency_slot_wait_seconds=1,
         stop_timeout=5,
+        # A shared CI machine may take minutes to start Prefect; this only waits longer.
+        startup_timeout=420,
     )
     shutil.rmtree(run_dir, ignore_errors=True)
 
