@@ -2,6 +2,7 @@
 #   make demo   set up, then run the recipes against the embedded simulator
 #   make test   set up, then run ruff, mypy (strict) and the whole pytest suite
 #   make up     a local Prefect server, UI, simulator, work pool, deployments and a worker
+#               (make up DB=postgres: the Prefect server on the stack's own PostgreSQL)
 #   make down   stop everything make up started
 #   make bench-fleet   the recipes at fleet scale (prints figures; not part of make test)
 SHELL := /bin/bash
@@ -52,13 +53,16 @@ pytest: install system-deps
 	$(BIN)/pytest
 
 # The SSH probe and restore verification are tested against a real OpenSSH server on
-# loopback, and the Prefect UI with Debian's headless Chromium (driven by Playwright, which
-# downloads no browser). Install what is missing where we may (root with apt); otherwise
-# those tests skip and say why.
+# loopback, the Prefect UI with Debian's headless Chromium (driven by Playwright, which
+# downloads no browser), and the stack on PostgreSQL with Debian's postgresql (its programs
+# only: the stack runs its own server, never the system service). Install what is missing
+# where we may (root with apt); otherwise those tests skip and say why.
 system-deps:
 	@missing=""; \
 	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	{ command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
+		missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing$$missing for the SSH and browser tests"; \
@@ -75,9 +79,10 @@ bench: install
 	$(BIN)/python -m benchmarks.simulator_throughput
 
 # The recipes at fleet scale (docs/performance.md): N = 100, 1,000, 5,000, about 40 minutes.
-# Narrow it with ARGS, e.g. make bench-fleet ARGS="--sizes 1000 --recipes nightly,naive".
+# Narrow it with ARGS, e.g. make bench-fleet ARGS="--sizes 1000 --recipes nightly,naive";
+# DB=postgres runs the Prefect server on a PostgreSQL of its own (as make up DB=postgres).
 bench-fleet: install
-	$(BIN)/python -m benchmarks.fleet $(ARGS)
+	$(BIN)/python -m benchmarks.fleet $(if $(DB),--db $(DB)) $(ARGS)
 
 # The long chaos run (docs/reliability.md): more seeds and rounds than make test.
 chaos-long: install
@@ -88,8 +93,10 @@ sim: install
 
 # The production path on one machine: Prefect server and UI, simulator, receiver, work pool,
 # every deployment of deployments/prefect.yaml, one worker (docs/operations.md).
+# DB=postgres (or BARRACK_STACK_DB=postgres) runs the Prefect server on the stack's own
+# PostgreSQL, its data in .run/postgres (make system-deps installs the programs).
 up: install
-	$(BIN)/python -m deployments.stack up
+	$(BIN)/python -m deployments.stack up $(if $(DB),--db $(DB))
 
 down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m deployments.stack down; \

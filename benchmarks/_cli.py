@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from benchmarks._recipes import RECIPES
 
-__all__ = ["QUICK_SIZE", "Options", "parse_options"]
+__all__ = ["DATABASES", "QUICK_SIZE", "Options", "parse_options"]
+
+DATABASES = ("sqlite", "postgres")
+"""The Prefect server's databases ``--db`` chooses from."""
 
 QUICK_SIZE = 20
 """The fleet size of ``--quick``."""
@@ -28,6 +31,7 @@ class Options:
     baseline_max_n: int
     flow_log_level: str
     prefect_api_url: str | None
+    db: str
     keep: bool
 
 
@@ -126,6 +130,14 @@ def _parser() -> argparse.ArgumentParser:
         "not measured)",
     )
     add(
+        "--db",
+        choices=DATABASES,
+        default="sqlite",
+        help="the Prefect server's database: sqlite (under the work directory) or postgres "
+        "(a cluster of its own, as make up DB=postgres runs it; its CPU counts as the "
+        "server's); default sqlite",
+    )
+    add(
         "--quick",
         action="store_true",
         help=f"a smoke run: N={QUICK_SIZE} (with --recipes, only those)",
@@ -152,6 +164,8 @@ def parse_options(argv: list[str] | None = None) -> Options:
         parser.error(f"--concurrency: must be between 1 and 64, got {args.concurrency}")
     if args.client_rate_limit is not None and args.client_rate_limit <= 0:
         parser.error(f"--client-rate-limit: must be positive, got {args.client_rate_limit:g}")
+    if args.prefect_api_url and args.db != "sqlite":
+        parser.error("--db: the server given by --prefect-api-url has its own database")
     return Options(
         sizes=[QUICK_SIZE] if args.quick else args.sizes,
         recipes=args.recipes,
@@ -164,5 +178,6 @@ def parse_options(argv: list[str] | None = None) -> Options:
         baseline_max_n=args.baseline_max_n,
         flow_log_level=args.flow_log_level,
         prefect_api_url=args.prefect_api_url.rstrip("/") if args.prefect_api_url else None,
+        db=args.db,
         keep=args.keep,
     )

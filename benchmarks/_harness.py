@@ -66,15 +66,15 @@ class Harness:
         """Start the servers; a line saying where they are."""
         started = time.monotonic()
         if not self.prefect_url:
-            self.prefect = start_prefect_server(self.workdir)
+            self.prefect = start_prefect_server(self.workdir, db=self.options.db)
             self.prefect_url = self.prefect.url
         self._simulator = start_simulator(f"{self.options.clock_speed:g}", self.workdir)
         self._ctl = SimControl(self._simulator.url, ADMIN_TOKEN, API_KEY, timeout=600)
         if self.prefect is not None:
             self._idle_rate = idle_cpu_rate(self.prefect)
         prefect = (
-            f"Prefect server {self.prefect_url} (pid {self.prefect.pid}, idles at "
-            f"{self._idle_rate:.3f} CPU s/s)"
+            f"Prefect server {self.prefect_url} on {self.options.db} (pid {self.prefect.pid}, "
+            f"idles at {self._idle_rate:.3f} CPU s/s with its database)"
             if self.prefect is not None
             else f"Prefect server {self.prefect_url} (given: its CPU is not measured)"
         )

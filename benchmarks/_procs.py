@@ -1,7 +1,7 @@
 """The benchmark's processes: a real Prefect server, the simulator, and their CPU time.
 
 Both servers run as separate processes so the CPU each spends is measured apart from the
-flow's. CPU time is read from ``/proc`` (Linux) for a process and all its descendants,
+flow's. CPU time is read with psutil for a process and all its descendants,
 since ``prefect server start`` serves from a child process.
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Final
 
 import httpx
+import psutil
 
 __all__ = [
     "ADMIN_TOKEN",
@@ -29,6 +30,7 @@ __all__ = [
     "free_port",
     "machine_description",
     "prefect_environment",
+    "start_postgres",
     "start_prefect_server",
     "start_simulator",
     "tree_cpu_seconds",
@@ -36,7 +38,6 @@ __all__ = [
 
 API_KEY: Final = "bench-api-key"
 ADMIN_TOKEN: Final = "bench-admin-token"  # noqa: S105 - a local benchmark's throwaway token
-_CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -47,38 +48,18 @@ def free_port() -> int:
         return port
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Field 4 (after the parenthesised command, which may hold spaces) is the parent.
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    # utime and stime are fields 14 and 15 of stat; index 11 and 12 after the command.
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-
-
 def tree_cpu_seconds(pid: int) -> float:
     """User plus system CPU seconds of a live process and its live descendants."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
     total = 0.0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        total += _cpu_seconds(current)
-        pending.extend(_children(current))
+    for process in tree:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            times = process.cpu_times()
+            total += times.user + times.system
     return total
 
 
@@ -91,6 +72,8 @@ class ManagedProcess:
     url: str
     log: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    companions: list[ManagedProcess] = field(default_factory=list)
+    stop_signal: signal.Signals = signal.SIGTERM
 
     @property
     def pid(self) -> int:
@@ -98,15 +81,22 @@ class ManagedProcess:
         return self.process.pid
 
     def cpu_seconds(self) -> float:
-        """CPU seconds used so far by the process and its descendants."""
-        return tree_cpu_seconds(self.pid)
+        """CPU seconds used so far by the process, its descendants and its companions (the
+        Prefect server's PostgreSQL)."""
+        return tree_cpu_seconds(self.pid) + sum(c.cpu_seconds() for c in self.companions)
 
     def stop(self) -> None:
-        """Stop the process and its children: SIGTERM, then SIGKILL after 10 s."""
+        """Stop the process and its children (``stop_signal``, then SIGKILL after 10 s),
+        then its companions."""
+        self._stop()
+        for companion in self.companions:
+            companion.stop()
+
+    def _stop(self) -> None:
         if self.process.poll() is not None:
             return
         descendants = _descendants(self.pid)
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(self.stop_signal)
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
@@ -118,13 +108,10 @@ class ManagedProcess:
 
 
 def _descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    pending = [pid]
-    while pending:
-        kids = _children(pending.pop())
-        found.extend(kids)
-        pending.extend(kids)
-    return found
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def prefect_environment(home: Path, api_url: str | None) -> dict[str, str]:
@@ -144,25 +131,81 @@ def prefect_environment(home: Path, api_url: str | None) -> dict[str, str]:
     return env
 
 
-def start_prefect_server(home: Path, *, timeout: float = 120.0) -> ManagedProcess:
-    """``prefect server start`` on a free loopback port, SQLite under ``home``.
+def start_postgres(home: Path, *, timeout: float = 120.0) -> tuple[ManagedProcess, str]:
+    """A PostgreSQL cluster of its own under ``home/postgres``, as ``make up DB=postgres``
+    runs it (:mod:`deployments.stack.postgres`): ``initdb``, then ``postgres`` on a Unix
+    socket only, as a non-root user when run as root.
+
+    Returns:
+        The server process (stopped with SIGINT: a fast shutdown) and Prefect's database URL.
+
+    Raises:
+        RuntimeError: PostgreSQL is missing or did not start (the reason says which).
+    """
+    from deployments.stack.config import StackError
+    from deployments.stack.postgres import PostgresCluster, find_binaries, service_user
+
+    log = home / "postgres.log"
+    try:
+        binaries = find_binaries()
+        cluster = PostgresCluster(home / "postgres", user=service_user())
+        cluster.prepare(binaries, log=home / "initdb.log")
+    except StackError as exc:
+        raise RuntimeError(str(exc)) from None
+    user = cluster.user
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            cluster.server_argv(binaries),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            text=True,
+            user=user.pw_uid if user is not None else None,
+            group=user.pw_gid if user is not None else None,
+            extra_groups=[] if user is not None else None,
+        )
+    managed = ManagedProcess("postgres", process, cluster.display_url, log)
+    managed.stop_signal = signal.SIGINT
+    try:
+        cluster.wait_ready(timeout=timeout, check_processes=lambda: _check_alive(managed))
+    except (StackError, RuntimeError) as exc:
+        managed.stop()
+        raise RuntimeError(f"PostgreSQL did not start: {exc}; see {log}") from None
+    return managed, cluster.connection_url
+
+
+def _check_alive(managed: ManagedProcess) -> None:
+    if managed.process.poll() is not None:
+        raise RuntimeError(f"{managed.name} exited")
+
+
+def start_prefect_server(
+    home: Path, *, db: str = "sqlite", timeout: float = 600.0
+) -> ManagedProcess:
+    """``prefect server start`` on a free loopback port: on SQLite under ``home``, or on a
+    PostgreSQL of its own (``db="postgres"``), whose CPU then counts as the server's.
 
     Raises:
         RuntimeError: it did not answer ``/api/health`` within ``timeout`` seconds.
     """
+    companions: list[ManagedProcess] = []
+    env = prefect_environment(home, None)
+    if db == "postgres":
+        database, url = start_postgres(home, timeout=timeout)
+        companions.append(database)
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = url
     port = free_port()
     log = home / "prefect-server.log"
     handle = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start",
          "--host", "127.0.0.1", "--port", str(port), "--analytics-off", "--no-ui"],
-        env=prefect_environment(home, None),
+        env=env,
         stdout=handle,
         stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/api"
-    managed = ManagedProcess("prefect server", process, url, log)
+    managed = ManagedProcess("prefect server", process, url, log, companions=companions)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -207,15 +250,11 @@ def start_simulator(clock: str, workdir: Path, *, timeout: float = 60.0) -> Mana
 def machine_description() -> str:
     """Cores, CPU model, memory and Python version of this machine."""
     cpu = platform.processor() or platform.machine()
-    memory = ""
-    try:
+    with contextlib.suppress(OSError):
+        # psutil does not name the CPU model: Linux says it in /proc/cpuinfo.
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f", {int(line.split()[1]) / 1024 / 1024:.0f} GiB"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}){memory}, Python {platform.python_version()}"
+    memory = psutil.virtual_memory().total / 1024**3
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"

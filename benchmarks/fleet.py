@@ -1,7 +1,8 @@
 """The recipes at fleet scale: ``python -m benchmarks.fleet``.
 
-Starts a real Prefect server (``prefect server start`` on a free loopback port, SQLite
-under a temporary ``PREFECT_HOME``, analytics off) and the simulator as its own process,
+Starts a real Prefect server (``prefect server start`` on a free loopback port, analytics
+off; SQLite under a temporary ``PREFECT_HOME``, or with ``--db postgres`` a PostgreSQL
+cluster of its own, whose CPU counts as the server's) and the simulator as its own process,
 loads an N-instance fleet in its nightly steady state (``benchmarks._scenario``), adds a
 per-call latency and the API's rate limit, then runs each recipe once, each flow in a
 process of its own, and prints per run: wall time; the floor (calls needed / rate limit
@@ -15,6 +16,7 @@ Examples::
 
     python -m benchmarks.fleet                          # N = 100, 1,000, 5,000 (~40 min)
     python -m benchmarks.fleet --sizes 1000 --recipes nightly,naive
+    python -m benchmarks.fleet --sizes 5000 --recipes nightly --db postgres
     python -m benchmarks.fleet --quick --recipes nightly   # N = 20, about half a minute
 
 See docs/performance.md for the figures, what limits what, and the targets.
@@ -69,11 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the figures; 0 when every run ended ok."""
     options = parse_options(argv)
     workdir = Path(tempfile.mkdtemp(prefix="barrack-bench-"))
+    # As root, --db postgres runs PostgreSQL as another user: it must enter the folder.
+    workdir.chmod(0o711)
     (workdir / "state").mkdir()
     print(f"machine: {machine_description()}")
     print(
         f"settings: latency {options.latency_ms:g} ms per API call, rate limit "
-        f"{options.rate_limit:g}/s, clock x{options.clock_speed:g}, sizes "
+        f"{options.rate_limit:g}/s, clock x{options.clock_speed:g}, database {options.db}, sizes "
         f"{', '.join(f'{n:,}' for n in options.sizes)}; work directory {workdir}",
         flush=True,
     )

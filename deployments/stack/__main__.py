@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import cast
 
-from deployments.stack.config import DEFAULT_PORTS, StackConfig, StackError
+from deployments.stack.config import DATABASES, DEFAULT_PORTS, Database, StackConfig, StackError
 from deployments.stack.lifecycle import down, status, up
+
+DB_VARIABLE = "BARRACK_STACK_DB"
+"""The environment variable that chooses the database when ``--db`` is not given."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,6 +29,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     start.add_argument("--scenario", default="demo", help="simulator scenario (demo)")
     start.add_argument("--paused", action="store_true", help="deploy with every schedule paused")
+    start.add_argument(
+        "--db",
+        choices=DATABASES,
+        default=None,
+        help=f"the Prefect server's database (default: ${DB_VARIABLE}, else sqlite); postgres "
+        "runs the stack's own PostgreSQL with its data in .run/postgres",
+    )
     labels = {"server": "Prefect server and UI", "sim": "simulator", "receiver": "receiver"}
     for service, port in DEFAULT_PORTS.items():
         start.add_argument(
@@ -44,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "up":
             up(
                 StackConfig(
+                    database=_database(args.db),
                     workers=args.workers,
                     clock=args.clock,
                     scenario=args.scenario,
@@ -66,13 +79,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _database(chosen: str | None) -> Database:
+    """``--db``, else ``$BARRACK_STACK_DB``, else sqlite.
+
+    Raises:
+        StackError: the environment variable names no known database.
+    """
+    value = chosen if chosen is not None else os.environ.get(DB_VARIABLE, "")
+    value = value.strip().lower() or "sqlite"
+    if value not in DATABASES:
+        raise StackError(
+            f"{DB_VARIABLE}: {value!r} is not a database of the stack; use one of "
+            + ", ".join(DATABASES)
+        )
+    return cast(Database, value)
+
+
 def _print_status(config: StackConfig) -> int:
     current = status(config)
     if current.state is None:
         print("The barrack-ops stack is not running.")
         return 1
     print(
-        f"Prefect UI {current.state.ui_url}; started {current.state.started_at:%Y-%m-%d %H:%M} UTC"
+        f"Prefect UI {current.state.ui_url} ({current.state.database}); "
+        f"started {current.state.started_at:%Y-%m-%d %H:%M} UTC"
     )
     for record in current.state.processes:
         mark = "running" if record in current.running else "stopped"

@@ -5,11 +5,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args
 
 from simulator.clock import ClockMode, parse_clock_spec
 
-__all__ = ["DEFAULT_PORTS", "StackConfig", "StackError", "repo_root"]
+__all__ = ["DATABASES", "DEFAULT_PORTS", "Database", "StackConfig", "StackError", "repo_root"]
+
+Database = Literal["sqlite", "postgres"]
+DATABASES: tuple[str, ...] = get_args(Database)
+"""The Prefect server's databases: SQLite under ``PREFECT_HOME`` (the default), or the
+stack's own PostgreSQL cluster under ``.run/postgres`` (:mod:`deployments.stack.postgres`)."""
 
 DEFAULT_PORTS = {"server": 4200, "sim": 8642, "receiver": 8765}
 """The ports ``make up`` asks for first (Prefect's, the simulator's and the receiver's usual
@@ -35,6 +40,8 @@ class StackConfig:
         run_dir: pid/state file, lock, logs, stack.env and the recipes' state (``.run``).
         prefect_home: ``PREFECT_HOME`` of every process (SQLite database, UI build).
         prefect_file: the deployments to deploy.
+        database: the Prefect server's database: ``sqlite`` (under ``prefect_home``) or
+            ``postgres`` (the stack's own cluster under ``<run_dir>/postgres``).
         host: the loopback address everything binds to.
         server_port, sim_port, receiver_port: wanted ports; 0 picks a free one.
         clock: the simulator's clock: a speed (``10`` = ten simulated minutes per minute).
@@ -55,6 +62,7 @@ class StackConfig:
     run_dir: Path | None = None
     prefect_home: Path | None = None
     prefect_file: Path = Path("deployments/prefect.yaml")
+    database: Database = "sqlite"
     host: str = "127.0.0.1"
     server_port: int = DEFAULT_PORTS["server"]
     sim_port: int = DEFAULT_PORTS["sim"]
@@ -73,6 +81,8 @@ class StackConfig:
 
     def __post_init__(self) -> None:
         problems = []
+        if self.database not in DATABASES:
+            problems.append(f"database: {self.database!r} is not one of {', '.join(DATABASES)}")
         if self.workers < 1:
             problems.append(f"workers: must be at least 1, got {self.workers}")
         if self.worker_limit is not None and self.worker_limit < 1:
@@ -135,6 +145,11 @@ class StackConfig:
     def recipe_state_dir(self) -> Path:
         """``BARRACK_OPS_STATE_DIR`` of the flow runs (hibernation warnings, balance history)."""
         return self.run_path / "state"
+
+    @property
+    def postgres_dir(self) -> Path:
+        """The PostgreSQL cluster's data and socket (``database="postgres"``), kept by ``down``."""
+        return self.run_path / "postgres"
 
     @property
     def notifications_file(self) -> Path:

@@ -82,6 +82,11 @@ def up(config: StackConfig, echo: Echo = print) -> RunningStack:
         current = status(config)
         if current.is_up and current.state is not None:
             echo(f"The barrack-ops stack is already running: Prefect UI at {current.state.ui_url}")
+            if current.state.database != config.database:
+                echo(
+                    f"It runs on {current.state.database}, not {config.database}: to switch, "
+                    "make down, then make up again."
+                )
             echo("Nothing started. Stop it with: make down")
             return RunningStack(config=config, state=current.state, already_running=True)
         if current.running:
@@ -125,7 +130,13 @@ def down(config: StackConfig, echo: Echo = print) -> StackStatus:
             + (f"; {len(before.stopped)} had already exited" if before.stopped else "")
             + "."
         )
-        echo(f"Prefect's database stays in {config.prefect_home_path} (run history).")
+        if before.state.database == "postgres":
+            echo(
+                f"Prefect's database (PostgreSQL) stays in {config.postgres_dir / 'data'} "
+                "(run history)."
+            )
+        else:
+            echo(f"Prefect's database stays in {config.prefect_home_path} (run history).")
         return before
 
 
@@ -148,6 +159,12 @@ def _banner(stack: RunningStack, echo: Echo) -> None:
     rows = [
         ("Prefect UI", state.ui_url),
         ("Prefect API", state.api_url),
+        (
+            "Database",
+            f"PostgreSQL {state.database_url}"
+            if state.database == "postgres"
+            else f"SQLite under {config.prefect_home_path}",
+        ),
         (
             "Simulator",
             f"{state.sim_base_url}  (scenario {config.scenario}, clock x{config.clock})",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
 import subprocess
 import time
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
@@ -84,49 +86,24 @@ class StopResult:
 
 
 def process_table() -> dict[int, ProcessInfo]:
-    """Every process of the machine: parent, start time, zombie or not.
-
-    Reads ``/proc`` on Linux and asks ``ps`` elsewhere (macOS).
-    """
-    proc = Path("/proc")
-    if (proc / "self" / "stat").exists():
-        return _table_from_proc(proc)
-    return _table_from_ps()
-
-
-def _table_from_proc(proc: Path) -> dict[int, ProcessInfo]:
+    """Every process of the machine: parent, start time, zombie or not (from psutil, which
+    reads ``/proc`` on Linux and asks the kernel elsewhere)."""
     table: dict[int, ProcessInfo] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
+    for process in psutil.process_iter(["ppid", "create_time", "status"]):
+        info = process.info
+        if info["ppid"] is None or info["create_time"] is None:  # it exited while we looked
             continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:  # it exited while we looked
-            continue
-        # The command name (field 2) is in parentheses and may hold spaces: split after it.
-        fields = raw[raw.rindex(")") + 2 :].split()
-        # fields[0] is the state (field 3), fields[1] the parent (4), fields[19] the start (22).
-        table[int(entry.name)] = ProcessInfo(
-            ppid=int(fields[1]), started=fields[19], zombie=fields[0] in ("Z", "X")
+        table[process.pid] = ProcessInfo(
+            ppid=info["ppid"],
+            started=_started(info["create_time"]),
+            zombie=info["status"] in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD),
         )
     return table
 
 
-def _table_from_ps() -> dict[int, ProcessInfo]:
-    result = subprocess.run(
-        ["ps", "-A", "-o", "pid=,ppid=,stat=,lstart="],  # noqa: S607 - ps from PATH
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    table: dict[int, ProcessInfo] = {}
-    for line in result.stdout.splitlines():
-        parts = line.split(None, 3)
-        if len(parts) == 4:
-            table[int(parts[0])] = ProcessInfo(
-                ppid=int(parts[1]), started=parts[3].strip(), zombie=parts[2].startswith("Z")
-            )
-    return table
+def _started(create_time: float) -> str:
+    """A process's start time as recorded: seconds since the epoch, to the hundredth."""
+    return f"{create_time:.2f}"
 
 
 def spawn(
@@ -136,8 +113,10 @@ def spawn(
     env: Mapping[str, str],
     cwd: Path,
     log_path: Path,
+    user: pwd.struct_passwd | None = None,
 ) -> tuple[subprocess.Popen[bytes], ProcessRecord]:
-    """Start ``argv`` in a session of its own, its output appended to ``log_path``.
+    """Start ``argv`` in a session of its own, its output appended to ``log_path``; as
+    ``user`` (its own group, no other) when given, which needs root.
 
     A session of its own keeps it out of the terminal's process group: Ctrl-C in the shell
     that ran ``make up`` must not reach the stack, only ``make down`` stops it.
@@ -155,6 +134,9 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            user=user.pw_uid if user is not None else None,
+            group=user.pw_gid if user is not None else None,
+            extra_groups=[] if user is not None else None,
         )
     info = process_table().get(process.pid)
     record = ProcessRecord(

@@ -137,13 +137,18 @@ def server_argv(config: StackConfig, endpoints: Endpoints) -> list[str]:
     ]
 
 
-def server_env(config: StackConfig, endpoints: Endpoints) -> dict[str, str]:
-    """The server's environment: the UI talks to this API, no promotions, offline."""
+def server_env(
+    config: StackConfig, endpoints: Endpoints, *, database_url: str | None = None
+) -> dict[str, str]:
+    """The server's environment: the UI talks to this API, no promotions, offline; its
+    database at ``database_url`` (SQLite under ``PREFECT_HOME`` when None)."""
     env = child_env(config)
     env.update(
         PREFECT_UI_API_URL=endpoints.api_url,
         PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT="false",
     )
+    if database_url is not None:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
     if config.concurrency_slot_wait_seconds is not None:
         env["PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS"] = str(
             config.concurrency_slot_wait_seconds

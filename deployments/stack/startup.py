@@ -1,7 +1,9 @@
 """Start the stack's processes in order, record each at once, undo everything on failure.
 
-The order: the Prefect server (SQLite under ``PREFECT_HOME``), the Barrack simulator with an
-accelerated clock and the notification receiver, all three at once; wait until each answers;
+The order: the Barrack simulator with an accelerated clock and the notification receiver;
+with ``database="postgres"``, the stack's PostgreSQL cluster (``initdb`` the first time),
+ready before the Prefect server starts on it (else the server uses SQLite under
+``PREFECT_HOME``); the Prefect server; wait until each answers;
 create the work pool(s) with the flow runs' environment; drop runs that fell due while the
 stack was down; run ``prefect deploy`` on every deployment of ``prefect.yaml`` while the
 workers start (both spend seconds importing); point the parameters at the simulator; wait
@@ -11,6 +13,7 @@ exists, so a failure half-way is undone here, or by ``make down`` if this proces
 
 from __future__ import annotations
 
+import pwd
 import secrets
 import shlex
 import subprocess
@@ -19,18 +22,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from deployments.stack import prefect_setup, services
+from deployments.stack import postgres, prefect_setup, services
 from deployments.stack.config import StackConfig, StackError
 from deployments.stack.overrides import STACK_PARAMETER_OVERRIDES
 from deployments.stack.processes import ProcessRecord, StopResult, spawn, stop_processes
 from deployments.stack.state import StackState, remove_state, save_state
 
-__all__ = ["WORKER_PREFIX", "Echo", "Started", "start_stack", "stop_stack"]
+__all__ = ["POSTGRES", "WORKER_PREFIX", "Echo", "Started", "start_stack", "stop_stack"]
 
 Echo = Callable[[str], None]
 
 WORKER_PREFIX = "worker-"
 """Names of worker processes start with it: they are stopped first."""
+
+POSTGRES = "postgres"
+"""The name of the PostgreSQL server's record: it is stopped last, after the Prefect server."""
 
 
 @dataclass(frozen=True)
@@ -45,15 +51,19 @@ class Started:
 
 def stop_stack(config: StackConfig, records: list[ProcessRecord]) -> StopResult:
     """Stop recorded processes: workers first (their flow runs go with them), then the
-    services they talk to."""
+    services they talk to, then PostgreSQL (a fast shutdown, once nothing uses it)."""
     workers = [r for r in records if r.name.startswith(WORKER_PREFIX)]
-    others = [r for r in records if not r.name.startswith(WORKER_PREFIX)]
-    first = stop_processes(workers, timeout=config.stop_timeout)
-    second = stop_processes(others, timeout=config.stop_timeout)
+    databases = [r for r in records if r.name == POSTGRES]
+    others = [r for r in records if r not in workers and r not in databases]
+    results = [
+        stop_processes(workers, timeout=config.stop_timeout),
+        stop_processes(others, timeout=config.stop_timeout),
+        *(postgres.stop_postgres(r, timeout=config.stop_timeout) for r in databases),
+    ]
     return StopResult(
-        terminated=first.terminated + second.terminated,
-        killed=first.killed + second.killed,
-        survivors=first.survivors + second.survivors,
+        terminated=tuple(pid for r in results for pid in r.terminated),
+        killed=tuple(pid for r in results for pid in r.killed),
+        survivors=tuple(pid for r in results for pid in r.survivors),
     )
 
 
@@ -66,7 +76,13 @@ class _Launcher:
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.transient: list[subprocess.Popen[bytes]] = []
 
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        user: pwd.struct_passwd | None = None,
+    ) -> None:
         """Start a long-running process and record it (secrets in its argv masked)."""
         process, record = spawn(
             name,
@@ -74,6 +90,7 @@ class _Launcher:
             env=env,
             cwd=self.config.root,
             log_path=self.config.logs_dir / f"{name}.log",
+            user=user,
         )
         self.children[name] = process
         self.state.processes.append(record.model_copy(update={"argv": services.redact_argv(argv)}))
@@ -125,8 +142,7 @@ def start_stack(config: StackConfig, echo: Echo) -> Started:
     )
     launcher = _Launcher(config, state)
     try:
-        echo(f"Starting the Prefect server (database under {config.prefect_home_path})...")
-        _start_services(config, started, launcher)
+        _start_services(config, started, launcher, echo)
         _deploy_and_start_workers(config, started, launcher, echo)
         _write_env_file(config.env_file, started)
         state.ready = True
@@ -158,14 +174,10 @@ def _endpoints(config: StackConfig, echo: Echo) -> services.Endpoints:
     return endpoints
 
 
-def _start_services(config: StackConfig, started: Started, launcher: _Launcher) -> None:
-    """The server, the simulator and the receiver, started together; wait until they answer."""
+def _start_services(config: StackConfig, started: Started, launcher: _Launcher, echo: Echo) -> None:
+    """The simulator, the receiver, PostgreSQL if chosen, and the Prefect server; wait until
+    they answer."""
     endpoints = started.endpoints
-    launcher.start(
-        "prefect-server",
-        services.server_argv(config, endpoints),
-        services.server_env(config, endpoints),
-    )
     launcher.start(
         "simulator",
         services.sim_argv(
@@ -175,6 +187,16 @@ def _start_services(config: StackConfig, started: Started, launcher: _Launcher) 
     )
     launcher.start(
         "receiver", services.receiver_argv(config, endpoints), services.child_env(config)
+    )
+    database_url = None
+    if config.database == "postgres":
+        database_url = _start_postgres(config, started.state, launcher, echo)
+    else:
+        echo(f"Starting the Prefect server (SQLite under {config.prefect_home_path})...")
+    launcher.start(
+        "prefect-server",
+        services.server_argv(config, endpoints),
+        services.server_env(config, endpoints, database_url=database_url),
     )
     for name, url, headers in (
         (
@@ -192,6 +214,28 @@ def _start_services(config: StackConfig, started: Started, launcher: _Launcher) 
             check_processes=launcher.check,
             headers=headers,
         )
+
+
+def _start_postgres(config: StackConfig, state: StackState, launcher: _Launcher, echo: Echo) -> str:
+    """The stack's PostgreSQL cluster (``initdb`` the first time), ready for Prefect.
+
+    Returns:
+        The Prefect server's database connection URL.
+    """
+    binaries = postgres.find_binaries()
+    cluster = postgres.PostgresCluster(config.postgres_dir, user=postgres.service_user())
+    if not cluster.is_initialised():
+        echo(f"Creating the PostgreSQL cluster in {cluster.data_dir} (once)...")
+    cluster.prepare(binaries, log=config.logs_dir / "initdb.log")
+    owner = f" as user {cluster.user_name}" if cluster.user is not None else ""
+    echo(f"Starting PostgreSQL{owner} ({cluster.data_dir}), then the Prefect server on it...")
+    state.database = "postgres"
+    state.database_url = cluster.display_url
+    launcher.start(
+        POSTGRES, cluster.server_argv(binaries), services.child_env(config), cluster.user
+    )
+    cluster.wait_ready(timeout=config.startup_timeout, check_processes=launcher.check)
+    return cluster.connection_url
 
 
 def _deploy_and_start_workers(

@@ -33,6 +33,8 @@ class StackState(BaseModel):
         sim_base_url: the simulator's API base URL (``BARRACK_BASE_URL``).
         sim_root_url: the simulator's root (control routes, Prometheus).
         receiver_url: the notification receiver's root (``GET /_received``).
+        database: the Prefect server's database (``sqlite`` or ``postgres``).
+        database_url: where that database is (no password: there is none).
         work_pools: the work pools created.
         deployments: ``flow/deployment`` names deployed.
         processes: every long-running process started, in start order.
@@ -49,6 +51,8 @@ class StackState(BaseModel):
     sim_base_url: str = ""
     sim_root_url: str = ""
     receiver_url: str = ""
+    database: str = "sqlite"
+    database_url: str = ""
     work_pools: list[str] = Field(default_factory=list)
     deployments: list[str] = Field(default_factory=list)
     processes: list[ProcessRecord] = Field(default_factory=list)

@@ -7,10 +7,15 @@ each must create its own snapshots) and two hibernate-idle dry runs are created 
 Proof of "exactly once" comes from three places: Prefect's state history (one Running per
 run), the workers' logs (one submission per run, across both workers) and the simulator's
 request log (exactly one snapshot create per instance and slot, none refused).
+
+The stack's Prefect server runs on PostgreSQL (tests/e2e/conftest.py), Prefect's choice
+for more than one worker: the runs' state changes and the deployment's concurrency slot
+are taken in its transactions.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import itertools
 import re
@@ -19,10 +24,13 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+import asyncpg
 import pytest
 
 from deployments.stack import RunningStack
+from deployments.stack.postgres import DATABASE, DB_USER, PostgresCluster
 from flows.nightly_snapshots.schedule import slot_for, snapshot_name
 from simulator.control import SimControl
 
@@ -75,6 +83,20 @@ def _started_by_worker(logs: list[Path]) -> dict[str, Counter[str]]:
     }
 
 
+async def _runs_in_postgres(stack: RunningStack, ids: list[UUID]) -> int:
+    cluster = PostgresCluster(stack.config.postgres_dir)
+    connection = await asyncpg.connect(
+        host=str(cluster.socket_dir), port=cluster.port, user=DB_USER, database=DATABASE
+    )
+    try:
+        count = await connection.fetchval(
+            "SELECT count(*) FROM flow_run WHERE id = ANY($1::uuid[])", ids
+        )
+    finally:
+        await connection.close()
+    return int(count)
+
+
 def test_two_workers_run_each_run_once_and_never_overlap_a_deployment(
     local_stack: RunningStack, sim: SimControl
 ) -> None:
@@ -116,6 +138,11 @@ def test_two_workers_run_each_run_once_and_never_overlap_a_deployment(
             }
             time.sleep(1)
         histories = {run_id: client.read_flow_run_states(run_id) for run_id in ids}
+
+    if local_stack.config.database == "postgres":
+        # The server kept the runs in the stack's PostgreSQL, not in a SQLite file.
+        assert local_stack.state.database == "postgres"
+        assert asyncio.run(_runs_in_postgres(local_stack, ids)) == len(ids)
 
     # Every run completed, once: handed to a worker (Pending) once, Running once.
     assert {r.state.type for r in runs.values() if r.state} == {StateType.COMPLETED}

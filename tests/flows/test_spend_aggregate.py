@@ -506,7 +506,8 @@ def test_anomaly_alert_is_raised_with_contributors_and_cleared_without() -> None
 
 
 def test_anomaly_dedup_repeat_and_resolve_through_the_notifier(tmp_path: Path) -> None:
-    from notifications import Decision, NotificationReceiver, Notifier
+    from barrack_ops.demo.receiver import NotificationReceiver
+    from notifications import Decision, Notifier
 
     clock = [at("2026-11-12T08:00")]
     decisions = []

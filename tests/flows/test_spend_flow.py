@@ -18,11 +18,11 @@ import pytest
 from matplotlib.image import imread
 from rich.console import Console
 
+from barrack_ops.demo.receiver import NotificationReceiver
 from barrack_ops.demo.spend_report import IDLE_POLICY, play_spend_week, run_spend_demo
 from flows.spend_report.chart import chart_totals
 from flows.spend_report.flow import spend_report
 from flows.spend_report.params import SpendReportParams
-from notifications import NotificationReceiver
 from simulator.testing import SimHandle, running_simulator
 from tasks.connection import BarrackConnection
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from notifications import Alert, AlertKind, NotificationReceiver, Notifier, Severity, Subject
+from barrack_ops.demo.receiver import NotificationReceiver
+from notifications import Alert, AlertKind, Notifier, Severity, Subject
 from tests.notifications.conftest import SmtpSink
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

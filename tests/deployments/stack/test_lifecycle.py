@@ -59,6 +59,10 @@ def test_up_while_running_says_so_and_starts_nothing(
     assert stack.state.processes == [server, worker]
     assert "already running" in lines[0]
     assert "http://127.0.0.1:4200" in lines[0]
+    assert not any("to switch" in line for line in lines)
+    lines.clear()
+    up(config.with_changes(database="postgres"), echo=lines.append)
+    assert lines[1] == "It runs on sqlite, not postgres: to switch, make down, then make up again."
 
 
 def test_up_over_a_stale_state_file_removes_it_and_starts(
