@@ -35,6 +35,7 @@ from notifications.report import AlertOutcome, DeliveryReport
 from notifications.routing import RoutingRules
 from notifications.sources import parse_url_list
 from notifications.state import AlertStateStore, MemoryStateStore, select_store
+from notifications.text import describe_error
 
 __all__ = ["Notifier"]
 
@@ -383,12 +384,28 @@ class Notifier:
             return list(pool.map(send, jobs))
 
     def _render(self, notices: list[Notice], destination: Destination, note: str | None) -> Message:
-        message = render_message(notices, destination.body_format, note=note)
+        # Mask before rendering as well as after: Markdown escaping rewrites text
+        # (``brk_live`` becomes ``brk\\_live``), so a secret escaped first would no longer
+        # match the redactor.
+        masked = [dataclasses.replace(n, alert=self._masked(n.alert)) for n in notices]
+        message = render_message(masked, destination.body_format, note=note)
         return dataclasses.replace(
             message,
             title=self._redactor.redact(message.title),
             body=self._redactor.redact(message.body),
         )
+
+    def _masked(self, alert: Alert) -> Alert:
+        def mask(value: FactValue) -> FactValue:
+            if isinstance(value, str):
+                return self._redactor.redact(value)
+            if isinstance(value, list):
+                return [self._redactor.redact(v) for v in value]
+            return value
+
+        title = self._redactor.redact(alert.title) if alert.title else alert.title
+        facts = {label: mask(value) for label, value in alert.facts.items()}
+        return alert.with_changes(title=title, facts=facts)
 
     def _settle(self, item: _Planned, now: datetime, report: DeliveryReport) -> AlertOutcome:
         notice, key = item.notice, item.key
@@ -399,6 +416,9 @@ class Notifier:
                 title = self._redactor.redact(alert_title(notice.alert))
                 self._write(key, record_sent(item.record, notice.alert, title, now), report)
             note = None
+        elif not self.destinations:
+            # Not recorded: once a destination is configured, the next run sends it.
+            note = "no notification destination is configured"
         elif not item.routed:
             # Not recorded: if routes change, the next run sends it.
             note = f"no destination receives {notice.alert.severity.value} {key.kind.value} alerts"
@@ -442,7 +462,7 @@ class Notifier:
             )
 
     def _describe_error(self, error: BaseException) -> str:
-        return self._redactor.redact(f"{type(error).__name__}: {error}")[:500]
+        return self._redactor.redact(describe_error(error))[:500]
 
 
 def _outcome(

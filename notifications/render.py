@@ -30,9 +30,9 @@ from notifications.alerts import (
     Severity,
     Subject,
     SubjectKind,
-    format_decimal,
 )
 from notifications.dedup import Decision, Notice
+from notifications.text import describe_duration, escape_markdown, format_decimal
 
 __all__ = [
     "BodyFormat",
@@ -215,7 +215,7 @@ def format_fact(value: FactValue) -> str:
 
     Example:
         >>> format_fact(timedelta(hours=7, minutes=30))
-        '7.5 h'
+        '7h 30m'
     """
     text: str
     if isinstance(value, bool):
@@ -229,7 +229,7 @@ def format_fact(value: FactValue) -> str:
     elif isinstance(value, int):
         text = f"{value:,}"
     elif isinstance(value, timedelta):
-        text = format_duration(value)
+        text = describe_duration(value)
     elif isinstance(value, datetime):
         text = format_time(value)
     elif isinstance(value, list):
@@ -237,16 +237,6 @@ def format_fact(value: FactValue) -> str:
     else:
         text = value
     return _shorten(" ".join(text.split()), MAX_FACT_LENGTH)
-
-
-def format_duration(value: timedelta) -> str:
-    """Hours with one decimal (``7.5 h``); minutes under an hour; days added past 48 hours."""
-    hours = value.total_seconds() / 3600
-    if abs(hours) < 1:
-        return f"{round(value.total_seconds() / 60)} min"
-    if abs(hours) < 48:
-        return f"{hours:.1f}".removesuffix(".0") + " h"
-    return f"{hours:.0f} h ({hours / 24:.1f} d)"
 
 
 def format_time(value: datetime) -> str:
@@ -330,12 +320,12 @@ def _digest_group(
         alert = notice.alert
         line = _subject_phrase(alert.subject, markdown)
         if alert.title:
-            line += f": {alert.title}"
+            line += f": {_literal(alert.title, markdown)}"
         if alert.severity is not worst and not resolved:
-            line += f" [{alert.severity.value}]"
+            line += " " + _literal(f"[{alert.severity.value}]", markdown)
         facts = "; ".join(f"{_label(k)}: {format_fact(v)}" for k, v in alert.facts.items())
         if facts:
-            line += f" ({facts})"
+            line += f" ({_literal(facts, markdown)})"
         if per_line_links and alert.flow_run_url:
             line += " " + _link("flow run", alert.flow_run_url, markdown, inline=True)
         lines.append(bullet + line)
@@ -405,7 +395,7 @@ def _count(kind: AlertKind, count: int) -> str:
 
 def _fact_line(label: str, value: FactValue, markdown: bool) -> str:
     if markdown:
-        return f"- **{_label(label)}:** {format_fact(value)}"
+        return f"- **{escape_markdown(_label(label))}:** {escape_markdown(format_fact(value))}"
     return f"{_label(label)}: {format_fact(value)}"
 
 
@@ -425,7 +415,11 @@ def _link(text: str, url: str, markdown: bool, *, inline: bool = False) -> str:
 
 
 def _italic(text: str, markdown: bool) -> str:
-    return f"_{text}_" if markdown else text
+    return f"_{escape_markdown(text)}_" if markdown else text
+
+
+def _literal(text: str, markdown: bool) -> str:
+    return escape_markdown(text) if markdown else text
 
 
 def _capitalise(text: str) -> str:

@@ -18,15 +18,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from prefect import flow
-from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
-from barrack import BarrackError, InvalidStateError, NotFoundError
+from barrack import InvalidStateError, NotFoundError
 from barrack.models import VMInstance
-from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
+from flows.common.alerting import RECIPE_HOOKS, load_notifier, notify_report
 from flows.common.concurrency import gather_bounded
 from flows.common.guard import run_exclusive
 from flows.common.pricing import PriceIndex
+from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.hibernate_idle.params import HibernateIdleParams
@@ -44,6 +44,7 @@ from flows.hibernate_idle.rules import (
 from flows.hibernate_idle.savings import Rates, hourly_rates
 from flows.hibernate_idle.state import InstanceState, changed_states, select_state_store
 from flows.hibernate_idle.streaks import extend_streak
+from notifications.text import describe_error
 from tasks.account import get_balance, get_pricing
 from tasks.instances import get_instance, hibernate_instance, list_instances
 from tasks.probes import ProbeTarget, UtilizationEvidence
@@ -173,7 +174,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
             if isinstance(result, BaseException):
                 outcome.action, outcome.reason = (
                     Action.FAILED,
-                    f"hibernate failed: {_describe(result)}",
+                    f"hibernate failed: {describe_error(result)}",
                 )
             else:
                 outcome.action = result[0]
@@ -185,12 +186,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     # from the moment it was sent, so a slow or late run cannot shorten the grace; a
     # crash between the two only means the next run warns again (the safe direction).
     report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
-    if notifier is not None:
-        alerts, cleared = hibernate_alerts(report)
-        report.alerts = [a.title or a.kind.value for a in alerts]
-        delivery = await dispatch_alerts(notifier, alerts, cleared, dry_run=params.dry_run)
-        if delivery is not None:
-            report.notifications = delivery.summary()
+    await notify_report(notifier, report, hibernate_alerts(report), dry_run=params.dry_run)
     if not params.dry_run:
         sent_at = params.evaluation_time(datetime.now(UTC))
         for decision in decisions:
@@ -207,7 +203,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
             problem = f"not saved ({error.strerror or error}): warnings are sent again next run"
             logger.warning("idle memory %s %s", store.describe(), problem)
             report.state_store = f"{report.state_store}; {problem}"
-    await _publish(report)
+    await publish_report(report)
     logger.info(report.summary_line())
     return report
 
@@ -377,29 +373,3 @@ async def _busy_now(params: HibernateIdleParams, rules: IdleRules, vm: VMInstanc
         ssh=params.ssh,
     )
     return judge_recheck(fresh.get(vm.id), rules)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, BarrackError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
-
-
-async def _publish(report: HibernateReport) -> None:
-    """Publish the report as Prefect artifacts (keys: lowercase letters, digits, dashes)."""
-    key = f"hibernate-idle-{report.policy_name}"
-    await acreate_markdown_artifact(
-        markdown=report.markdown(), key=key, description=report.summary_line()
-    )
-    await acreate_table_artifact(
-        table=report.instance_rows(),
-        key=f"{key}-instances",
-        description="Per instance: verdict, evidence, action, reason",
-    )
-    hibernated = report.hibernated_rows()
-    if hibernated:
-        await acreate_table_artifact(
-            table=hibernated,
-            key=f"{key}-hibernated",
-            description="Hibernated instances and their estimated savings per day",
-        )

@@ -14,7 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flows.common.report import ArtifactTable, RecipeReport, markdown_table, md
 from notifications.alerts import Alert, AlertKey, AlertKind, Amount, Severity, Subject
+from notifications.text import format_money, slug
 
 __all__ = ["Action", "HibernateReport", "InstanceOutcome", "hibernate_alerts"]
 
@@ -77,10 +79,8 @@ class InstanceOutcome(BaseModel):
         return Subject.for_instance(self.instance_id, name=self.instance_name, region=self.region)
 
 
-class HibernateReport(BaseModel):
+class HibernateReport(RecipeReport):
     """The whole run."""
-
-    model_config = ConfigDict(extra="forbid")
 
     policy_name: str
     evaluated_at: datetime
@@ -91,11 +91,6 @@ class HibernateReport(BaseModel):
     state_store: str = ""
     instances: list[InstanceOutcome] = Field(default_factory=list)
     excluded: list[str] = Field(default_factory=list, description="'name: reason' lines.")
-    flow_run_url: str | None = None
-    alerts: list[str] = Field(default_factory=list, description="Alerts this run raised.")
-    notifications: str | None = Field(
-        default=None, description="What the notifier did (destinations masked)."
-    )
 
     def with_action(self, *actions: Action) -> list[InstanceOutcome]:
         """The instances that ended with one of ``actions``."""
@@ -123,8 +118,7 @@ class HibernateReport(BaseModel):
         """One line: what was hibernated, warned and left alone."""
         hibernated = self.with_action(*_HIBERNATED)
         saved = ", ".join(
-            f"{Amount(value=v.quantize(Decimal('0.01')), currency=c)}/day"
-            for c, v in sorted(self.savings().items())
+            f"{format_money(v, c, places=2)}/day" for c, v in sorted(self.savings().items())
         )
         counts = [
             f"{len(hibernated)} {'to hibernate' if self.dry_run else 'hibernated'}"
@@ -171,45 +165,68 @@ class HibernateReport(BaseModel):
     def markdown(self) -> str:
         """A Markdown summary for the Prefect UI and the command line."""
         lines = [
-            f"# Hibernate idle: {self.policy_name}{' (dry run)' if self.dry_run else ''}",
+            f"# Hibernate idle: {md(self.policy_name)}{' (dry run)' if self.dry_run else ''}",
             "",
-            self.summary_line(),
+            md(self.summary_line()),
             "",
-            f"- probe: {self.probe}",
-            f"- rules: {self.rules}",
-            f"- selection: {self.selection}",
+            f"- probe: {md(self.probe)}",
+            f"- rules: {md(self.rules)}",
+            f"- selection: {md(self.selection)}",
         ]
         if self.state_store:
-            lines.append(f"- memory: {self.state_store}")
-        lines += [
-            "",
-            "| instance | verdict | action | evidence | reason |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {i.instance_name} | {i.verdict} | {i.action.value} | {i.evidence} | {i.reason} |"
-            for i in self.instances
-        ]
+            lines.append(f"- memory: {md(self.state_store)}")
+        lines.append("")
+        lines += markdown_table(
+            ["instance", "verdict", "action", "evidence", "reason"],
+            [
+                [i.instance_name, i.verdict, i.action.value, i.evidence, i.reason]
+                for i in self.instances
+            ],
+        )
         hibernated = self.with_action(*_HIBERNATED)
         if hibernated:
-            lines += ["", "| hibernated | saving/day | rates |", "|---|---|---|"]
-            lines += [
-                f"| {i.instance_name} | {i.saving or 'unknown'} | {i.rates_source or ''} |"
-                for i in hibernated
-            ]
+            lines.append("")
+            lines += markdown_table(
+                ["hibernated", "saving/day", "rates"],
+                [
+                    [i.instance_name, i.saving or "unknown", i.rates_source or ""]
+                    for i in hibernated
+                ],
+            )
         if self.probe_failures:
             lines += ["", "Kept awake because the probe could not judge them:"]
             lines += [
-                f"- {i.instance_name}: {i.probe} probe: {i.probe_error}"
+                f"- {md(i.instance_name)}: {md(i.probe)} probe: {md(i.probe_error)}"
                 for i in self.probe_failures
             ]
         if self.excluded:
-            lines += ["", "Left out: " + "; ".join(self.excluded)]
-        if self.alerts:
-            lines += ["", "Alerts: " + "; ".join(self.alerts)]
-        if self.notifications:
-            lines += ["", f"Notifications: {self.notifications}"]
-        return "\n".join(lines)
+            lines += ["", "Left out: " + md("; ".join(self.excluded))]
+        return "\n".join(lines + self.closing_lines())
+
+    def artifact_key(self) -> str:
+        """``hibernate-idle-<policy>``."""
+        return f"hibernate-idle-{slug(self.policy_name, fallback='policy')}"
+
+    def artifact_tables(self) -> list[ArtifactTable]:
+        """Per instance always; the hibernated instances and their savings when any."""
+        key = self.artifact_key()
+        tables = [
+            ArtifactTable(
+                f"{key}-instances",
+                self.instance_rows(),
+                "Per instance: verdict, evidence, action, reason",
+            )
+        ]
+        hibernated = self.hibernated_rows()
+        if hibernated:
+            tables.append(
+                ArtifactTable(
+                    f"{key}-hibernated",
+                    hibernated,
+                    "Hibernated instances and their estimated savings per day",
+                )
+            )
+        return tables
 
 
 def hibernate_alerts(report: HibernateReport) -> tuple[list[Alert], list[AlertKey]]:

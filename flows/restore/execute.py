@@ -29,6 +29,7 @@ from flows.restore.candidates import Candidate, CandidateVerdict
 from flows.restore.params import RestoreSettings, SSHVerification
 from flows.restore.plan import Facts, RestorePlan
 from flows.restore.report import Attempt, RestoreOutcome, RestoreReport
+from notifications.text import describe_error
 from tasks.account import get_balance, get_pricing, list_gpu_stock, list_regions
 from tasks.connection import BarrackConnection
 from tasks.fleet import list_volumes
@@ -48,7 +49,6 @@ __all__ = [
     "FALL_THROUGH_ERRORS",
     "Execution",
     "carry_out",
-    "describe_error",
     "fill_source",
     "idempotency_key",
     "read_facts",
@@ -98,15 +98,6 @@ def idempotency_key(scope: str, snapshot_id: str, region: str, name: str) -> str
     """
     digest = hashlib.sha256(f"{scope}|{snapshot_id}|{region}|{name}".encode()).hexdigest()
     return f"restore-{digest[:40]}"
-
-
-def describe_error(error: BaseException) -> str:
-    """An API error in words (``OUT_OF_STOCK: no free 8x H100 in US-1``)."""
-    if isinstance(error, BarrackError):
-        code = getattr(error, "code", None)
-        message = getattr(error, "message", None) or str(error)
-        return f"{code}: {message}" if code else message
-    return f"{type(error).__name__}: {error}"
 
 
 async def read_facts(

@@ -76,7 +76,7 @@ def test_a_warning_alert_carries_the_figures_a_person_acts_on() -> None:
     assert cleared == []
     assert alert.kind is AlertKind.LOW_BALANCE
     assert alert.subject.id == "acme"
-    assert alert.title == "Barrack credit runs out in 46.5 h (acme, USD 1,000.00 left)"
+    assert alert.title == "Barrack credit runs out in 1d 22h 28m (acme, USD 1,000.00 left)"
     facts = alert.facts
     assert facts["balance"] == Amount(value=d("1000.00"), currency="USD")
     # 1000 / 21.52 h = 167286.245 s: shown to the nearest second, depletion rounded up.
@@ -95,14 +95,14 @@ def test_a_warning_alert_carries_the_figures_a_person_acts_on() -> None:
     ("balance", "currency", "price", "severity", "title"),
     [
         ("400", "USD", "2.69", Severity.CRITICAL,
-         "Barrack credit runs out in 18.6 h (acme, USD 400.00 left)"),
+         "Barrack credit runs out in 18h 35m (acme, USD 400.00 left)"),
         ("0", "USD", "2.69", Severity.CRITICAL,
          "Barrack credit exhausted (acme): instances are stopped"),
         # Long runway, low balance: a balance alert (a small fleet).
         ("40", "EUR", "0.01", Severity.WARNING, "Barrack balance low (acme): EUR 40.00 left"),
         ("900", "INR", "1", Severity.CRITICAL, "Barrack balance low (acme): INR 900.00 left"),
         ("3000", "INR", "239", Severity.CRITICAL,
-         "Barrack credit runs out in 1.6 h (acme, INR 3,000.00 left)"),
+         "Barrack credit runs out in 1h 34m (acme, INR 3,000.00 left)"),
     ],
 )  # fmt: skip
 def test_titles_per_condition_and_currency(
@@ -169,7 +169,7 @@ def test_markdown_shows_every_part() -> None:
     text = report_at("400").markdown()
     for part in (
         "# Low balance: acme",
-        "USD 400.00 left, burn USD 21.52/h, runway 18.6 h (until 2025-05-02 06:35 UTC): critical",
+        "USD 400.00 left, burn USD 21.52/h, runway 18h 35m (until 2025-05-02 06:35 UTC): critical",
         "| burn, measured | not enough history yet |",
         "| top up to clear | USD 1,666.00 |",
         "| active instances | USD 21.52/h | 1 |",
@@ -225,10 +225,10 @@ def test_dedup_repeat_escalation_and_resolution_across_restarts(
     assert run(13, "450") == [Decision.REPEAT]  # six hours after the escalation
     titles = [n.title for n in receiver.wait_for(4)]
     assert titles == [
-        "[warning] Barrack credit runs out in 46.5 h (acme, USD 1,000.00 left)",
-        "[warning] Barrack credit runs out in 40.4 h (acme, USD 870.00 left)",
-        "[critical] Barrack credit runs out in 23.2 h (acme, USD 500.00 left)",
-        "[critical] Barrack credit runs out in 20.9 h (acme, USD 450.00 left)",
+        "[warning] Barrack credit runs out in 1d 22h 28m (acme, USD 1,000.00 left)",
+        "[warning] Barrack credit runs out in 1d 16h 25m (acme, USD 870.00 left)",
+        "[critical] Barrack credit runs out in 23h 14m (acme, USD 500.00 left)",
+        "[critical] Barrack credit runs out in 20h 54m (acme, USD 450.00 left)",
     ]
     bodies = [n.body or "" for n in receiver.received]
     assert "Still open, open since 2025-05-01 12:00 UTC" in bodies[1]
@@ -263,12 +263,12 @@ def test_escalation_is_immediate_and_the_top_up_resolves_once(
     assert run(6, "1000") == [Decision.NEW]  # a new crossing is a new alert
     received = receiver.wait_for(4)
     assert [n.title for n in received] == [
-        "[warning] Barrack credit runs out in 46.5 h (acme, USD 1,000.00 left)",
-        "[critical] Barrack credit runs out in 23.2 h (acme, USD 500.00 left)",
+        "[warning] Barrack credit runs out in 1d 22h 28m (acme, USD 1,000.00 left)",
+        "[critical] Barrack credit runs out in 23h 14m (acme, USD 500.00 left)",
         "[resolved] Balance recovered: acme",
-        "[warning] Barrack credit runs out in 46.5 h (acme, USD 1,000.00 left)",
+        "[warning] Barrack credit runs out in 1d 22h 28m (acme, USD 1,000.00 left)",
     ]
     resolved = received[2]
     assert resolved.type == "success"
     assert "USD 5,000.00" in (resolved.body or "")
-    assert "232 h (9.7 d)" in (resolved.body or "")
+    assert "9d 16h 20m" in (resolved.body or "")

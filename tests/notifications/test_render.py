@@ -47,10 +47,10 @@ def instance(number: int, region: str = "CANADA-1") -> Subject:
         (False, "no"),
         (Decimal("42.1700"), "42.17"),
         (Amount(value=Decimal("4.2"), currency="USD"), "USD 4.20"),
-        (timedelta(hours=7, minutes=30), "7.5 h"),
-        (timedelta(hours=3), "3 h"),
-        (timedelta(minutes=45), "45 min"),
-        (timedelta(hours=96), "96 h (4.0 d)"),
+        (timedelta(hours=7, minutes=30), "7h 30m"),
+        (timedelta(hours=3), "3h"),
+        (timedelta(minutes=45), "45m"),
+        (timedelta(hours=96), "4d"),
         (datetime(2025, 5, 1, 4, 30, tzinfo=UTC), "2025-05-01 04:30 UTC"),
         (["BRK-1", "BRK-2"], "BRK-1, BRK-2"),
         ("x" * 400, "x" * 299 + "…"),
@@ -130,7 +130,7 @@ def test_plain_text_body_has_what_a_person_acts_on() -> None:
         "\n"
         "Balance: USD 4.20\n"
         "Burn rate: USD 0.56\n"
-        "Runway: 7.5 h\n"
+        "Runway: 7h 30m\n"
         "Active instances: train-1, train-2\n"
         "\n"
         "What to do: Top up credits before the runway ends: at zero, active instances are "
@@ -149,7 +149,7 @@ def test_markdown_body_uses_markdown() -> None:
     assert (
         message.body.splitlines()[0] == "Instance `train-1` (`BRK-1A2B3C4`) in CANADA-1 · critical"
     )
-    assert "- **Error:** INVALID_STATE" in message.body
+    assert r"- **Error:** INVALID\_STATE" in message.body  # user text is escaped
     assert message.body.endswith(f"[Open the flow run]({RUN_URL})")
 
 
@@ -336,3 +336,14 @@ def test_render_needs_a_notice() -> None:
 
 def test_alert_title_without_prefix() -> None:
     assert alert_title(alert()) == "Snapshot failed: train-1 (BRK-1A2B3C4) in CANADA-1"
+
+
+def test_markdown_bodies_show_user_text_literally() -> None:
+    tricky = "gpu_box *1* | `x` [warning]"
+    message = render_alert(
+        alert(title=tricky, facts={"reason": tricky}, flow_run_url=RUN_URL), BodyFormat.MARKDOWN
+    )
+    escaped = r"gpu\_box \*1\* \| \`x\` \[warning\]"
+    assert f"- **Reason:** {escaped}" in message.body
+    plain = render_alert(alert(title=tricky, facts={"reason": tricky}), BodyFormat.TEXT)
+    assert f"Reason: {tricky}" in plain.body
