@@ -25,7 +25,7 @@ from typing import Any
 
 from notifications.alerts import Alert, AlertKey, AlertKind, FactValue, Subject
 from notifications.config import NotifySettings, SecretReader, load_url_entries
-from notifications.dedup import AlertRecord, Decision, Notice, decide, record_sent
+from notifications.dedup import AlertRecord, Notice, SendDecision, decide, record_sent
 from notifications.delivery import DeliveryResult, deliver
 from notifications.destinations import Destination, build_destinations
 from notifications.links import current_flow_run_url
@@ -273,7 +273,7 @@ class Notifier:
         key = alert.key
         record = self._read(key, report)
         decision = decide(record, alert.severity, now, self.repeat_interval)
-        if decision is Decision.SUPPRESSED:
+        if decision is SendDecision.SUPPRESSED:
             assert record is not None  # only an open record suppresses
             self._write(
                 key, record.model_copy(update={"suppressed": record.suppressed + 1}), report
@@ -300,7 +300,7 @@ class Notifier:
                     key=key.id,
                     kind=key.kind,
                     subject=key.subject.label,
-                    decision=Decision.NOT_OPEN,
+                    decision=SendDecision.NOT_OPEN,
                     note="no alert was open",
                 )
             )
@@ -316,7 +316,9 @@ class Notifier:
             facts=clearance.facts,
             flow_run_url=clearance.flow_run_url or run_url,
         )
-        notice = Notice(alert=alert, decision=Decision.RESOLVED, open_since=record.first_sent_at)
+        notice = Notice(
+            alert=alert, decision=SendDecision.RESOLVED, open_since=record.first_sent_at
+        )
         return _Planned(notice=notice, key=key, record=record, route_as=route_as)
 
     def _deliver(self, planned: list[_Planned]) -> list[DeliveryResult]:
@@ -410,7 +412,7 @@ class Notifier:
     def _settle(self, item: _Planned, now: datetime, report: DeliveryReport) -> AlertOutcome:
         notice, key = item.notice, item.key
         if item.accepted_by:
-            if notice.decision is Decision.RESOLVED:
+            if notice.decision is SendDecision.RESOLVED:
                 self._delete(key, report)
             else:
                 title = self._redactor.redact(alert_title(notice.alert))
@@ -468,7 +470,7 @@ class Notifier:
 def _outcome(
     key: AlertKey,
     alert: Alert,
-    decision: Decision,
+    decision: SendDecision,
     *,
     delivered: bool = False,
     destinations: Sequence[str] = (),

@@ -31,7 +31,7 @@ from notifications.alerts import (
     Subject,
     SubjectKind,
 )
-from notifications.dedup import Decision, Notice
+from notifications.dedup import Notice, SendDecision
 from notifications.text import describe_duration, escape_markdown, format_decimal
 
 __all__ = [
@@ -197,7 +197,7 @@ def notice_title(notice: Notice) -> str:
 
 def digest_title(notices: Sequence[Notice]) -> str:
     """``3 snapshots failed in CANADA-1``, or ``5 alerts: 3 snapshots failed, 2 resolved``."""
-    open_notices = [n for n in notices if n.decision is not Decision.RESOLVED]
+    open_notices = [n for n in notices if n.decision is not SendDecision.RESOLVED]
     resolved = len(notices) - len(open_notices)
     kinds = list(dict.fromkeys(n.alert.kind for n in open_notices))
     worst = max((n.alert.severity for n in open_notices), default=None)
@@ -245,7 +245,7 @@ def format_time(value: datetime) -> str:
 
 
 def _title_prefix(notice: Notice) -> str:
-    if notice.decision is Decision.RESOLVED:
+    if notice.decision is SendDecision.RESOLVED:
         return "[resolved] "
     if notice.alert.severity > Severity.INFO:
         return f"[{notice.alert.severity.value}] "
@@ -253,7 +253,7 @@ def _title_prefix(notice: Notice) -> str:
 
 
 def _message_type(notices: Sequence[Notice]) -> MessageType:
-    open_alerts = [n.alert for n in notices if n.decision is not Decision.RESOLVED]
+    open_alerts = [n.alert for n in notices if n.decision is not SendDecision.RESOLVED]
     if not open_alerts:
         return MessageType.SUCCESS
     worst = max(alert.severity for alert in open_alerts)
@@ -268,7 +268,7 @@ def _message_type(notices: Sequence[Notice]) -> MessageType:
 
 def _single_body(notice: Notice, markdown: bool) -> str:
     alert = notice.alert
-    status = "resolved" if notice.decision is Decision.RESOLVED else alert.severity.value
+    status = "resolved" if notice.decision is SendDecision.RESOLVED else alert.severity.value
     lines = [f"{_subject_line(alert.subject, markdown)} · {status}"]
     facts = [_fact_line(label, value, markdown) for label, value in alert.facts.items()]
     if facts:
@@ -284,7 +284,7 @@ def _single_body(notice: Notice, markdown: bool) -> str:
 def _digest_body(notices: Sequence[Notice], markdown: bool) -> str:
     groups: dict[tuple[bool, AlertKind], list[Notice]] = {}
     for notice in notices:
-        groups.setdefault((notice.decision is Decision.RESOLVED, notice.alert.kind), []).append(
+        groups.setdefault((notice.decision is SendDecision.RESOLVED, notice.alert.kind), []).append(
             notice
         )
     # Open problems first, worst first; resolutions last.
@@ -340,24 +340,24 @@ def _digest_group(
 
 def _history_remark(notice: Notice) -> str | None:
     since = f"open since {format_time(notice.open_since)}" if notice.open_since else None
-    if notice.decision is Decision.ESCALATED and notice.previous_severity is not None:
+    if notice.decision is SendDecision.ESCALATED and notice.previous_severity is not None:
         return f"Escalated from {notice.previous_severity.value}" + (
             f", {since}." if since else "."
         )
-    if notice.decision is Decision.REPEAT:
+    if notice.decision is SendDecision.REPEAT:
         held = ""
         if notice.suppressed:
             reports = "report" if notice.suppressed == 1 else "reports"
             held = f"; {notice.suppressed} repeated {reports} held back since the last message"
         return f"Still open{', ' + since if since else ''}{held}."
-    if notice.decision is Decision.RESOLVED:
+    if notice.decision is SendDecision.RESOLVED:
         return f"The condition has cleared{' (' + since + ')' if since else ''}."
     return None
 
 
 def _hint(notice: Notice) -> str | None:
     hint = KIND_TEXT[notice.alert.kind].hint
-    if hint is None or notice.decision is Decision.RESOLVED:
+    if hint is None or notice.decision is SendDecision.RESOLVED:
         return None
     return f"What to do: {hint}"
 

@@ -33,7 +33,7 @@ from notifications import (
     Notifier,
     Severity,
 )
-from notifications.dedup import Decision
+from notifications.dedup import SendDecision
 from tests.flows.test_low_balance_factories import T0, d, make_index, make_vm
 
 H100 = "H100-SXM5-80GB"
@@ -201,7 +201,7 @@ def test_dedup_repeat_escalation_and_resolution_across_restarts(
     ledger = tmp_path / "state" / "notifications.json"
     clock = Clock()
 
-    def run(hours: float, balance: str) -> list[Decision]:
+    def run(hours: float, balance: str) -> list[SendDecision]:
         clock.now = T0 + timedelta(hours=hours)
         notifier = Notifier.from_urls(
             receiver.json_url("/ops"),
@@ -215,14 +215,14 @@ def test_dedup_repeat_escalation_and_resolution_across_restarts(
 
     # 21.52/h: below 1076 the runway is under 50 h, below 516.48 under 24 h (critical).
     # Spending is not simulated here: each run states its balance.
-    assert run(0, "1000") == [Decision.NEW]  # warning
-    assert run(0.5, "990") == [Decision.SUPPRESSED]
-    assert run(5.9, "880") == [Decision.SUPPRESSED]
-    assert run(6, "870") == [Decision.REPEAT]  # six hours on: sent again
-    assert run(6.5, "860") == [Decision.SUPPRESSED]
-    assert run(7, "500") == [Decision.ESCALATED]  # 23.2 h: critical at once
-    assert run(7.5, "490") == [Decision.SUPPRESSED]
-    assert run(13, "450") == [Decision.REPEAT]  # six hours after the escalation
+    assert run(0, "1000") == [SendDecision.NEW]  # warning
+    assert run(0.5, "990") == [SendDecision.SUPPRESSED]
+    assert run(5.9, "880") == [SendDecision.SUPPRESSED]
+    assert run(6, "870") == [SendDecision.REPEAT]  # six hours on: sent again
+    assert run(6.5, "860") == [SendDecision.SUPPRESSED]
+    assert run(7, "500") == [SendDecision.ESCALATED]  # 23.2 h: critical at once
+    assert run(7.5, "490") == [SendDecision.SUPPRESSED]
+    assert run(13, "450") == [SendDecision.REPEAT]  # six hours after the escalation
     titles = [n.title for n in receiver.wait_for(4)]
     assert titles == [
         "[warning] Barrack credit runs out in 1d 22h 28m (acme, USD 1,000.00 left)",
@@ -243,7 +243,7 @@ def test_escalation_is_immediate_and_the_top_up_resolves_once(
     ledger = tmp_path / "notifications.json"
     clock = Clock()
 
-    def run(hours: float, balance: str) -> list[Decision]:
+    def run(hours: float, balance: str) -> list[SendDecision]:
         clock.now = T0 + timedelta(hours=hours)
         notifier = Notifier.from_urls(
             receiver.json_url("/ops"),
@@ -254,13 +254,13 @@ def test_escalation_is_immediate_and_the_top_up_resolves_once(
         delivery = notify_low_balance(notifier, report_at(balance, now=clock.now))
         return [o.decision for o in delivery.outcomes]
 
-    assert run(0, "1000") == [Decision.NEW]  # warning, 46.5 h
-    assert run(1, "600") == [Decision.SUPPRESSED]  # 27.9 h: still a warning
-    assert run(2, "500") == [Decision.ESCALATED]  # 23.2 h: critical, at once
-    assert run(3, "480") == [Decision.SUPPRESSED]
-    assert run(4, "5000") == [Decision.RESOLVED]  # topped up: 232 h
-    assert run(5, "4990") == [Decision.NOT_OPEN]  # resolved once only
-    assert run(6, "1000") == [Decision.NEW]  # a new crossing is a new alert
+    assert run(0, "1000") == [SendDecision.NEW]  # warning, 46.5 h
+    assert run(1, "600") == [SendDecision.SUPPRESSED]  # 27.9 h: still a warning
+    assert run(2, "500") == [SendDecision.ESCALATED]  # 23.2 h: critical, at once
+    assert run(3, "480") == [SendDecision.SUPPRESSED]
+    assert run(4, "5000") == [SendDecision.RESOLVED]  # topped up: 232 h
+    assert run(5, "4990") == [SendDecision.NOT_OPEN]  # resolved once only
+    assert run(6, "1000") == [SendDecision.NEW]  # a new crossing is a new alert
     received = receiver.wait_for(4)
     assert [n.title for n in received] == [
         "[warning] Barrack credit runs out in 1d 22h 28m (acme, USD 1,000.00 left)",

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from notifications import Alert, AlertKind, Amount, BodyFormat, MessageType, Severity, Subject
-from notifications.dedup import Decision, Notice
+from notifications.dedup import Notice, SendDecision
 from notifications.render import (
     MAX_DIGEST_LINES_PER_GROUP,
     alert_title,
@@ -171,20 +171,20 @@ OPEN_SINCE = datetime(2025, 5, 1, 2, 0, tzinfo=UTC)
     ("notice", "title_start", "remark"),
     [
         (
-            Notice(alert(), Decision.REPEAT, open_since=OPEN_SINCE, suppressed=5),
+            Notice(alert(), SendDecision.REPEAT, open_since=OPEN_SINCE, suppressed=5),
             "[critical] ",
             "Still open, open since 2025-05-01 02:00 UTC; 5 repeated reports held back "
             "since the last message.",
         ),
         (
-            Notice(alert(), Decision.REPEAT, open_since=OPEN_SINCE, suppressed=1),
+            Notice(alert(), SendDecision.REPEAT, open_since=OPEN_SINCE, suppressed=1),
             "[critical] ",
             "1 repeated report held back",
         ),
         (
             Notice(
                 alert(),
-                Decision.ESCALATED,
+                SendDecision.ESCALATED,
                 open_since=OPEN_SINCE,
                 previous_severity=Severity.WARNING,
             ),
@@ -192,7 +192,7 @@ OPEN_SINCE = datetime(2025, 5, 1, 2, 0, tzinfo=UTC)
             "Escalated from warning, open since 2025-05-01 02:00 UTC.",
         ),
         (
-            Notice(alert(), Decision.RESOLVED, open_since=OPEN_SINCE),
+            Notice(alert(), SendDecision.RESOLVED, open_since=OPEN_SINCE),
             "[resolved] Snapshot failed",
             "The condition has cleared (open since 2025-05-01 02:00 UTC).",
         ),
@@ -205,7 +205,7 @@ def test_history_remarks(notice: Notice, title_start: str, remark: str) -> None:
 
 
 def test_resolved_message_is_success_and_has_no_hint() -> None:
-    message = render_message([Notice(alert(), Decision.RESOLVED)], BodyFormat.TEXT)
+    message = render_message([Notice(alert(), SendDecision.RESOLVED)], BodyFormat.TEXT)
     assert message.type is MessageType.SUCCESS
     assert "What to do" not in message.body
     assert message.body.startswith("Instance train-1 (BRK-1A2B3C4) in CANADA-1 · resolved")
@@ -237,7 +237,7 @@ def test_resolved_message_is_success_and_has_no_hint() -> None:
                 Notice(alert(subject=instance(1))),
                 Notice(alert(subject=instance(2))),
                 Notice(alert(AlertKind.IDLE_WARNING, Severity.WARNING, instance(3))),
-                Notice(alert(subject=instance(4)), Decision.RESOLVED),
+                Notice(alert(subject=instance(4)), SendDecision.RESOLVED),
             ],
             "[critical] 4 alerts: 2 snapshots failed, 1 idle GPU instance, 1 resolved",
         ),
@@ -266,7 +266,7 @@ def test_digest_body_groups_by_kind_worst_first_resolutions_last() -> None:
         Notice(alert(subject=instance(3), severity=Severity.WARNING, flow_run_url=RUN_URL)),
         Notice(
             alert(AlertKind.LOW_BALANCE, Severity.WARNING, Subject.for_account("acme")),
-            Decision.RESOLVED,
+            SendDecision.RESOLVED,
         ),
     ]
     body = render_message(notices, BodyFormat.TEXT).body
