@@ -32,7 +32,7 @@ from flows.common.selection import select_instances
 from flows.hibernate_idle.params import HibernateIdleParams
 from flows.hibernate_idle.report import Action, HibernateReport, InstanceOutcome, hibernate_alerts
 from flows.hibernate_idle.rules import (
-    Decision,
+    IdleJudgement,
     IdleRules,
     InstanceFacts,
     Verdict,
@@ -226,7 +226,7 @@ def _decide(
     seen: UtilizationEvidence | None,
     prior: InstanceState | None,
     now: datetime,
-) -> Decision:
+) -> IdleJudgement:
     """One decision; the ssh probe's single observation first joins the idle streak."""
     streak = None
     if seen is not None and params.probe == "ssh":
@@ -240,7 +240,7 @@ def _decide(
 
 
 async def _rates(
-    params: HibernateIdleParams, decisions: list[Decision], instances: dict[str, VMInstance]
+    params: HibernateIdleParams, decisions: list[IdleJudgement], instances: dict[str, VMInstance]
 ) -> dict[str, Rates | None]:
     """Running and hibernated rates of the idle instances (one price-list call, if any)."""
     idle = [d.instance.id for d in decisions if d.verdict.idle]
@@ -258,7 +258,7 @@ async def _rates(
     return {i: hourly_rates(instances[i], index) for i in idle}
 
 
-def _outcome(decision: Decision, rates: Rates | None, dry_run: bool) -> InstanceOutcome:
+def _outcome(decision: IdleJudgement, rates: Rates | None, dry_run: bool) -> InstanceOutcome:
     verdict = decision.verdict
     if verdict in _LEFT_RUNNING:
         action = Action.LEFT_RUNNING

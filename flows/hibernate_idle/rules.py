@@ -49,7 +49,7 @@ from flows.hibernate_idle.streaks import IdleStreak, below_thresholds
 from tasks.probes import UtilizationEvidence
 
 __all__ = [
-    "Decision",
+    "IdleJudgement",
     "IdleRules",
     "InstanceFacts",
     "Snooze",
@@ -156,7 +156,7 @@ class InstanceFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class IdleJudgement:
     """One instance's verdict, why, the evidence, and what to remember."""
 
     instance: InstanceFacts
@@ -281,7 +281,7 @@ def decide(
     now: datetime,
     *,
     streak: IdleStreak | None = None,
-) -> Decision:
+) -> IdleJudgement:
     """The verdict for one instance (the table in the module docstring).
 
     Args:
@@ -294,11 +294,11 @@ def decide(
     """
     screened = screen(facts, rules, now)
     if screened is not None:
-        return Decision(facts, screened[0], screened[1], evidence, None)
+        return IdleJudgement(facts, screened[0], screened[1], evidence, None)
     resting = InstanceState(streak=streak)  # what is kept when there is no valid warning
     uptime = now - facts.active_since
     if uptime < rules.min_uptime:
-        return Decision(
+        return IdleJudgement(
             facts,
             Verdict.NOT_ARMED,
             f"up {_minutes(uptime)}; armed after {_minutes(rules.min_uptime)}",
@@ -307,7 +307,7 @@ def decide(
         )
     verdict, reason = judge_evidence(evidence, rules)
     if verdict is not Verdict.WARN:
-        return Decision(facts, verdict, reason, evidence, resting)
+        return IdleJudgement(facts, verdict, reason, evidence, resting)
     return _idle_decision(facts, evidence, prior, rules, now, streak, reason)
 
 
@@ -319,7 +319,7 @@ def _idle_decision(
     now: datetime,
     streak: IdleStreak | None,
     idle_reason: str,
-) -> Decision:
+) -> IdleJudgement:
     warned_at = prior.warned_at if prior else None
     last_idle = prior.last_idle_at if prior else None
     if warned_at is None or last_idle is None or now - last_idle > rules.window:
@@ -330,7 +330,7 @@ def _idle_decision(
             f"the {_minutes(rules.window)} window)"
         )
         due = now + rules.grace
-        return Decision(
+        return IdleJudgement(
             facts,
             Verdict.WARN,
             f"{idle_reason}; warned now, hibernates after {due:%H:%M}Z if still idle{lapsed}",
@@ -343,7 +343,7 @@ def _idle_decision(
     # A rerun at the warning's own time is not a later run; a hibernation due within
     # due_wait is decided now and carried out once due (the act waits for it).
     if now <= warned_at or now + rules.due_wait < due:
-        return Decision(
+        return IdleJudgement(
             facts,
             Verdict.WAITING,
             f"{idle_reason}; warned at {warned_at:%H:%M}Z, hibernates after {due:%H:%M}Z "
@@ -352,7 +352,7 @@ def _idle_decision(
             state,
             due,
         )
-    return Decision(
+    return IdleJudgement(
         facts,
         Verdict.HIBERNATE,
         f"{idle_reason}; warned at {warned_at:%H:%M}Z and still idle after the "
@@ -364,8 +364,8 @@ def _idle_decision(
 
 
 def limit_actions(
-    decisions: Sequence[Decision], max_actions: int, priority: Mapping[str, Decimal]
-) -> list[Decision]:
+    decisions: Sequence[IdleJudgement], max_actions: int, priority: Mapping[str, Decimal]
+) -> list[IdleJudgement]:
     """Hold the hibernations beyond ``max_actions``; the biggest ``priority`` goes first.
 
     Held instances keep their warning and are hibernated on a later run.

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from flows.hibernate_idle.rules import (
-    Decision,
+    IdleJudgement,
     IdleRules,
     InstanceFacts,
     Snooze,
@@ -263,7 +263,7 @@ def test_verdict_needs_the_window_to_be_covered_whatever_the_peaks() -> None:
     assert "unknown" in reason
 
 
-def _hibernate(id: str, name: str) -> Decision:
+def _hibernate(id: str, name: str) -> IdleJudgement:
     return decide(facts(id=id, name=name), evidence(), warned(45), RULES, NOW)
 
 
