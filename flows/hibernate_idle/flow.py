@@ -39,7 +39,7 @@ from flows.hibernate_idle.rules import (
     decide,
     judge_recheck,
     limit_actions,
-    screen,
+    verdict_without_telemetry,
 )
 from flows.hibernate_idle.savings import Rates, hourly_rates
 from flows.hibernate_idle.state import InstanceState, changed_states, select_state_store
@@ -132,7 +132,11 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     report.excluded = [f"{vm.name}: {why}" for vm, why in selected.excluded]
     instances = {vm.id: vm for vm in selected.chosen}
     facts = {vm.id: InstanceFacts.from_instance(vm) for vm in selected.chosen}
-    targets = [_target(vm) for vm in selected.chosen if screen(facts[vm.id], rules, now) is None]
+    targets = [
+        _target(vm)
+        for vm in selected.chosen
+        if verdict_without_telemetry(facts[vm.id], rules, now) is None
+    ]
     evidence: dict[str, UtilizationEvidence] = {}
     if targets:
         evidence = await collect_utilization(

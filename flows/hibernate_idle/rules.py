@@ -58,7 +58,7 @@ __all__ = [
     "judge_evidence",
     "judge_recheck",
     "limit_actions",
-    "screen",
+    "verdict_without_telemetry",
 ]
 
 
@@ -171,7 +171,9 @@ def _minutes(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 60:.0f} min"
 
 
-def screen(facts: InstanceFacts, rules: IdleRules, now: datetime) -> tuple[Verdict, str] | None:
+def verdict_without_telemetry(
+    facts: InstanceFacts, rules: IdleRules, now: datetime
+) -> tuple[Verdict, str] | None:
     """The verdict that needs no telemetry (exempt, snoozed, not active), or None to probe."""
     if facts.id in rules.exempt_ids:
         return Verdict.EXEMPT, "exempt by id"
@@ -292,7 +294,7 @@ def decide(
         now: the evaluation time.
         streak: the instance's idle streak after this run's observation (ssh probe).
     """
-    screened = screen(facts, rules, now)
+    screened = verdict_without_telemetry(facts, rules, now)
     if screened is not None:
         return IdleJudgement(facts, screened[0], screened[1], evidence, None)
     resting = InstanceState(streak=streak)  # what is kept when there is no valid warning
