@@ -17,9 +17,9 @@ from flows.nightly_snapshots.ownership import (
 )
 from flows.nightly_snapshots.retention import (
     PRESETS,
-    Action,
     FleetPlan,
     InstancePlan,
+    RetentionAction,
     RetentionDecision,
     RetentionPolicy,
     SnapshotRecord,
@@ -38,12 +38,12 @@ from flows.nightly_snapshots.schedule import (
 
 __all__ = [
     "PRESETS",
-    "Action",
     "FleetPlan",
     "Freshness",
     "FreshnessLevel",
     "InstancePlan",
     "Ownership",
+    "RetentionAction",
     "RetentionDecision",
     "RetentionPolicy",
     "SnapshotRecord",

@@ -43,8 +43,8 @@ from flows.nightly_snapshots.report import (
 )
 from flows.nightly_snapshots.retention import (
     IN_USE_PREFIX,
-    Action,
     FleetPlan,
+    RetentionAction,
     SnapshotRecord,
     plan_fleet,
     suspension_text,
@@ -424,6 +424,8 @@ def _tally(
         if outcome is None:
             continue
         outcome.deleted = sum(
-            d.snapshot.id in gone for d in instance_plan.decisions if d.action is Action.DELETE
+            d.snapshot.id in gone
+            for d in instance_plan.decisions
+            if d.action is RetentionAction.DELETE
         )
         outcome.kept = len(instance_plan.decisions) - outcome.deleted
