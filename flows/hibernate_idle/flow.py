@@ -30,7 +30,12 @@ from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.hibernate_idle.params import HibernateIdleParams
-from flows.hibernate_idle.report import Action, HibernateReport, InstanceOutcome, hibernate_alerts
+from flows.hibernate_idle.report import (
+    Action,
+    HibernateReport,
+    IdleInstanceOutcome,
+    hibernate_alerts,
+)
 from flows.hibernate_idle.rules import (
     IdleJudgement,
     IdleRules,
@@ -262,7 +267,7 @@ async def _rates(
     return {i: hourly_rates(instances[i], index) for i in idle}
 
 
-def _outcome(decision: IdleJudgement, rates: Rates | None, dry_run: bool) -> InstanceOutcome:
+def _outcome(decision: IdleJudgement, rates: Rates | None, dry_run: bool) -> IdleInstanceOutcome:
     verdict = decision.verdict
     if verdict in _LEFT_RUNNING:
         action = Action.LEFT_RUNNING
@@ -275,7 +280,7 @@ def _outcome(decision: IdleJudgement, rates: Rates | None, dry_run: bool) -> Ins
     else:
         action = Action.WOULD_HIBERNATE if dry_run else Action.HIBERNATED
     facts, seen = decision.instance, decision.evidence
-    return InstanceOutcome(
+    return IdleInstanceOutcome(
         instance_id=facts.id,
         instance_name=facts.name,
         region=facts.region,

@@ -18,7 +18,7 @@ from flows.common.report import ArtifactTable, RecipeReport, markdown_table, md
 from notifications.alerts import Alert, AlertKey, AlertKind, Amount, Severity, Subject
 from notifications.text import format_money, slug
 
-__all__ = ["Action", "HibernateReport", "InstanceOutcome", "hibernate_alerts"]
+__all__ = ["Action", "HibernateReport", "IdleInstanceOutcome", "hibernate_alerts"]
 
 
 class Action(StrEnum):
@@ -39,7 +39,7 @@ _WARNED = (Action.WARNED, Action.WOULD_WARN, Action.WAITING, Action.HELD)
 _HIBERNATED = (Action.HIBERNATED, Action.WOULD_HIBERNATE)
 
 
-class InstanceOutcome(BaseModel):
+class IdleInstanceOutcome(BaseModel):
     """One instance's line: the verdict, the evidence behind it, and what was done."""
 
     model_config = ConfigDict(extra="forbid")
@@ -89,15 +89,15 @@ class HibernateReport(RecipeReport):
     rules: str = Field(description="Thresholds, window, uptime and grace in one line.")
     selection: str
     state_store: str = ""
-    instances: list[InstanceOutcome] = Field(default_factory=list)
+    instances: list[IdleInstanceOutcome] = Field(default_factory=list)
     excluded: list[str] = Field(default_factory=list, description="'name: reason' lines.")
 
-    def with_action(self, *actions: Action) -> list[InstanceOutcome]:
+    def with_action(self, *actions: Action) -> list[IdleInstanceOutcome]:
         """The instances that ended with one of ``actions``."""
         return [i for i in self.instances if i.action in actions]
 
     @property
-    def probe_failures(self) -> list[InstanceOutcome]:
+    def probe_failures(self) -> list[IdleInstanceOutcome]:
         """Instances kept running because the probe could not judge them."""
         return [i for i in self.instances if i.probe_error is not None]
 
@@ -280,7 +280,7 @@ def hibernate_alerts(report: HibernateReport) -> tuple[list[Alert], list[AlertKe
     return alerts, cleared
 
 
-def _idle_warning(item: InstanceOutcome, url: str | None) -> Alert:
+def _idle_warning(item: IdleInstanceOutcome, url: str | None) -> Alert:
     when = f"{item.hibernate_after:%H:%M}Z" if item.hibernate_after else "a later run"
     facts: dict[str, Any] = {
         "evidence": item.evidence,
@@ -299,7 +299,7 @@ def _idle_warning(item: InstanceOutcome, url: str | None) -> Alert:
     )
 
 
-def _hibernated(item: InstanceOutcome, url: str | None) -> Alert:
+def _hibernated(item: IdleInstanceOutcome, url: str | None) -> Alert:
     saving = f": saves {item.saving}/day" if item.saving else ""
     verb = "Hibernated" if item.action is Action.HIBERNATED else "Would hibernate"
     facts: dict[str, Any] = {"evidence": item.evidence, "reason": item.reason}
@@ -316,7 +316,7 @@ def _hibernated(item: InstanceOutcome, url: str | None) -> Alert:
     )
 
 
-def _failed(item: InstanceOutcome, url: str | None) -> Alert:
+def _failed(item: IdleInstanceOutcome, url: str | None) -> Alert:
     return Alert(
         kind=AlertKind.HIBERNATE_FAILED,
         severity=Severity.WARNING,

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from flows.common.report import ArtifactTable, RecipeReport, markdown_table, md
-from flows.hibernate_idle.report import HibernateReport
-from flows.hibernate_idle.report import InstanceOutcome as HibernateLine
+from flows.hibernate_idle.report import HibernateReport, IdleInstanceOutcome
 from flows.nightly_snapshots.report import InstanceOutcome, NightlyReport, SnapshotStatusOutcome
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -96,7 +95,7 @@ def test_nightly_markdown_keeps_a_pipe_in_a_name_inside_its_cell() -> None:
 
 
 def test_hibernate_savings_use_the_one_money_format() -> None:
-    line = HibernateLine(
+    line = IdleInstanceOutcome(
         instance_id="BRK-2",
         instance_name="idle-box",
         region="US-1",

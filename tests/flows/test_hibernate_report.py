@@ -15,7 +15,12 @@ from barrack.models import VMInstance
 from barrack_ops.params_file import ParamsFileError, load_params
 from flows.common.pricing import GpuPrice, PriceIndex
 from flows.hibernate_idle.params import HibernateIdleParams
-from flows.hibernate_idle.report import Action, HibernateReport, InstanceOutcome, hibernate_alerts
+from flows.hibernate_idle.report import (
+    Action,
+    HibernateReport,
+    IdleInstanceOutcome,
+    hibernate_alerts,
+)
 from flows.hibernate_idle.savings import hourly_rates
 from flows.hibernate_idle.state import FileStateStore, InstanceState, PrefectVariableStateStore
 from flows.hibernate_idle.streaks import IdleStreak
@@ -147,7 +152,7 @@ def test_savings_come_from_the_api_prices(
 # -- the report and its alerts -------------------------------------------------------------
 
 
-def outcome(name: str, action: Action, **changes: Any) -> InstanceOutcome:
+def outcome(name: str, action: Action, **changes: Any) -> IdleInstanceOutcome:
     data: dict[str, Any] = {
         "instance_id": f"BRK-{name.upper()[:7]:0<7}",
         "instance_name": name,
@@ -160,10 +165,10 @@ def outcome(name: str, action: Action, **changes: Any) -> InstanceOutcome:
         "evidence": "peak 1.0 %",
     }
     data.update(changes)
-    return InstanceOutcome.model_validate(data)
+    return IdleInstanceOutcome.model_validate(data)
 
 
-def report(*instances: InstanceOutcome, dry_run: bool = False) -> HibernateReport:
+def report(*instances: IdleInstanceOutcome, dry_run: bool = False) -> HibernateReport:
     return HibernateReport(
         policy_name="default",
         evaluated_at=NOW,
