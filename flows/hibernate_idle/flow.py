@@ -39,8 +39,8 @@ from flows.hibernate_idle.report import (
 from flows.hibernate_idle.rules import (
     IdleJudgement,
     IdleRules,
+    IdleVerdict,
     InstanceFacts,
-    Verdict,
     decide,
     judge_recheck,
     limit_actions,
@@ -61,13 +61,13 @@ __all__ = ["hibernate_idle", "run_hibernate_idle"]
 _LATE = timedelta(minutes=1)
 
 _LEFT_RUNNING = {
-    Verdict.EXEMPT,
-    Verdict.SNOOZED,
-    Verdict.NOT_ACTIVE,
-    Verdict.NOT_ARMED,
-    Verdict.PROBE_FAILED,
-    Verdict.NO_DATA,
-    Verdict.BUSY,
+    IdleVerdict.EXEMPT,
+    IdleVerdict.SNOOZED,
+    IdleVerdict.NOT_ACTIVE,
+    IdleVerdict.NOT_ARMED,
+    IdleVerdict.PROBE_FAILED,
+    IdleVerdict.NO_DATA,
+    IdleVerdict.BUSY,
 }
 
 
@@ -166,7 +166,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     states: dict[str, InstanceState | None] = {d.instance.id: d.state for d in decisions}
 
     # 3. Act.
-    to_hibernate = [d for d in decisions if d.verdict is Verdict.HIBERNATE]
+    to_hibernate = [d for d in decisions if d.verdict is IdleVerdict.HIBERNATE]
     if to_hibernate and not params.dry_run:
         results = await gather_bounded(
             (
@@ -200,7 +200,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
         sent_at = params.evaluation_time(datetime.now(UTC))
         for decision in decisions:
             state = states.get(decision.instance.id)
-            if decision.verdict is Verdict.WARN and state is not None:
+            if decision.verdict is IdleVerdict.WARN and state is not None:
                 states[decision.instance.id] = state.model_copy(update={"warned_at": sent_at})
                 outcomes[decision.instance.id].warned_at = sent_at
         forgotten = {i: None for i in remembered if i not in instances}
@@ -271,11 +271,11 @@ def _outcome(decision: IdleJudgement, rates: Rates | None, dry_run: bool) -> Idl
     verdict = decision.verdict
     if verdict in _LEFT_RUNNING:
         action = Action.LEFT_RUNNING
-    elif verdict is Verdict.WARN:
+    elif verdict is IdleVerdict.WARN:
         action = Action.WOULD_WARN if dry_run else Action.WARNED
-    elif verdict is Verdict.WAITING:
+    elif verdict is IdleVerdict.WAITING:
         action = Action.WAITING
-    elif verdict is Verdict.HELD:
+    elif verdict is IdleVerdict.HELD:
         action = Action.HELD
     else:
         action = Action.WOULD_HIBERNATE if dry_run else Action.HIBERNATED
