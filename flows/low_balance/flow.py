@@ -25,7 +25,7 @@ from flows.common.pricing import PriceIndex
 from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url
 from flows.low_balance.act import carry_out, protection_report
-from flows.low_balance.evaluate import evaluate
+from flows.low_balance.assessment import assess_balance
 from flows.low_balance.history import (
     BalanceSample,
     MeasuredBurn,
@@ -124,7 +124,7 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
     )
 
     # 3. Runway, depletion and levels.
-    report = evaluate(
+    report = assess_balance(
         account_name=params.account_name,
         now=now,
         balance=balance.balance,

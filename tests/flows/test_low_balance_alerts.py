@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from flows.common.burn import fleet_burn
-from flows.low_balance.evaluate import evaluate
+from flows.low_balance.assessment import assess_balance
 from flows.low_balance.history import MeasuredBurn
 from flows.low_balance.notify import notify_low_balance
 from flows.low_balance.report import (
@@ -55,7 +55,7 @@ def report_at(
     """
     index = make_index(currency, {H100: price})
     fleet = fleet_burn(index=index, instances=[make_vm("train-1", gpu_count=gpus)])
-    return evaluate(
+    return assess_balance(
         account_name="acme",
         now=now,
         balance=d(balance),
