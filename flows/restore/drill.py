@@ -26,7 +26,7 @@ from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.restore.drill_report import DrillReport, drill_alerts
 from flows.restore.execute import (
-    Execution,
+    CarryOutOptions,
     carry_out,
     fill_source,
     read_facts,
@@ -113,7 +113,7 @@ async def run_restore_drill(params: RestoreDrillParams) -> DrillReport:
     to_drill, deferred = drill_order(selected.chosen, params.max_drills, now)
     report.deferred = [vm.name for vm in deferred]
     snapshots = await list_snapshots(conn)
-    execution = Execution(settings=params, drill=True, delete_failed=True, scope=run_scope())
+    execution = CarryOutOptions(settings=params, drill=True, delete_failed=True, scope=run_scope())
     for vm in to_drill:
         try:
             drill = await _drill_one(vm, snapshots, params, execution, now)
@@ -150,7 +150,7 @@ async def _drill_one(
     vm: VMInstance,
     snapshots: Sequence[Snapshot],
     params: RestoreDrillParams,
-    execution: Execution,
+    execution: CarryOutOptions,
     now: datetime,
 ) -> RestoreReport:
     drill = RestoreReport(

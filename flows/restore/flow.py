@@ -23,7 +23,7 @@ from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.restore.drill_report import DrillReport, drill_alerts
 from flows.restore.execute import (
-    Execution,
+    CarryOutOptions,
     carry_out,
     fill_source,
     read_facts,
@@ -145,7 +145,7 @@ async def _restore(params: RestoreParams, report: RestoreReport, now: datetime) 
         drill_day=now if params.drill else None,
         min_runway_hours=params.min_runway_hours,
     )
-    execution = Execution(
+    execution = CarryOutOptions(
         settings=params, drill=params.drill, delete_failed=params.delete_failed, scope=run_scope()
     )
     await carry_out(snapshot, plan, execution, report)
