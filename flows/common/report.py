@@ -91,9 +91,16 @@ class RecipeReport(BaseModel):
         """The table artifacts this run publishes besides the Markdown summary."""
         return []
 
-    def closing_lines(self) -> list[str]:
-        """The Markdown lines every report ends with: alerts raised, what the notifier did."""
+    def table(self, suffix: str, rows: list[dict[str, Any]], description: str) -> ArtifactTable:
+        """A table artifact keyed ``<artifact_key>-<suffix>``."""
+        return ArtifactTable(f"{self.artifact_key()}-{suffix}", rows, description)
+
+    def closing_lines(self, *, left_out: Sequence[str] = ()) -> list[str]:
+        """The Markdown lines every report ends with: what the selection left out ('name:
+        reason' lines), alerts raised, what the notifier did."""
         lines: list[str] = []
+        if left_out:
+            lines += ["", "Left out: " + md("; ".join(left_out))]
         if self.alerts:
             lines += ["", "Alerts: " + md("; ".join(self.alerts))]
         if self.notifications:

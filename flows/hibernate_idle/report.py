@@ -199,9 +199,7 @@ class HibernateReport(RecipeReport):
                 f"- {md(i.instance_name)}: {md(i.probe)} probe: {md(i.probe_error)}"
                 for i in self.probe_failures
             ]
-        if self.excluded:
-            lines += ["", "Left out: " + md("; ".join(self.excluded))]
-        return "\n".join(lines + self.closing_lines())
+        return "\n".join(lines + self.closing_lines(left_out=self.excluded))
 
     def artifact_key(self) -> str:
         """``hibernate-idle-<policy>``."""
@@ -209,23 +207,12 @@ class HibernateReport(RecipeReport):
 
     def artifact_tables(self) -> list[ArtifactTable]:
         """Per instance always; the hibernated instances and their savings when any."""
-        key = self.artifact_key()
-        tables = [
-            ArtifactTable(
-                f"{key}-instances",
-                self.instance_rows(),
-                "Per instance: verdict, evidence, action, reason",
-            )
-        ]
+        rows = self.instance_rows()
+        tables = [self.table("instances", rows, "Per instance: verdict, evidence, action, reason")]
         hibernated = self.hibernated_rows()
         if hibernated:
-            tables.append(
-                ArtifactTable(
-                    f"{key}-hibernated",
-                    hibernated,
-                    "Hibernated instances and their estimated savings per day",
-                )
-            )
+            description = "Hibernated instances and their estimated savings per day"
+            tables.append(self.table("hibernated", hibernated, description))
         return tables
 
 

@@ -300,11 +300,10 @@ class LowBalanceReport(RecipeReport):
 
     def artifact_tables(self) -> list[ArtifactTable]:
         """The burn by category always; the protective plan when there is one."""
-        key = self.artifact_key()
-        tables = [ArtifactTable(f"{key}-burn", self.burn_rows(), "Burn per hour by category")]
+        tables = [self.table("burn", self.burn_rows(), "Burn per hour by category")]
         rows = self.protection_rows()
         if rows:
-            tables.append(ArtifactTable(f"{key}-protection", rows, "Protective plan and outcomes"))
+            tables.append(self.table("protection", rows, "Protective plan and outcomes"))
         return tables
 
 

@@ -228,9 +228,7 @@ class NightlyReport(RecipeReport):
                 ["held snapshot", "instance", "why"],
                 [[h.snapshot_name, h.instance_name, h.reason] for h in self.held],
             )
-        if self.excluded:
-            lines += ["", "Left out: " + md("; ".join(self.excluded))]
-        return "\n".join(lines + self.closing_lines())
+        return "\n".join(lines + self.closing_lines(left_out=self.excluded))
 
     def artifact_key(self) -> str:
         """``nightly-snapshots-<policy>``."""
@@ -238,19 +236,16 @@ class NightlyReport(RecipeReport):
 
     def artifact_tables(self) -> list[ArtifactTable]:
         """Per instance always; the pruned snapshots when any."""
-        key = self.artifact_key()
         tables = [
-            ArtifactTable(
-                f"{key}-instances",
+            self.table(
+                "instances",
                 self.instance_rows(),
                 "Per instance: snapshot for this slot, kept, deleted, freshness",
             )
         ]
         if self.deletions:
             tables.append(
-                ArtifactTable(
-                    f"{key}-pruned", self.deletion_rows(), "Snapshots pruned, with reasons"
-                )
+                self.table("pruned", self.deletion_rows(), "Snapshots pruned, with reasons")
             )
         return tables
 

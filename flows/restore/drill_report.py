@@ -110,9 +110,7 @@ class DrillReport(RecipeReport):
         )
         if self.deferred:
             lines += ["", "Left for a later run (max_drills): " + md(", ".join(self.deferred))]
-        if self.excluded:
-            lines += ["", "Left out: " + md("; ".join(self.excluded))]
-        return "\n".join(lines + self.closing_lines())
+        return "\n".join(lines + self.closing_lines(left_out=self.excluded))
 
     def artifact_key(self) -> str:
         """``restore-drill``."""

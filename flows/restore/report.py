@@ -268,13 +268,8 @@ class RestoreReport(RecipeReport):
         """The candidate regions; for a drill, its row of the drill history too."""
         tables: list[ArtifactTable] = []
         if self.candidates:
-            tables.append(
-                ArtifactTable(
-                    f"{self.artifact_key()}-candidates",
-                    self.candidate_rows(),
-                    "Every candidate region with its verdict and reason",
-                )
-            )
+            description = "Every candidate region with its verdict and reason"
+            tables.append(self.table("candidates", self.candidate_rows(), description))
         if self.mode == "drill":
             tables.append(
                 ArtifactTable(

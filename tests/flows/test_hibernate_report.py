@@ -284,3 +284,12 @@ def test_variable_names_are_valid_and_distinct() -> None:
     assert upper.startswith("barrack-ops-idle--team-a--brk-abc-")
     with pytest.raises(ValueError, match="policy_name"):
         PrefectVariableStateStore("--")
+
+
+def test_savings_use_the_one_money_format_and_the_key_is_a_slug() -> None:
+    hibernated = outcome(
+        "idle-box", Action.HIBERNATED, saving_per_day=Decimal("1241.005"), currency="USD"
+    )
+    r = report(hibernated).model_copy(update={"policy_name": "Idle GPUs"})
+    assert "(saves USD 1,241.00/day)" in r.summary_line()  # half-even: .005 -> .00
+    assert r.artifact_key() == "hibernate-idle-idle-gpus"
