@@ -19,7 +19,7 @@ from benchmarks._floor import Floor, pages
 from benchmarks._scenario import FleetShape
 from benchmarks._simctl import SimControl, Spans
 
-__all__ = ["RECIPES", "Bench", "Recipe"]
+__all__ = ["RECIPES", "Bench", "BenchRecipe"]
 
 NIGHTLY_RETENTION: Final = {"keep_daily": 7}
 """A week of dailies: with a week of history each run creates one snapshot and prunes one."""
@@ -71,7 +71,7 @@ class Bench:
         return f"{self.slot.minute} {self.slot.hour} * * *"
 
 
-class Recipe(Protocol):
+class BenchRecipe(Protocol):
     """One measured recipe."""
 
     @property
@@ -375,7 +375,7 @@ class Restore:
         )
 
 
-RECIPES: Final[dict[str, Callable[[], Recipe]]] = {
+RECIPES: Final[dict[str, Callable[[], BenchRecipe]]] = {
     "nightly": Nightly,
     "naive": NaiveNightly,
     "hibernate": HibernateIdle,
