@@ -18,11 +18,10 @@ drift upwards the way half-up does. Arithmetic is never done on the rounded valu
 from __future__ import annotations
 
 import re
+import sys
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
-
-from rich.markup import escape as _rich_escape
 
 __all__ = [
     "describe_duration",
@@ -102,19 +101,20 @@ def describe_error(error: BaseException, *, quote_message: bool = True) -> str:
         quote_message: False where the message may hold a secret nobody has masked (a
             third-party error's text): then only the type is written.
     """
-    # Imported here: notifications alone (a failure hook, the sender CLI) need not load
-    # the whole client to start.
-    from barrack import APIStatusError, BarrackError
-
     name = type(error).__name__
     if not quote_message:
         return name
-    if isinstance(error, APIStatusError):
-        request = f" (request {error.request_id})" if error.request_id else ""
-        return f"{error.code}: {' '.join(error.message.split())}{request}"
     text = " ".join(str(error).split())
-    if isinstance(error, BarrackError) and text:
-        return text
+    # A Barrack error exists only once the client is loaded; a process that only sends
+    # notifications must not pay for loading it to describe a timeout.
+    if "barrack" in sys.modules:
+        from barrack import APIStatusError, BarrackError
+
+        if isinstance(error, APIStatusError):
+            request = f" (request {error.request_id})" if error.request_id else ""
+            return f"{error.code}: {' '.join(error.message.split())}{request}"
+        if isinstance(error, BarrackError) and text:
+            return text
     return f"{name}: {text}" if text else name
 
 
@@ -150,4 +150,8 @@ def escape_markdown(text: object) -> str:
 
 def escape_markup(text: object) -> str:
     """``text`` as literal rich console markup (``[warning]`` stays visible text)."""
-    return _rich_escape(str(text))
+    # rich's own escaper; imported here, as only console output needs it and importing
+    # rich would slow every process that sends a notification.
+    from rich.markup import escape
+
+    return escape(str(text))
