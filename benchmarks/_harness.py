@@ -19,7 +19,7 @@ from benchmarks._procs import (
     start_prefect_server,
     start_simulator,
 )
-from benchmarks._recipes import Bench, Recipe
+from benchmarks._recipes import Bench, BenchRecipe
 from benchmarks._scenario import FleetShape, nightly_slot
 from benchmarks._simctl import RequestCollector
 from benchmarks._table import Row
@@ -129,7 +129,7 @@ class Harness:
             return 0
         return self.prefect.log.read_text(errors="replace").count(_DROPPED_EVENT)
 
-    def measure(self, recipe: Recipe, shape: FleetShape) -> Row:
+    def measure(self, recipe: BenchRecipe, shape: FleetShape) -> Row:
         """Reset the fleet, prepare, run the recipe once, and collect its figures."""
         ctl, options = self.ctl, self.options
         ctl.reset()

@@ -18,7 +18,12 @@ from pydantic import Field
 
 from barrack.models import RequestModel, Snapshot, VMStatus
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
-from flows.nightly_snapshots.retention import Action, RetentionPolicy, SnapshotRecord, plan_fleet
+from flows.nightly_snapshots.retention import (
+    RetentionAction,
+    RetentionPolicy,
+    SnapshotRecord,
+    plan_fleet,
+)
 from flows.nightly_snapshots.schedule import slot_for, snapshot_name
 from tasks._options import API_TASK
 from tasks.connection import BarrackConnection, borrow_client
@@ -128,7 +133,7 @@ async def naive_nightly(params: NaiveParams) -> NaiveReport:
     )
     for instance_plan in plan.instances:
         for decision in instance_plan.decisions:
-            if decision.action is Action.DELETE:
+            if decision.action is RetentionAction.DELETE:
                 await delete_snapshot(conn, decision.snapshot.id)
                 report.deleted += 1
     return report

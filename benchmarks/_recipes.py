@@ -20,7 +20,7 @@ from benchmarks._scenario import FleetShape
 from benchmarks._simctl import Spans
 from simulator.control import SimControl
 
-__all__ = ["RECIPES", "Bench", "Recipe"]
+__all__ = ["RECIPES", "Bench", "BenchRecipe"]
 
 NIGHTLY_RETENTION: Final = {"keep_daily": 7}
 """A week of dailies: with a week of history each run creates one snapshot and prunes one."""
@@ -72,7 +72,7 @@ class Bench:
         return f"{self.slot.minute} {self.slot.hour} * * *"
 
 
-class Recipe(Protocol):
+class BenchRecipe(Protocol):
     """One measured recipe."""
 
     @property
@@ -376,7 +376,7 @@ class Restore:
         )
 
 
-RECIPES: Final[dict[str, Callable[[], Recipe]]] = {
+RECIPES: Final[dict[str, Callable[[], BenchRecipe]]] = {
     "nightly": Nightly,
     "naive": NaiveNightly,
     "hibernate": HibernateIdle,

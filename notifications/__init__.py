@@ -31,7 +31,7 @@ from notifications.alerts import (
     SubjectKind,
 )
 from notifications.config import NotifySettings
-from notifications.dedup import AlertRecord, Decision
+from notifications.dedup import AlertRecord, SendDecision
 from notifications.delivery import DeliveryResult, DeliveryStatus
 from notifications.destinations import Destination
 from notifications.errors import NotificationConfigError, NotificationError
@@ -53,7 +53,6 @@ __all__ = [
     "AlertStateStore",
     "Amount",
     "BodyFormat",
-    "Decision",
     "DeliveryReport",
     "DeliveryResult",
     "DeliveryStatus",
@@ -67,6 +66,7 @@ __all__ = [
     "Notifier",
     "NotifySettings",
     "RoutingRules",
+    "SendDecision",
     "Severity",
     "Subject",
     "SubjectKind",

@@ -27,6 +27,8 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from notifications.text import format_money
+
 __all__ = [
     "Alert",
     "AlertKey",
@@ -158,15 +160,7 @@ class Amount(_Frozen):
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD, EUR, INR")
 
     def __str__(self) -> str:
-        return f"{self.currency} {format_decimal(self.value)}"
-
-
-def format_decimal(value: Decimal) -> str:
-    """Two decimals for money-like values, more only when they carry information."""
-    cents = value.quantize(Decimal("0.01"))
-    if cents == value:
-        return f"{cents:,}"
-    return f"{value.normalize():,f}"
+        return format_money(self.value, self.currency)
 
 
 FactValue = str | int | float | bool | Decimal | Amount | timedelta | AwareDatetime | list[str]

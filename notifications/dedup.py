@@ -26,10 +26,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from notifications.alerts import Alert, AlertKind, Severity, Subject
 
-__all__ = ["AlertRecord", "Decision", "Notice", "decide"]
+__all__ = ["AlertRecord", "Notice", "SendDecision", "decide"]
 
 
-class Decision(StrEnum):
+class SendDecision(StrEnum):
     """What happened to one reported alert or clearance."""
 
     NEW = "new"
@@ -42,7 +42,7 @@ class Decision(StrEnum):
     @property
     def sends(self) -> bool:
         """True when the decision puts a message on the wire."""
-        return self not in (Decision.SUPPRESSED, Decision.NOT_OPEN)
+        return self not in (SendDecision.SUPPRESSED, SendDecision.NOT_OPEN)
 
 
 class AlertRecord(BaseModel):
@@ -61,21 +61,21 @@ class AlertRecord(BaseModel):
 
 def decide(
     record: AlertRecord | None, severity: Severity, now: datetime, repeat_interval: timedelta
-) -> Decision:
+) -> SendDecision:
     """Decide whether a reported alert goes out (the table in the module docstring).
 
     Example:
         >>> from datetime import UTC
         >>> decide(None, Severity.INFO, datetime.now(UTC), timedelta(hours=6))
-        <Decision.NEW: 'new'>
+        <SendDecision.NEW: 'new'>
     """
     if record is None:
-        return Decision.NEW
+        return SendDecision.NEW
     if severity > record.severity:
-        return Decision.ESCALATED
+        return SendDecision.ESCALATED
     if now - record.last_sent_at >= repeat_interval:
-        return Decision.REPEAT
-    return Decision.SUPPRESSED
+        return SendDecision.REPEAT
+    return SendDecision.SUPPRESSED
 
 
 def record_sent(record: AlertRecord | None, alert: Alert, title: str, now: datetime) -> AlertRecord:
@@ -104,7 +104,7 @@ class Notice:
     """
 
     alert: Alert
-    decision: Decision = Decision.NEW
+    decision: SendDecision = SendDecision.NEW
     open_since: datetime | None = None
     previous_severity: Severity | None = None
     suppressed: int = 0

@@ -26,6 +26,7 @@ from notifications.errors import NotificationConfigError
 from notifications.links import flow_run_ui_url
 from notifications.masking import Redactor, environment_secrets
 from notifications.notifier import Notifier
+from notifications.text import describe_error
 
 __all__ = ["FailureHooks", "failure_hooks", "flow_failure_alert", "recovery_hook"]
 
@@ -141,9 +142,7 @@ def _send_failure(
 def _describe(error: Exception) -> str:
     # A configuration error's text is masked by construction; any other error may quote
     # anything, so only its type is logged.
-    if isinstance(error, NotificationConfigError):
-        return str(error)
-    return type(error).__name__
+    return describe_error(error, quote_message=isinstance(error, NotificationConfigError))
 
 
 def _build(notifier: NotifierSource) -> Notifier:

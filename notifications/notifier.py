@@ -25,7 +25,7 @@ from typing import Any
 
 from notifications.alerts import Alert, AlertKey, AlertKind, FactValue, Subject
 from notifications.config import NotifySettings, SecretReader, load_url_entries
-from notifications.dedup import AlertRecord, Decision, Notice, decide, record_sent
+from notifications.dedup import AlertRecord, Notice, SendDecision, decide, record_sent
 from notifications.delivery import DeliveryResult, deliver
 from notifications.destinations import Destination, build_destinations
 from notifications.links import current_flow_run_url
@@ -35,6 +35,7 @@ from notifications.report import AlertOutcome, DeliveryReport
 from notifications.routing import RoutingRules
 from notifications.sources import parse_url_list
 from notifications.state import AlertLedger, AlertStateStore, select_store
+from notifications.text import describe_error
 
 __all__ = ["Notifier"]
 
@@ -320,7 +321,7 @@ class Notifier:
         key = alert.key
         record = self._read(key, report)
         decision = decide(record, alert.severity, now, self.repeat_interval)
-        if decision is Decision.SUPPRESSED:
+        if decision is SendDecision.SUPPRESSED:
             assert record is not None  # only an open record suppresses
             self._write(
                 key, record.model_copy(update={"suppressed": record.suppressed + 1}), report
@@ -347,7 +348,7 @@ class Notifier:
                     key=key.id,
                     kind=key.kind,
                     subject=key.subject.label,
-                    decision=Decision.NOT_OPEN,
+                    decision=SendDecision.NOT_OPEN,
                     note="no alert was open",
                 )
             )
@@ -363,7 +364,9 @@ class Notifier:
             facts=clearance.facts,
             flow_run_url=clearance.flow_run_url or run_url,
         )
-        notice = Notice(alert=alert, decision=Decision.RESOLVED, open_since=record.first_sent_at)
+        notice = Notice(
+            alert=alert, decision=SendDecision.RESOLVED, open_since=record.first_sent_at
+        )
         return _Planned(notice=notice, key=key, record=record, route_as=route_as)
 
     def _deliver(self, planned: list[_Planned]) -> list[DeliveryResult]:
@@ -431,22 +434,41 @@ class Notifier:
             return list(pool.map(send, jobs))
 
     def _render(self, notices: list[Notice], destination: Destination, note: str | None) -> Message:
-        message = render_message(notices, destination.body_format, note=note)
+        # Mask before rendering as well as after: Markdown escaping rewrites text
+        # (``brk_live`` becomes ``brk\\_live``), so a secret escaped first would no longer
+        # match the redactor.
+        masked = [dataclasses.replace(n, alert=self._masked(n.alert)) for n in notices]
+        message = render_message(masked, destination.body_format, note=note)
         return dataclasses.replace(
             message,
             title=self._redactor.redact(message.title),
             body=self._redactor.redact(message.body),
         )
 
+    def _masked(self, alert: Alert) -> Alert:
+        def mask(value: FactValue) -> FactValue:
+            if isinstance(value, str):
+                return self._redactor.redact(value)
+            if isinstance(value, list):
+                return [self._redactor.redact(v) for v in value]
+            return value
+
+        title = self._redactor.redact(alert.title) if alert.title else alert.title
+        facts = {label: mask(value) for label, value in alert.facts.items()}
+        return alert.with_changes(title=title, facts=facts)
+
     def _settle(self, item: _Planned, now: datetime, report: DeliveryReport) -> AlertOutcome:
         notice, key = item.notice, item.key
         if item.accepted_by:
-            if notice.decision is Decision.RESOLVED:
+            if notice.decision is SendDecision.RESOLVED:
                 self._delete(key, report)
             else:
                 title = self._redactor.redact(alert_title(notice.alert))
                 self._write(key, record_sent(item.record, notice.alert, title, now), report)
             note = None
+        elif not self.destinations:
+            # Not recorded: once a destination is configured, the next run sends it.
+            note = "no notification destination is configured"
         elif not item.routed:
             # Not recorded: if routes change, the next run sends it.
             note = f"no destination receives {notice.alert.severity.value} {key.kind.value} alerts"
@@ -490,13 +512,13 @@ class Notifier:
             )
 
     def _describe_error(self, error: BaseException) -> str:
-        return self._redactor.redact(f"{type(error).__name__}: {error}")[:500]
+        return self._redactor.redact(describe_error(error))[:500]
 
 
 def _outcome(
     key: AlertKey,
     alert: Alert,
-    decision: Decision,
+    decision: SendDecision,
     *,
     delivered: bool = False,
     destinations: Sequence[str] = (),

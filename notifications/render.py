@@ -30,9 +30,9 @@ from notifications.alerts import (
     Severity,
     Subject,
     SubjectKind,
-    format_decimal,
 )
-from notifications.dedup import Decision, Notice
+from notifications.dedup import Notice, SendDecision
+from notifications.text import describe_duration, escape_markdown, format_decimal
 
 __all__ = [
     "BodyFormat",
@@ -204,7 +204,7 @@ def notice_title(notice: Notice) -> str:
 
 def digest_title(notices: Sequence[Notice]) -> str:
     """``3 snapshots failed in CANADA-1``, or ``5 alerts: 3 snapshots failed, 2 resolved``."""
-    open_notices = [n for n in notices if n.decision is not Decision.RESOLVED]
+    open_notices = [n for n in notices if n.decision is not SendDecision.RESOLVED]
     resolved = len(notices) - len(open_notices)
     kinds = list(dict.fromkeys(n.alert.kind for n in open_notices))
     worst = max((n.alert.severity for n in open_notices), default=None)
@@ -222,7 +222,7 @@ def format_fact(value: FactValue) -> str:
 
     Example:
         >>> format_fact(timedelta(hours=7, minutes=30))
-        '7.5 h'
+        '7h 30m'
     """
     text: str
     if isinstance(value, bool):
@@ -236,7 +236,7 @@ def format_fact(value: FactValue) -> str:
     elif isinstance(value, int):
         text = f"{value:,}"
     elif isinstance(value, timedelta):
-        text = format_duration(value)
+        text = describe_duration(value)
     elif isinstance(value, datetime):
         text = format_time(value)
     elif isinstance(value, list):
@@ -246,23 +246,13 @@ def format_fact(value: FactValue) -> str:
     return _shorten(" ".join(text.split()), MAX_FACT_LENGTH)
 
 
-def format_duration(value: timedelta) -> str:
-    """Hours with one decimal (``7.5 h``); minutes under an hour; days added past 48 hours."""
-    hours = value.total_seconds() / 3600
-    if abs(hours) < 1:
-        return f"{round(value.total_seconds() / 60)} min"
-    if abs(hours) < 48:
-        return f"{hours:.1f}".removesuffix(".0") + " h"
-    return f"{hours:.0f} h ({hours / 24:.1f} d)"
-
-
 def format_time(value: datetime) -> str:
     """``2025-05-01 02:00 UTC``."""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _title_prefix(notice: Notice) -> str:
-    if notice.decision is Decision.RESOLVED:
+    if notice.decision is SendDecision.RESOLVED:
         return "[resolved] "
     if notice.alert.severity > Severity.INFO:
         return f"[{notice.alert.severity.value}] "
@@ -270,7 +260,7 @@ def _title_prefix(notice: Notice) -> str:
 
 
 def _message_type(notices: Sequence[Notice]) -> MessageType:
-    open_alerts = [n.alert for n in notices if n.decision is not Decision.RESOLVED]
+    open_alerts = [n.alert for n in notices if n.decision is not SendDecision.RESOLVED]
     if not open_alerts:
         return MessageType.SUCCESS
     worst = max(alert.severity for alert in open_alerts)
@@ -285,7 +275,7 @@ def _message_type(notices: Sequence[Notice]) -> MessageType:
 
 def _single_body(notice: Notice, markdown: bool) -> str:
     alert = notice.alert
-    status = "resolved" if notice.decision is Decision.RESOLVED else alert.severity.value
+    status = "resolved" if notice.decision is SendDecision.RESOLVED else alert.severity.value
     lines = [f"{_subject_line(alert.subject, markdown)} · {status}"]
     facts = [_fact_line(label, value, markdown) for label, value in alert.facts.items()]
     if facts:
@@ -301,7 +291,7 @@ def _single_body(notice: Notice, markdown: bool) -> str:
 def _digest_body(notices: Sequence[Notice], markdown: bool) -> str:
     groups: dict[tuple[bool, AlertKind], list[Notice]] = {}
     for notice in notices:
-        groups.setdefault((notice.decision is Decision.RESOLVED, notice.alert.kind), []).append(
+        groups.setdefault((notice.decision is SendDecision.RESOLVED, notice.alert.kind), []).append(
             notice
         )
     # Open problems first, worst first; resolutions last.
@@ -337,12 +327,12 @@ def _digest_group(
         alert = notice.alert
         line = _subject_phrase(alert.subject, markdown)
         if alert.title:
-            line += f": {alert.title}"
+            line += f": {_literal(alert.title, markdown)}"
         if alert.severity is not worst and not resolved:
-            line += f" [{alert.severity.value}]"
+            line += " " + _literal(f"[{alert.severity.value}]", markdown)
         facts = "; ".join(f"{_label(k)}: {format_fact(v)}" for k, v in alert.facts.items())
         if facts:
-            line += f" ({facts})"
+            line += f" ({_literal(facts, markdown)})"
         if per_line_links and alert.flow_run_url:
             line += " " + _link("flow run", alert.flow_run_url, markdown, inline=True)
         lines.append(bullet + line)
@@ -357,24 +347,24 @@ def _digest_group(
 
 def _history_remark(notice: Notice) -> str | None:
     since = f"open since {format_time(notice.open_since)}" if notice.open_since else None
-    if notice.decision is Decision.ESCALATED and notice.previous_severity is not None:
+    if notice.decision is SendDecision.ESCALATED and notice.previous_severity is not None:
         return f"Escalated from {notice.previous_severity.value}" + (
             f", {since}." if since else "."
         )
-    if notice.decision is Decision.REPEAT:
+    if notice.decision is SendDecision.REPEAT:
         held = ""
         if notice.suppressed:
             reports = "report" if notice.suppressed == 1 else "reports"
             held = f"; {notice.suppressed} repeated {reports} held back since the last message"
         return f"Still open{', ' + since if since else ''}{held}."
-    if notice.decision is Decision.RESOLVED:
+    if notice.decision is SendDecision.RESOLVED:
         return f"The condition has cleared{' (' + since + ')' if since else ''}."
     return None
 
 
 def _hint(notice: Notice) -> str | None:
     hint = KIND_TEXT[notice.alert.kind].hint
-    if hint is None or notice.decision is Decision.RESOLVED:
+    if hint is None or notice.decision is SendDecision.RESOLVED:
         return None
     return f"What to do: {hint}"
 
@@ -412,7 +402,7 @@ def _count(kind: AlertKind, count: int) -> str:
 
 def _fact_line(label: str, value: FactValue, markdown: bool) -> str:
     if markdown:
-        return f"- **{_label(label)}:** {format_fact(value)}"
+        return f"- **{escape_markdown(_label(label))}:** {escape_markdown(format_fact(value))}"
     return f"{_label(label)}: {format_fact(value)}"
 
 
@@ -432,7 +422,11 @@ def _link(text: str, url: str, markdown: bool, *, inline: bool = False) -> str:
 
 
 def _italic(text: str, markdown: bool) -> str:
-    return f"_{text}_" if markdown else text
+    return f"_{escape_markdown(text)}_" if markdown else text
+
+
+def _literal(text: str, markdown: bool) -> str:
+    return escape_markdown(text) if markdown else text
 
 
 def _capitalise(text: str) -> str:

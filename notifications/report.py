@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from notifications.alerts import AlertKind, Severity
-from notifications.dedup import Decision
+from notifications.dedup import SendDecision
 from notifications.delivery import DeliveryResult
 
 __all__ = ["AlertOutcome", "DeliveryReport"]
@@ -32,7 +32,7 @@ class AlertOutcome(BaseModel):
     kind: AlertKind
     subject: str
     severity: Severity | None = None
-    decision: Decision
+    decision: SendDecision
     delivered: bool = False
     destinations: list[str] = Field(default_factory=list)
     note: str | None = None

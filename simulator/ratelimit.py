@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from simulator.clock import MonotonicSource
 
-__all__ = ["RateDecision", "RateLimiter"]
+__all__ = ["KeyRateLimiter", "RateDecision"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class RateDecision:
     retry_after_s: int
 
 
-class RateLimiter:
+class KeyRateLimiter:
     """A token bucket per key: ``rate`` tokens a second, holding at most ``burst``.
 
     Real (monotonic) time drives the buckets, whatever the simulated clock does: a rate

@@ -14,7 +14,7 @@ from simulator.backend import Backend
 from simulator.clock import MonotonicSource, SimClock
 from simulator.faults import FaultInjector
 from simulator.idempotency import IdempotencyCache
-from simulator.ratelimit import RateLimiter
+from simulator.ratelimit import KeyRateLimiter
 from simulator.requestlog import RequestLog
 from simulator.scenarios import ScenarioSpec, builtin_scenario, parse_scenario_yaml
 from simulator.settings import SimSettings
@@ -71,7 +71,7 @@ class SimRuntime:
         clock = SimClock.from_spec(config.clock, start=config.start, monotonic=config.monotonic)
         self.backend = Backend(scenario_spec(config.scenario), config.seed, clock, config.settings)
         self.faults = FaultInjector(config.seed)
-        self.limiter = RateLimiter(config.monotonic)
+        self.limiter = KeyRateLimiter(config.monotonic)
         self.idempotency = IdempotencyCache()
         self.log = RequestLog()
         self.sleep = config.sleep

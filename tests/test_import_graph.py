@@ -60,7 +60,7 @@ PURE_MODULES: Final = (
     "flows.hibernate_idle.rules",
     "flows.hibernate_idle.savings",
     "flows.hibernate_idle.streaks",
-    "flows.low_balance.evaluate",
+    "flows.low_balance.assessment",
     "flows.low_balance.runway",
     "flows.low_balance.thresholds",
     "flows.nightly_snapshots.ownership",

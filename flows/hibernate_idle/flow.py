@@ -18,32 +18,38 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from prefect import flow
-from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
-from barrack import BarrackError, InvalidStateError, NotFoundError
+from barrack import InvalidStateError, NotFoundError
 from barrack.models import VMInstance
-from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
+from flows.common.alerting import RECIPE_HOOKS, load_notifier, notify_report
 from flows.common.concurrency import gather_bounded
 from flows.common.guard import run_exclusive
 from flows.common.pricing import PriceIndex
+from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.hibernate_idle.params import HibernateIdleParams
-from flows.hibernate_idle.report import Action, HibernateReport, InstanceOutcome, hibernate_alerts
+from flows.hibernate_idle.report import (
+    Action,
+    HibernateReport,
+    IdleInstanceOutcome,
+    hibernate_alerts,
+)
 from flows.hibernate_idle.rules import (
-    Decision,
+    IdleJudgement,
     IdleRules,
+    IdleVerdict,
     InstanceFacts,
-    Verdict,
     decide,
     judge_recheck,
     limit_actions,
-    screen,
+    verdict_without_telemetry,
 )
 from flows.hibernate_idle.savings import Rates, hourly_rates
 from flows.hibernate_idle.state import InstanceState, changed_states, select_state_store
 from flows.hibernate_idle.streaks import extend_streak
+from notifications.text import describe_error
 from tasks.account import get_balance, get_pricing
 from tasks.instances import get_instance, hibernate_instance, list_instances
 from tasks.probes import ProbeTarget, UtilizationEvidence
@@ -55,13 +61,13 @@ __all__ = ["hibernate_idle", "run_hibernate_idle"]
 _LATE = timedelta(minutes=1)
 
 _LEFT_RUNNING = {
-    Verdict.EXEMPT,
-    Verdict.SNOOZED,
-    Verdict.NOT_ACTIVE,
-    Verdict.NOT_ARMED,
-    Verdict.PROBE_FAILED,
-    Verdict.NO_DATA,
-    Verdict.BUSY,
+    IdleVerdict.EXEMPT,
+    IdleVerdict.SNOOZED,
+    IdleVerdict.NOT_ACTIVE,
+    IdleVerdict.NOT_ARMED,
+    IdleVerdict.PROBE_FAILED,
+    IdleVerdict.NO_DATA,
+    IdleVerdict.BUSY,
 }
 
 
@@ -131,7 +137,11 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     report.excluded = [f"{vm.name}: {why}" for vm, why in selected.excluded]
     instances = {vm.id: vm for vm in selected.chosen}
     facts = {vm.id: InstanceFacts.from_instance(vm) for vm in selected.chosen}
-    targets = [_target(vm) for vm in selected.chosen if screen(facts[vm.id], rules, now) is None]
+    targets = [
+        _target(vm)
+        for vm in selected.chosen
+        if verdict_without_telemetry(facts[vm.id], rules, now) is None
+    ]
     evidence: dict[str, UtilizationEvidence] = {}
     if targets:
         evidence = await collect_utilization(
@@ -156,7 +166,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     states: dict[str, InstanceState | None] = {d.instance.id: d.state for d in decisions}
 
     # 3. Act.
-    to_hibernate = [d for d in decisions if d.verdict is Verdict.HIBERNATE]
+    to_hibernate = [d for d in decisions if d.verdict is IdleVerdict.HIBERNATE]
     if to_hibernate and not params.dry_run:
         results = await gather_bounded(
             (
@@ -173,7 +183,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
             if isinstance(result, BaseException):
                 outcome.action, outcome.reason = (
                     Action.FAILED,
-                    f"hibernate failed: {_describe(result)}",
+                    f"hibernate failed: {describe_error(result)}",
                 )
             else:
                 outcome.action = result[0]
@@ -185,17 +195,12 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     # from the moment it was sent, so a slow or late run cannot shorten the grace; a
     # crash between the two only means the next run warns again (the safe direction).
     report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
-    if notifier is not None:
-        alerts, cleared = hibernate_alerts(report)
-        report.alerts = [a.title or a.kind.value for a in alerts]
-        delivery = await dispatch_alerts(notifier, alerts, cleared, dry_run=params.dry_run)
-        if delivery is not None:
-            report.notifications = delivery.summary()
+    await notify_report(notifier, report, hibernate_alerts(report), dry_run=params.dry_run)
     if not params.dry_run:
         sent_at = params.evaluation_time(datetime.now(UTC))
         for decision in decisions:
             state = states.get(decision.instance.id)
-            if decision.verdict is Verdict.WARN and state is not None:
+            if decision.verdict is IdleVerdict.WARN and state is not None:
                 states[decision.instance.id] = state.model_copy(update={"warned_at": sent_at})
                 outcomes[decision.instance.id].warned_at = sent_at
         forgotten = {i: None for i in remembered if i not in instances}
@@ -207,7 +212,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
             problem = f"not saved ({error.strerror or error}): warnings are sent again next run"
             logger.warning("idle memory %s %s", store.describe(), problem)
             report.state_store = f"{report.state_store}; {problem}"
-    await _publish(report)
+    await publish_report(report)
     logger.info(report.summary_line())
     return report
 
@@ -230,7 +235,7 @@ def _decide(
     seen: UtilizationEvidence | None,
     prior: InstanceState | None,
     now: datetime,
-) -> Decision:
+) -> IdleJudgement:
     """One decision; the ssh probe's single observation first joins the idle streak."""
     streak = None
     if seen is not None and params.probe == "ssh":
@@ -244,7 +249,7 @@ def _decide(
 
 
 async def _rates(
-    params: HibernateIdleParams, decisions: list[Decision], instances: dict[str, VMInstance]
+    params: HibernateIdleParams, decisions: list[IdleJudgement], instances: dict[str, VMInstance]
 ) -> dict[str, Rates | None]:
     """Running and hibernated rates of the idle instances (one price-list call, if any)."""
     idle = [d.instance.id for d in decisions if d.verdict.idle]
@@ -262,20 +267,20 @@ async def _rates(
     return {i: hourly_rates(instances[i], index) for i in idle}
 
 
-def _outcome(decision: Decision, rates: Rates | None, dry_run: bool) -> InstanceOutcome:
+def _outcome(decision: IdleJudgement, rates: Rates | None, dry_run: bool) -> IdleInstanceOutcome:
     verdict = decision.verdict
     if verdict in _LEFT_RUNNING:
         action = Action.LEFT_RUNNING
-    elif verdict is Verdict.WARN:
+    elif verdict is IdleVerdict.WARN:
         action = Action.WOULD_WARN if dry_run else Action.WARNED
-    elif verdict is Verdict.WAITING:
+    elif verdict is IdleVerdict.WAITING:
         action = Action.WAITING
-    elif verdict is Verdict.HELD:
+    elif verdict is IdleVerdict.HELD:
         action = Action.HELD
     else:
         action = Action.WOULD_HIBERNATE if dry_run else Action.HIBERNATED
     facts, seen = decision.instance, decision.evidence
-    return InstanceOutcome(
+    return IdleInstanceOutcome(
         instance_id=facts.id,
         instance_name=facts.name,
         region=facts.region,
@@ -377,29 +382,3 @@ async def _busy_now(params: HibernateIdleParams, rules: IdleRules, vm: VMInstanc
         ssh=params.ssh,
     )
     return judge_recheck(fresh.get(vm.id), rules)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, BarrackError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
-
-
-async def _publish(report: HibernateReport) -> None:
-    """Publish the report as Prefect artifacts (keys: lowercase letters, digits, dashes)."""
-    key = f"hibernate-idle-{report.policy_name}"
-    await acreate_markdown_artifact(
-        markdown=report.markdown(), key=key, description=report.summary_line()
-    )
-    await acreate_table_artifact(
-        table=report.instance_rows(),
-        key=f"{key}-instances",
-        description="Per instance: verdict, evidence, action, reason",
-    )
-    hibernated = report.hibernated_rows()
-    if hibernated:
-        await acreate_table_artifact(
-            table=hibernated,
-            key=f"{key}-hibernated",
-            description="Hibernated instances and their estimated savings per day",
-        )

@@ -14,9 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flows.common.report import ArtifactTable, RecipeReport, markdown_table, md
 from notifications.alerts import Alert, AlertKey, AlertKind, Amount, Severity, Subject
+from notifications.text import format_money, slug
 
-__all__ = ["Action", "HibernateReport", "InstanceOutcome", "hibernate_alerts"]
+__all__ = ["Action", "HibernateReport", "IdleInstanceOutcome", "hibernate_alerts"]
 
 
 class Action(StrEnum):
@@ -37,7 +39,7 @@ _WARNED = (Action.WARNED, Action.WOULD_WARN, Action.WAITING, Action.HELD)
 _HIBERNATED = (Action.HIBERNATED, Action.WOULD_HIBERNATE)
 
 
-class InstanceOutcome(BaseModel):
+class IdleInstanceOutcome(BaseModel):
     """One instance's line: the verdict, the evidence behind it, and what was done."""
 
     model_config = ConfigDict(extra="forbid")
@@ -77,10 +79,8 @@ class InstanceOutcome(BaseModel):
         return Subject.for_instance(self.instance_id, name=self.instance_name, region=self.region)
 
 
-class HibernateReport(BaseModel):
+class HibernateReport(RecipeReport):
     """The whole run."""
-
-    model_config = ConfigDict(extra="forbid")
 
     policy_name: str
     evaluated_at: datetime
@@ -89,20 +89,15 @@ class HibernateReport(BaseModel):
     rules: str = Field(description="Thresholds, window, uptime and grace in one line.")
     selection: str
     state_store: str = ""
-    instances: list[InstanceOutcome] = Field(default_factory=list)
+    instances: list[IdleInstanceOutcome] = Field(default_factory=list)
     excluded: list[str] = Field(default_factory=list, description="'name: reason' lines.")
-    flow_run_url: str | None = None
-    alerts: list[str] = Field(default_factory=list, description="Alerts this run raised.")
-    notifications: str | None = Field(
-        default=None, description="What the notifier did (destinations masked)."
-    )
 
-    def with_action(self, *actions: Action) -> list[InstanceOutcome]:
+    def with_action(self, *actions: Action) -> list[IdleInstanceOutcome]:
         """The instances that ended with one of ``actions``."""
         return [i for i in self.instances if i.action in actions]
 
     @property
-    def probe_failures(self) -> list[InstanceOutcome]:
+    def probe_failures(self) -> list[IdleInstanceOutcome]:
         """Instances kept running because the probe could not judge them."""
         return [i for i in self.instances if i.probe_error is not None]
 
@@ -123,8 +118,7 @@ class HibernateReport(BaseModel):
         """One line: what was hibernated, warned and left alone."""
         hibernated = self.with_action(*_HIBERNATED)
         saved = ", ".join(
-            f"{Amount(value=v.quantize(Decimal('0.01')), currency=c)}/day"
-            for c, v in sorted(self.savings().items())
+            f"{format_money(v, c, places=2)}/day" for c, v in sorted(self.savings().items())
         )
         counts = [
             f"{len(hibernated)} {'to hibernate' if self.dry_run else 'hibernated'}"
@@ -171,45 +165,55 @@ class HibernateReport(BaseModel):
     def markdown(self) -> str:
         """A Markdown summary for the Prefect UI and the command line."""
         lines = [
-            f"# Hibernate idle: {self.policy_name}{' (dry run)' if self.dry_run else ''}",
+            f"# Hibernate idle: {md(self.policy_name)}{' (dry run)' if self.dry_run else ''}",
             "",
-            self.summary_line(),
+            md(self.summary_line()),
             "",
-            f"- probe: {self.probe}",
-            f"- rules: {self.rules}",
-            f"- selection: {self.selection}",
+            f"- probe: {md(self.probe)}",
+            f"- rules: {md(self.rules)}",
+            f"- selection: {md(self.selection)}",
         ]
         if self.state_store:
-            lines.append(f"- memory: {self.state_store}")
-        lines += [
-            "",
-            "| instance | verdict | action | evidence | reason |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {i.instance_name} | {i.verdict} | {i.action.value} | {i.evidence} | {i.reason} |"
-            for i in self.instances
-        ]
+            lines.append(f"- memory: {md(self.state_store)}")
+        lines.append("")
+        lines += markdown_table(
+            ["instance", "verdict", "action", "evidence", "reason"],
+            [
+                [i.instance_name, i.verdict, i.action.value, i.evidence, i.reason]
+                for i in self.instances
+            ],
+        )
         hibernated = self.with_action(*_HIBERNATED)
         if hibernated:
-            lines += ["", "| hibernated | saving/day | rates |", "|---|---|---|"]
-            lines += [
-                f"| {i.instance_name} | {i.saving or 'unknown'} | {i.rates_source or ''} |"
-                for i in hibernated
-            ]
+            lines.append("")
+            lines += markdown_table(
+                ["hibernated", "saving/day", "rates"],
+                [
+                    [i.instance_name, i.saving or "unknown", i.rates_source or ""]
+                    for i in hibernated
+                ],
+            )
         if self.probe_failures:
             lines += ["", "Kept awake because the probe could not judge them:"]
             lines += [
-                f"- {i.instance_name}: {i.probe} probe: {i.probe_error}"
+                f"- {md(i.instance_name)}: {md(i.probe)} probe: {md(i.probe_error)}"
                 for i in self.probe_failures
             ]
-        if self.excluded:
-            lines += ["", "Left out: " + "; ".join(self.excluded)]
-        if self.alerts:
-            lines += ["", "Alerts: " + "; ".join(self.alerts)]
-        if self.notifications:
-            lines += ["", f"Notifications: {self.notifications}"]
-        return "\n".join(lines)
+        return "\n".join(lines + self.closing_lines(left_out=self.excluded))
+
+    def artifact_key(self) -> str:
+        """``hibernate-idle-<policy>``."""
+        return f"hibernate-idle-{slug(self.policy_name, fallback='policy')}"
+
+    def artifact_tables(self) -> list[ArtifactTable]:
+        """Per instance always; the hibernated instances and their savings when any."""
+        rows = self.instance_rows()
+        tables = [self.table("instances", rows, "Per instance: verdict, evidence, action, reason")]
+        hibernated = self.hibernated_rows()
+        if hibernated:
+            description = "Hibernated instances and their estimated savings per day"
+            tables.append(self.table("hibernated", hibernated, description))
+        return tables
 
 
 def hibernate_alerts(report: HibernateReport) -> tuple[list[Alert], list[AlertKey]]:
@@ -263,7 +267,7 @@ def hibernate_alerts(report: HibernateReport) -> tuple[list[Alert], list[AlertKe
     return alerts, cleared
 
 
-def _idle_warning(item: InstanceOutcome, url: str | None) -> Alert:
+def _idle_warning(item: IdleInstanceOutcome, url: str | None) -> Alert:
     when = f"{item.hibernate_after:%H:%M}Z" if item.hibernate_after else "a later run"
     facts: dict[str, Any] = {
         "evidence": item.evidence,
@@ -282,7 +286,7 @@ def _idle_warning(item: InstanceOutcome, url: str | None) -> Alert:
     )
 
 
-def _hibernated(item: InstanceOutcome, url: str | None) -> Alert:
+def _hibernated(item: IdleInstanceOutcome, url: str | None) -> Alert:
     saving = f": saves {item.saving}/day" if item.saving else ""
     verb = "Hibernated" if item.action is Action.HIBERNATED else "Would hibernate"
     facts: dict[str, Any] = {"evidence": item.evidence, "reason": item.reason}
@@ -299,7 +303,7 @@ def _hibernated(item: InstanceOutcome, url: str | None) -> Alert:
     )
 
 
-def _failed(item: InstanceOutcome, url: str | None) -> Alert:
+def _failed(item: IdleInstanceOutcome, url: str | None) -> Alert:
     return Alert(
         kind=AlertKind.HIBERNATE_FAILED,
         severity=Severity.WARNING,

@@ -49,20 +49,20 @@ from flows.hibernate_idle.streaks import IdleStreak, below_thresholds
 from tasks.probes.base import UtilizationEvidence
 
 __all__ = [
-    "Decision",
+    "IdleJudgement",
     "IdleRules",
+    "IdleVerdict",
     "InstanceFacts",
     "Snooze",
-    "Verdict",
     "decide",
     "judge_evidence",
     "judge_recheck",
     "limit_actions",
-    "screen",
+    "verdict_without_telemetry",
 ]
 
 
-class Verdict(StrEnum):
+class IdleVerdict(StrEnum):
     """What the rules concluded about one instance."""
 
     EXEMPT = "exempt"
@@ -80,7 +80,12 @@ class Verdict(StrEnum):
     @property
     def idle(self) -> bool:
         """True for the verdicts that found the instance idle."""
-        return self in (Verdict.WARN, Verdict.WAITING, Verdict.HIBERNATE, Verdict.HELD)
+        return self in (
+            IdleVerdict.WARN,
+            IdleVerdict.WAITING,
+            IdleVerdict.HIBERNATE,
+            IdleVerdict.HELD,
+        )
 
 
 class Snooze(RequestModel):
@@ -156,11 +161,11 @@ class InstanceFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class IdleJudgement:
     """One instance's verdict, why, the evidence, and what to remember."""
 
     instance: InstanceFacts
-    verdict: Verdict
+    verdict: IdleVerdict
     reason: str
     evidence: UtilizationEvidence | None = None
     state: InstanceState | None = None
@@ -171,43 +176,50 @@ def _minutes(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 60:.0f} min"
 
 
-def screen(facts: InstanceFacts, rules: IdleRules, now: datetime) -> tuple[Verdict, str] | None:
+def verdict_without_telemetry(
+    facts: InstanceFacts, rules: IdleRules, now: datetime
+) -> tuple[IdleVerdict, str] | None:
     """The verdict that needs no telemetry (exempt, snoozed, not active), or None to probe."""
     if facts.id in rules.exempt_ids:
-        return Verdict.EXEMPT, "exempt by id"
+        return IdleVerdict.EXEMPT, "exempt by id"
     for glob in rules.exempt_name_globs:
         if fnmatchcase(facts.name, glob):
-            return Verdict.EXEMPT, f"exempt by pattern {glob!r}"
+            return IdleVerdict.EXEMPT, f"exempt by pattern {glob!r}"
     for snooze in rules.snoozes:
         if snooze.covers(facts.id, facts.name, now):
             why = f": {snooze.reason}" if snooze.reason else ""
-            return Verdict.SNOOZED, f"snoozed until {snooze.until:%Y-%m-%d %H:%M}Z{why}"
+            return IdleVerdict.SNOOZED, f"snoozed until {snooze.until:%Y-%m-%d %H:%M}Z{why}"
     if facts.status != "ACTIVE":
-        return Verdict.NOT_ACTIVE, f"{facts.status}: only ACTIVE instances are hibernated"
+        return IdleVerdict.NOT_ACTIVE, f"{facts.status}: only ACTIVE instances are hibernated"
     return None
 
 
-def judge_evidence(evidence: UtilizationEvidence | None, rules: IdleRules) -> tuple[Verdict, str]:
-    """Failed, busy, not enough data, or idle (``Verdict.WARN`` stands for idle here).
+def judge_evidence(
+    evidence: UtilizationEvidence | None, rules: IdleRules
+) -> tuple[IdleVerdict, str]:
+    """Failed, busy, not enough data, or idle (``IdleVerdict.WARN`` stands for idle here).
 
     A peak over a threshold is busy even when the samples do not cover the window: seen
     activity needs no more proof, only idleness does.
     """
     if evidence is None:
-        return Verdict.PROBE_FAILED, "no evidence returned by the probe (counted as busy)"
+        return IdleVerdict.PROBE_FAILED, "no evidence returned by the probe (counted as busy)"
     if evidence.error:
-        return Verdict.PROBE_FAILED, f"{evidence.probe} probe: {evidence.error} (counted as busy)"
+        return (
+            IdleVerdict.PROBE_FAILED,
+            f"{evidence.probe} probe: {evidence.error} (counted as busy)",
+        )
     if evidence.sample_count == 0 or evidence.max_util_pct is None:
-        return Verdict.NO_DATA, f"{evidence.probe}: no samples in the window (counted as busy)"
+        return IdleVerdict.NO_DATA, f"{evidence.probe}: no samples in the window (counted as busy)"
     if not below_thresholds(
         evidence,
         util_threshold_pct=rules.util_threshold_pct,
         memory_threshold_mib=rules.memory_threshold_mib,
     ):
-        return Verdict.BUSY, _busy_reason(evidence, rules)
+        return IdleVerdict.BUSY, _busy_reason(evidence, rules)
     missing = _missing_gpus(evidence)
     if missing is not None:
-        return Verdict.NO_DATA, missing
+        return IdleVerdict.NO_DATA, missing
     tolerance = evidence.gap_tolerance_seconds
     gap = evidence.largest_gap_seconds
     if gap is None or gap > tolerance:
@@ -217,14 +229,14 @@ def judge_evidence(evidence: UtilizationEvidence | None, rules: IdleRules) -> tu
             else "nothing"
         )
         hole = "unknown" if gap is None else f"{gap / 60:.0f} min"
-        return Verdict.NO_DATA, (
+        return IdleVerdict.NO_DATA, (
             f"not enough data: samples cover {seen} of the {_minutes(rules.window)} window "
             f"(largest hole {hole}, at most {tolerance / 60:.0f} min allowed)"
         )
     memory = (
         "" if evidence.max_memory_mib is None else f", memory < {rules.memory_threshold_mib:g} MiB"
     )
-    return Verdict.WARN, (
+    return IdleVerdict.WARN, (
         f"idle for the whole {_minutes(rules.window)} window: peak "
         f"{evidence.max_util_pct:.1f} % < {rules.util_threshold_pct:g} %{memory}"
     )
@@ -281,7 +293,7 @@ def decide(
     now: datetime,
     *,
     streak: IdleStreak | None = None,
-) -> Decision:
+) -> IdleJudgement:
     """The verdict for one instance (the table in the module docstring).
 
     Args:
@@ -292,22 +304,22 @@ def decide(
         now: the evaluation time.
         streak: the instance's idle streak after this run's observation (ssh probe).
     """
-    screened = screen(facts, rules, now)
+    screened = verdict_without_telemetry(facts, rules, now)
     if screened is not None:
-        return Decision(facts, screened[0], screened[1], evidence, None)
+        return IdleJudgement(facts, screened[0], screened[1], evidence, None)
     resting = InstanceState(streak=streak)  # what is kept when there is no valid warning
     uptime = now - facts.active_since
     if uptime < rules.min_uptime:
-        return Decision(
+        return IdleJudgement(
             facts,
-            Verdict.NOT_ARMED,
+            IdleVerdict.NOT_ARMED,
             f"up {_minutes(uptime)}; armed after {_minutes(rules.min_uptime)}",
             evidence,
             resting,
         )
     verdict, reason = judge_evidence(evidence, rules)
-    if verdict is not Verdict.WARN:
-        return Decision(facts, verdict, reason, evidence, resting)
+    if verdict is not IdleVerdict.WARN:
+        return IdleJudgement(facts, verdict, reason, evidence, resting)
     return _idle_decision(facts, evidence, prior, rules, now, streak, reason)
 
 
@@ -319,7 +331,7 @@ def _idle_decision(
     now: datetime,
     streak: IdleStreak | None,
     idle_reason: str,
-) -> Decision:
+) -> IdleJudgement:
     warned_at = prior.warned_at if prior else None
     last_idle = prior.last_idle_at if prior else None
     if warned_at is None or last_idle is None or now - last_idle > rules.window:
@@ -330,9 +342,9 @@ def _idle_decision(
             f"the {_minutes(rules.window)} window)"
         )
         due = now + rules.grace
-        return Decision(
+        return IdleJudgement(
             facts,
-            Verdict.WARN,
+            IdleVerdict.WARN,
             f"{idle_reason}; warned now, hibernates after {due:%H:%M}Z if still idle{lapsed}",
             evidence,
             InstanceState(warned_at=now, last_idle_at=now, streak=streak),
@@ -343,18 +355,18 @@ def _idle_decision(
     # A rerun at the warning's own time is not a later run; a hibernation due within
     # due_wait is decided now and carried out once due (the act waits for it).
     if now <= warned_at or now + rules.due_wait < due:
-        return Decision(
+        return IdleJudgement(
             facts,
-            Verdict.WAITING,
+            IdleVerdict.WAITING,
             f"{idle_reason}; warned at {warned_at:%H:%M}Z, hibernates after {due:%H:%M}Z "
             "on a later run",
             evidence,
             state,
             due,
         )
-    return Decision(
+    return IdleJudgement(
         facts,
-        Verdict.HIBERNATE,
+        IdleVerdict.HIBERNATE,
         f"{idle_reason}; warned at {warned_at:%H:%M}Z and still idle after the "
         f"{_minutes(rules.grace)} grace",
         evidence,
@@ -364,21 +376,21 @@ def _idle_decision(
 
 
 def limit_actions(
-    decisions: Sequence[Decision], max_actions: int, priority: Mapping[str, Decimal]
-) -> list[Decision]:
+    decisions: Sequence[IdleJudgement], max_actions: int, priority: Mapping[str, Decimal]
+) -> list[IdleJudgement]:
     """Hold the hibernations beyond ``max_actions``; the biggest ``priority`` goes first.
 
     Held instances keep their warning and are hibernated on a later run.
     """
     hibernations = sorted(
-        (d for d in decisions if d.verdict is Verdict.HIBERNATE),
+        (d for d in decisions if d.verdict is IdleVerdict.HIBERNATE),
         key=lambda d: (-priority.get(d.instance.id, Decimal(0)), d.instance.name, d.instance.id),
     )
     held = {d.instance.id for d in hibernations[max_actions:]}
     return [
         replace(
             d,
-            verdict=Verdict.HELD,
+            verdict=IdleVerdict.HELD,
             reason=f"{d.reason}; held: max_actions ({max_actions}) reached this run",
         )
         if d.instance.id in held

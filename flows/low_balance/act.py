@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from barrack import BarrackError
 from barrack.models import Snapshot, VMInstance, VMStatus
 from flows.common.concurrency import gather_bounded
 from flows.low_balance.params import LowBalanceParams
 from flows.low_balance.protection import ProtectionPlan, ProtectiveAction
 from flows.low_balance.report import ProtectionOutcome, ProtectionReport, ProtectionStatus
+from notifications.text import describe_error
 from tasks.instances import get_instance, hibernate_instance, stop_instance
 from tasks.snapshots import create_snapshot, wait_for_snapshots
 
@@ -180,10 +180,3 @@ def _actor(
         return await stop_instance(params.connection, instance_id)
 
     return act
-
-
-def describe_error(error: BaseException) -> str:
-    """An error in one line for a reason (API errors carry code and message already)."""
-    if isinstance(error, BarrackError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"

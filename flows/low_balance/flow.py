@@ -14,18 +14,17 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import anyio
 from prefect import flow
-from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
-from flows.common.alerting import RECIPE_HOOKS
+from flows.common.alerting import RECIPE_HOOKS, notify_report
 from flows.common.burn import FleetBurn, fleet_burn
 from flows.common.guard import run_exclusive
 from flows.common.pricing import PriceIndex
+from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url
-from flows.low_balance.act import carry_out, describe_error, protection_report
-from flows.low_balance.evaluate import evaluate
+from flows.low_balance.act import carry_out, protection_report
+from flows.low_balance.assessment import assess_balance
 from flows.low_balance.history import (
     BalanceSample,
     MeasuredBurn,
@@ -33,12 +32,13 @@ from flows.low_balance.history import (
     measure_burn,
     measure_previous_run,
 )
-from flows.low_balance.history_store import BalanceHistory, history_slug, select_history_store
+from flows.low_balance.history_store import BalanceHistory, select_history_store
 from flows.low_balance.notify import notify_low_balance
 from flows.low_balance.params import LowBalanceParams
 from flows.low_balance.protection import plan_protection
 from flows.low_balance.report import LowBalanceReport, low_balance_alerts
-from notifications import DeliveryReport, Notifier, NotifySettings, Severity
+from notifications import Notifier, NotifySettings, Severity
+from notifications.text import describe_error
 from tasks.account import get_balance, get_pricing
 from tasks.fleet import list_volumes
 from tasks.instances import list_instances
@@ -123,7 +123,7 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
     )
 
     # 3. Runway, depletion and levels.
-    report = evaluate(
+    report = assess_balance(
         account_name=params.account_name,
         now=now,
         balance=balance.balance,
@@ -155,16 +155,18 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
             await carry_out(plan, params, report.protection, now)
 
     # 5. Report.
-    if notifier is not None:
-        alerts, _ = low_balance_alerts(report)
-        report.alerts = [a.title or a.kind.value for a in alerts]
-        delivery = await _notify(notifier, report, dry_run=params.dry_run)
-        if delivery is not None:
-            report.notifications = delivery.summary()
-            report.alert_outcomes = [
-                f"{o.kind.value} {o.subject}: {o.decision.value}" for o in delivery.outcomes
-            ]
-    await _publish(report)
+    delivery = await notify_report(
+        notifier,
+        report,
+        low_balance_alerts(report),
+        dry_run=params.dry_run,
+        send=lambda chosen: notify_low_balance(chosen, report),
+    )
+    if delivery is not None:
+        report.alert_outcomes = [
+            f"{o.kind.value} {o.subject}: {o.decision.value}" for o in delivery.outcomes
+        ]
+    await publish_report(report)
     logger.info(report.summary_line())
     return report
 
@@ -206,33 +208,3 @@ async def _record_and_measure(
         logger.warning("balance history %s failed: %s", store.describe(), describe_error(error))
         unavailable = f"history unavailable ({describe_error(error)})"
         return MeasuredBurn(None, None, 0, 0, timedelta(0), unavailable), None
-
-
-async def _notify(
-    notifier: Notifier, report: LowBalanceReport, *, dry_run: bool
-) -> DeliveryReport | None:
-    """Send the run's alerts in a worker thread (apprise blocks); a dry run sends nothing."""
-    logger = get_run_logger()
-    if dry_run:
-        logger.info("dry run: %d alert(s) not sent", len(report.alerts))
-        return None
-    delivery = await anyio.to_thread.run_sync(lambda: notify_low_balance(notifier, report))
-    log = logger.info if delivery.ok else logger.warning
-    log("notifications: %s", delivery.summary())
-    return delivery
-
-
-async def _publish(report: LowBalanceReport) -> None:
-    """Publish the report as Prefect artifacts (keys: lowercase letters, digits, dashes)."""
-    key = f"low-balance-{history_slug(report.account_name)}"
-    await acreate_markdown_artifact(
-        markdown=report.markdown(), key=key, description=report.summary_line()
-    )
-    await acreate_table_artifact(
-        table=report.burn_rows(), key=f"{key}-burn", description="Burn per hour by category"
-    )
-    rows = report.protection_rows()
-    if rows:
-        await acreate_table_artifact(
-            table=rows, key=f"{key}-protection", description="Protective plan and outcomes"
-        )

@@ -44,6 +44,7 @@ from pydantic import Field, field_validator
 from barrack.models import RequestModel, Snapshot, VMInstance, VMStatus
 from flows.common.burn import instance_rate
 from flows.common.pricing import PriceIndex
+from notifications.text import describe_duration
 
 __all__ = [
     "Passed",
@@ -217,10 +218,9 @@ def _snapshot_need(
     if newest is None:
         return True, "no ready snapshot: snapshot first"
     age = now - newest
-    age_hours = Decimal(int(age.total_seconds())) / 3600
     if age > timedelta(seconds=int(max_age * 3600)):
-        return True, f"newest snapshot {age_hours:.1f} h old: snapshot first"
-    return False, f"data safe (snapshot {age_hours:.1f} h old)"
+        return True, f"newest snapshot {describe_duration(age)} old: snapshot first"
+    return False, f"data safe (snapshot {describe_duration(age)} old)"
 
 
 def plan_protection(

@@ -8,12 +8,13 @@ Amounts are exact in the report and rounded only where they are shown.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flows.common.report import ArtifactTable, RecipeReport, markdown_table, md
 from notifications.alerts import (
     Alert,
     AlertKey,
@@ -23,6 +24,7 @@ from notifications.alerts import (
     Severity,
     Subject,
 )
+from notifications.text import describe_duration, format_money, slug
 
 __all__ = [
     "BurnLine",
@@ -38,17 +40,18 @@ __all__ = [
 
 
 def shown(value: Decimal, places: int = 2) -> Decimal:
-    """An amount rounded for display (half up), never for arithmetic."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    """An amount rounded for display (half-even, as everywhere), never for arithmetic."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
 
 
 def format_hours(hours: Decimal | None) -> str:
-    """``31.5 h``, ``3.2 d`` past 72 hours, ``unbounded`` for None."""
+    """A runway in hours for people (``1d 7h 30m``); ``unbounded`` for None."""
     if hours is None:
         return "unbounded"
-    if hours >= 72:
-        return f"{shown(hours / 24, 1)} d"
-    return f"{shown(hours, 1)} h"
+    return describe_duration(timedelta(seconds=int(shown(hours * 3600, 0))))
+
+
+_PROTECTION_COLUMNS = ("instance", "action", "saves", "snapshot", "outcome", "reason")
 
 
 class ProtectionStatus(StrEnum):
@@ -109,7 +112,7 @@ class ProtectionReport(_Row):
         return [s for s in self.steps if s.status is ProtectionStatus.FAILED]
 
 
-class LowBalanceReport(_Row):
+class LowBalanceReport(RecipeReport):
     """The whole run."""
 
     account_name: str
@@ -147,11 +150,6 @@ class LowBalanceReport(_Row):
     not_billed: list[str] = Field(default_factory=list)
     protection: ProtectionReport | None = None
     history: str = ""
-    flow_run_url: str | None = None
-    alerts: list[str] = Field(default_factory=list, description="Alerts this run raised.")
-    notifications: str | None = Field(
-        default=None, description="What the notifier did (destinations masked)."
-    )
     alert_outcomes: list[str] = Field(
         default_factory=list,
         description="Per alert: 'kind subject: new / repeat / escalated / suppressed / ...'.",
@@ -169,13 +167,13 @@ class LowBalanceReport(_Row):
         return self.balance <= 0
 
     def money(self, value: Decimal) -> str:
-        """``USD 1,234.56``."""
-        return f"{self.currency} {shown(value):,}"
+        """``USD 1,234.56`` (cents: the figures here are computed)."""
+        return format_money(value, self.currency, places=2)
 
     def rate(self, value: Decimal) -> str:
         """``USD 60.52/h`` (four decimals under one unit an hour)."""
         places = 2 if abs(value) >= 1 or value == 0 else 4
-        return f"{self.currency} {shown(value, places):,}/h"
+        return f"{format_money(value, self.currency, places=places)}/h"
 
     def summary_line(self) -> str:
         """One line: balance, burn, runway, level."""
@@ -227,39 +225,50 @@ class LowBalanceReport(_Row):
     def markdown(self) -> str:
         """A Markdown summary for the Prefect UI and the command line."""
         level = self.severity.value if self.severity else "ok"
-        lines = [
-            f"# Low balance: {self.account_name}{' (dry run)' if self.dry_run else ''}",
-            "",
-            self.summary_line(),
-            "",
-            "| | |",
-            "|---|---|",
-            f"| balance | {self.money(self.balance)} |",
-            f"| burn, fleet model | {self.rate(self.fleet_burn_per_hour)} |",
-            f"| burn, measured | {self.measured_text()} |",
-            f"| runway | {format_hours(self.runway_hours)} at "
-            f"{self.rate(self.runway_burn_per_hour)}: {self.runway_basis} |",
-            "| depletion | "
-            + (f"{self.depletion_at:%Y-%m-%d %H:%M} UTC" if self.depletion_at else "none")
-            + " |",
-            f"| level | {level}{': ' + '; '.join(self.crossings) if self.crossings else ''} |",
+        depletion = f"{self.depletion_at:%Y-%m-%d %H:%M} UTC" if self.depletion_at else "none"
+        crossed = f": {'; '.join(self.crossings)}" if self.crossings else ""
+        figures: list[list[object]] = [
+            ["balance", self.money(self.balance)],
+            ["burn, fleet model", self.rate(self.fleet_burn_per_hour)],
+            ["burn, measured", self.measured_text()],
         ]
         if self.spent_once:
-            lines.insert(
-                lines.index(f"| burn, measured | {self.measured_text()} |") + 1,
-                f"| spent once, not a burn | {self.money(self.spent_once)} "
-                f"({self.spent_once_when}) |",
+            figures.append(
+                [
+                    "spent once, not a burn",
+                    f"{self.money(self.spent_once)} ({self.spent_once_when})",
+                ]
             )
+        figures += [
+            [
+                "runway",
+                f"{format_hours(self.runway_hours)} at "
+                f"{self.rate(self.runway_burn_per_hour)}: {self.runway_basis}",
+            ],
+            ["depletion", depletion],
+            ["level", f"{level}{crossed}"],
+        ]
         if self.severity is not None:
-            lines.append(f"| top up to clear | {self.money(self.top_up_to_clear)} |")
-        lines += ["", "## Burn by category", "", "| category | per hour | resources |"]
-        lines += ["|---|---|---|"]
-        lines += [f"| {r['category']} | {r['per_hour']} | {r['count']} |" for r in self.burn_rows()]
+            figures.append(["top up to clear", self.money(self.top_up_to_clear)])
+        lines = [
+            f"# Low balance: {md(self.account_name)}{' (dry run)' if self.dry_run else ''}",
+            "",
+            md(self.summary_line()),
+            "",
+            *markdown_table(["", ""], figures),
+            "",
+            "## Burn by category",
+            "",
+            *markdown_table(
+                ["category", "per hour", "resources"],
+                [[r["category"], r["per_hour"], r["count"]] for r in self.burn_rows()],
+            ),
+        ]
         if self.unpriced:
-            lines += ["", "**Unpriced (not in the fleet model):** " + "; ".join(self.unpriced)]
+            lines += ["", "**Unpriced (not in the fleet model):** " + md("; ".join(self.unpriced))]
         if self.not_billed:
-            lines += ["", "Not billed: " + "; ".join(self.not_billed)]
-        lines += ["", "## Thresholds", "", *(f"- {t}" for t in self.thresholds)]
+            lines += ["", "Not billed: " + md("; ".join(self.not_billed))]
+        lines += ["", "## Thresholds", "", *(f"- {md(t)}" for t in self.thresholds)]
         if self.protection is not None and self.protection.triggered:
             p = self.protection
             state = "enabled" if p.enabled else "off: plan only"
@@ -267,27 +276,35 @@ class LowBalanceReport(_Row):
                 "",
                 f"## Protective plan ({state})",
                 "",
-                f"{p.note}; runway after: {format_hours(p.runway_after_hours)} "
-                f"at {self.rate(p.burn_after_per_hour)}",
+                md(
+                    f"{p.note}; runway after: {format_hours(p.runway_after_hours)} "
+                    f"at {self.rate(p.burn_after_per_hour)}"
+                ),
                 "",
-                f"Evidence: {self.protection_evidence}",
+                f"Evidence: {md(self.protection_evidence)}",
             ]
             if p.steps:
-                lines += ["", "| instance | action | saves | snapshot | outcome | reason |"]
-                lines += ["|---|---|---|---|---|---|"]
-                lines += [
-                    f"| {r['instance']} | {r['action']} | {r['saves']} | {r['snapshot']} | "
-                    f"{r['outcome']} | {r['reason']} |"
-                    for r in self.protection_rows()
-                ]
+                lines.append("")
+                lines += markdown_table(
+                    list(_PROTECTION_COLUMNS),
+                    [[r[column] for column in _PROTECTION_COLUMNS] for r in self.protection_rows()],
+                )
             if p.passed:
-                lines += ["", "Left alone: " + "; ".join(p.passed)]
-        lines += ["", f"History: {self.history}"]
-        if self.alerts:
-            lines += ["", "Alerts: " + "; ".join(self.alerts)]
-        if self.notifications:
-            lines += ["", f"Notifications: {self.notifications}"]
-        return "\n".join(lines)
+                lines += ["", "Left alone: " + md("; ".join(p.passed))]
+        lines += ["", f"History: {md(self.history)}"]
+        return "\n".join(lines + self.closing_lines())
+
+    def artifact_key(self) -> str:
+        """``low-balance-<account>``."""
+        return f"low-balance-{slug(self.account_name, fallback='account')}"
+
+    def artifact_tables(self) -> list[ArtifactTable]:
+        """The burn by category always; the protective plan when there is one."""
+        tables = [self.table("burn", self.burn_rows(), "Burn per hour by category")]
+        rows = self.protection_rows()
+        if rows:
+            tables.append(self.table("protection", rows, "Protective plan and outcomes"))
+        return tables
 
 
 def _runway_delta(hours: Decimal | None) -> timedelta | None:

@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from flows.low_balance.history import MeasuredBurn
 from flows.low_balance.unmodelled import NOISE_FRACTION, PERSISTENT_INTERVALS
+from notifications.text import format_decimal
 
 __all__ = ["NOISE_FRACTION", "runway_burn"]
 
@@ -33,7 +34,7 @@ def runway_burn(fleet_per_hour: Decimal, measured: MeasuredBurn) -> tuple[Decima
         return fleet_per_hour, "fleet model (no measured burn yet)"
     lasting = split.lasting_per_hour
     spent = (
-        f"; {split.spent.quantize(Decimal('0.01'))} spent once between samples, not a burn"
+        f"; {format_decimal(split.spent, places=2)} spent once between samples, not a burn"
         if split.spent_intervals
         else ""
     )
@@ -46,6 +47,6 @@ def runway_burn(fleet_per_hour: Decimal, measured: MeasuredBurn) -> tuple[Decima
         return fleet_per_hour, f"fleet model (it accounts for the measured burn{spent})"
     return (
         fleet_per_hour + lasting,
-        f"fleet model + {lasting.quantize(Decimal('0.0001'))}/h the balance history "
+        f"fleet model + {format_decimal(lasting, places=4)}/h the balance history "
         f"shows it misses in each of the last intervals{spent}",
     )

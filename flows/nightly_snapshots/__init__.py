@@ -17,10 +17,10 @@ from flows.nightly_snapshots.ownership import (
 )
 from flows.nightly_snapshots.retention import (
     PRESETS,
-    Action,
-    Decision,
     FleetPlan,
     InstancePlan,
+    RetentionAction,
+    RetentionDecision,
     RetentionPolicy,
     SnapshotRecord,
     plan_fleet,
@@ -38,13 +38,13 @@ from flows.nightly_snapshots.schedule import (
 
 __all__ = [
     "PRESETS",
-    "Action",
-    "Decision",
     "FleetPlan",
     "Freshness",
     "FreshnessLevel",
     "InstancePlan",
     "Ownership",
+    "RetentionAction",
+    "RetentionDecision",
     "RetentionPolicy",
     "SnapshotRecord",
     "freshness",

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from flows.common.pricing import HOURS_PER_DAY, HOURS_PER_MONTH, PriceIndex
+from notifications.text import format_money
 
 __all__ = ["RetentionCost", "retention_cost"]
 
@@ -45,10 +46,11 @@ class RetentionCost(BaseModel):
         saves = "would save" if dry_run else "saves"
         return (
             f"retention cost: {self.kept} kept snapshot(s) at "
-            f"{_money(self.currency, self.rate_per_snapshot_hour)}/h each = "
-            f"{_money(self.currency, self.per_day)}/day, "
-            f"{_money(self.currency, self.per_month)}/month; pruning {self.pruned} {saves} "
-            f"{_money(self.currency, self.saved_per_month)}/month"
+            f"{format_money(self.rate_per_snapshot_hour, self.currency)}/h each = "
+            f"{format_money(self.per_day, self.currency, places=2)}/day, "
+            f"{format_money(self.per_month, self.currency, places=2)}/month; "
+            f"pruning {self.pruned} {saves} "
+            f"{format_money(self.saved_per_month, self.currency, places=2)}/month"
         )
 
 
@@ -76,7 +78,3 @@ def retention_cost(index: PriceIndex, *, kept: int, pruned: int) -> RetentionCos
         per_month=rate * kept * HOURS_PER_MONTH,
         saved_per_month=rate * pruned * HOURS_PER_MONTH,
     )
-
-
-def _money(currency: str, amount: Decimal) -> str:
-    return f"{currency} {amount:,.2f}"

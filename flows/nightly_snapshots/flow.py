@@ -11,18 +11,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from prefect import flow
-from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
 from barrack import APIStatusError, BarrackError
 from barrack.models import Snapshot, VMInstance, VMStatus
-from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
+from flows.common.alerting import RECIPE_HOOKS, load_notifier, notify_report
 from flows.common.concurrency import gather_bounded
 from flows.common.guard import run_exclusive
 from flows.common.pricing import PriceIndex
+from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.nightly_snapshots.cost import retention_cost
@@ -44,13 +43,14 @@ from flows.nightly_snapshots.report import (
 )
 from flows.nightly_snapshots.retention import (
     IN_USE_PREFIX,
-    Action,
     FleetPlan,
+    RetentionAction,
     SnapshotRecord,
     plan_fleet,
     suspension_text,
 )
 from flows.nightly_snapshots.schedule import freshness, slot_for, snapshot_name
+from notifications.text import describe_error
 from tasks.account import get_balance, get_pricing
 from tasks.images import snapshots_backing_images
 from tasks.instances import list_instances
@@ -129,7 +129,7 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
             outcome = outcomes[instance_id]
             if isinstance(result, BaseException):
                 outcome.outcome = SnapshotStatusOutcome.FAILED
-                outcome.reason = f"create failed: {_describe_error(result)}"
+                outcome.reason = f"create failed: {describe_error(result)}"
             else:
                 outcome.outcome = SnapshotStatusOutcome.CREATED
                 outcome.snapshot_id = result.id
@@ -194,13 +194,8 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
     await _price_retention(params, report)
 
     # 6. Report.
-    if notifier is not None:
-        alerts, cleared = nightly_alerts(report)
-        report.alerts = [a.title or a.kind.value for a in alerts]
-        delivery = await dispatch_alerts(notifier, alerts, cleared, dry_run=params.dry_run)
-        if delivery is not None:
-            report.notifications = delivery.summary()
-    await _publish(report)
+    await notify_report(notifier, report, nightly_alerts(report), dry_run=params.dry_run)
+    await publish_report(report)
     logger.info(report.summary_line())
     return report
 
@@ -387,7 +382,7 @@ async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: Nightl
                 if isinstance(result, APIStatusError) and result.status == 409
                 else DeletionStatus.FAILED
             )
-            report.deletions.append(_deletion(decision.snapshot, status, _describe_error(result)))
+            report.deletions.append(_deletion(decision.snapshot, status, describe_error(result)))
         else:
             status = DeletionStatus.DELETED if result == "deleted" else DeletionStatus.ALREADY_GONE
             report.deletions.append(_deletion(decision.snapshot, status, decision.reason))
@@ -429,34 +424,8 @@ def _tally(
         if outcome is None:
             continue
         outcome.deleted = sum(
-            d.snapshot.id in gone for d in instance_plan.decisions if d.action is Action.DELETE
+            d.snapshot.id in gone
+            for d in instance_plan.decisions
+            if d.action is RetentionAction.DELETE
         )
         outcome.kept = len(instance_plan.decisions) - outcome.deleted
-
-
-def _describe_error(error: BaseException) -> str:
-    if isinstance(error, BarrackError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
-
-
-async def _publish(report: NightlyReport) -> None:
-    """Publish the report as Prefect artifacts (keys: lowercase letters, digits, dashes)."""
-    key = f"nightly-snapshots-{_artifact_slug(report.policy_name)}"
-    await acreate_markdown_artifact(
-        markdown=report.markdown(), key=key, description=report.summary_line()
-    )
-    await acreate_table_artifact(
-        table=report.instance_rows(),
-        key=f"{key}-instances",
-        description="Per instance: snapshot for this slot, kept, deleted, freshness",
-    )
-    if report.deletions:
-        rows: list[dict[str, Any]] = report.deletion_rows()
-        await acreate_table_artifact(
-            table=rows, key=f"{key}-pruned", description="Snapshots pruned, with reasons"
-        )
-
-
-def _artifact_slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-") or "policy"

@@ -13,8 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flows.common.report import ArtifactTable, RecipeReport, markdown_table, md
 from flows.nightly_snapshots.cost import RetentionCost
 from notifications.alerts import Alert, AlertKey, AlertKind, Severity, Subject
+from notifications.text import slug
 
 __all__ = [
     "DeletionOutcome",
@@ -84,7 +86,7 @@ class DeletionOutcome(_Row):
     reason: str
 
 
-class NightlyReport(_Row):
+class NightlyReport(RecipeReport):
     """The whole run."""
 
     policy_name: str
@@ -102,11 +104,6 @@ class NightlyReport(_Row):
         "status 'held', with why.",
     )
     blocked: str | None = None
-    flow_run_url: str | None = None
-    alerts: list[str] = Field(default_factory=list, description="Alerts this run raised.")
-    notifications: str | None = Field(
-        default=None, description="What the notifier did (destinations masked)."
-    )
     cost: RetentionCost | None = Field(
         default=None, description="What the kept snapshots cost; what pruning saves."
     )
@@ -187,42 +184,70 @@ class NightlyReport(_Row):
     def markdown(self) -> str:
         """A Markdown summary for the Prefect UI and the command line."""
         lines = [
-            f"# Nightly snapshots: {self.policy_name}{' (dry run)' if self.dry_run else ''}",
+            f"# Nightly snapshots: {md(self.policy_name)}{' (dry run)' if self.dry_run else ''}",
             "",
-            self.summary_line(),
+            md(self.summary_line()),
             "",
-            f"- retention: {self.retention}",
-            f"- selection: {self.selection}",
+            f"- retention: {md(self.retention)}",
+            f"- selection: {md(self.selection)}",
         ]
         if self.cost is not None:
-            lines.append(f"- {self.cost.line(dry_run=self.dry_run)}")
+            lines.append(f"- {md(self.cost.line(dry_run=self.dry_run))}")
         elif self.cost_note:
-            lines.append(f"- retention cost: {self.cost_note}")
+            lines.append(f"- retention cost: {md(self.cost_note)}")
         if self.blocked:
-            lines += ["", f"**Pruning blocked:** {self.blocked}"]
-        lines += ["", "| instance | region | snapshot | reason | kept | deleted | freshness |"]
-        lines += ["|---|---|---|---|---|---|---|"]
-        for i in self.instances:
-            lines.append(
-                f"| {i.instance_name} | {i.region} | {i.outcome.value} | {i.reason} | "
-                f"{i.kept} | {i.deleted} | {i.freshness} |"
-            )
+            lines += ["", f"**Pruning blocked:** {md(self.blocked)}"]
+        lines.append("")
+        lines += markdown_table(
+            ["instance", "region", "snapshot", "reason", "kept", "deleted", "freshness"],
+            [
+                (
+                    i.instance_name,
+                    i.region,
+                    i.outcome.value,
+                    i.reason,
+                    i.kept,
+                    i.deleted,
+                    i.freshness,
+                )
+                for i in self.instances
+            ],
+        )
         if self.deletions:
-            lines += ["", "| pruned snapshot | instance | outcome | reason |", "|---|---|---|---|"]
-            lines += [
-                f"| {d.snapshot_name} | {d.instance_name} | {d.status.value} | {d.reason} |"
-                for d in self.deletions
-            ]
+            lines.append("")
+            lines += markdown_table(
+                ["pruned snapshot", "instance", "outcome", "reason"],
+                [
+                    [d.snapshot_name, d.instance_name, d.status.value, d.reason]
+                    for d in self.deletions
+                ],
+            )
         if self.held:
-            lines += ["", "| held snapshot | instance | why |", "|---|---|---|"]
-            lines += [f"| {h.snapshot_name} | {h.instance_name} | {h.reason} |" for h in self.held]
-        if self.excluded:
-            lines += ["", "Left out: " + "; ".join(self.excluded)]
-        if self.alerts:
-            lines += ["", "Alerts: " + "; ".join(self.alerts)]
-        if self.notifications:
-            lines += ["", f"Notifications: {self.notifications}"]
-        return "\n".join(lines)
+            lines.append("")
+            lines += markdown_table(
+                ["held snapshot", "instance", "why"],
+                [[h.snapshot_name, h.instance_name, h.reason] for h in self.held],
+            )
+        return "\n".join(lines + self.closing_lines(left_out=self.excluded))
+
+    def artifact_key(self) -> str:
+        """``nightly-snapshots-<policy>``."""
+        return f"nightly-snapshots-{slug(self.policy_name, fallback='policy')}"
+
+    def artifact_tables(self) -> list[ArtifactTable]:
+        """Per instance always; the pruned snapshots when any."""
+        tables = [
+            self.table(
+                "instances",
+                self.instance_rows(),
+                "Per instance: snapshot for this slot, kept, deleted, freshness",
+            )
+        ]
+        if self.deletions:
+            tables.append(
+                self.table("pruned", self.deletion_rows(), "Snapshots pruned, with reasons")
+            )
+        return tables
 
 
 def nightly_alerts(report: NightlyReport) -> tuple[list[Alert], list[AlertKey]]:

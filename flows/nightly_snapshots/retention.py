@@ -84,11 +84,11 @@ __all__ = [
     "REASON_NO_RULE",
     "SUSPENDED_PREFIX",
     "UNLIMITED",
-    "Action",
     "CalendarDuration",
-    "Decision",
     "FleetPlan",
     "InstancePlan",
+    "RetentionAction",
+    "RetentionDecision",
     "RetentionPolicy",
     "SnapshotRecord",
     "format_duration",
@@ -438,7 +438,7 @@ class SnapshotRecord:
         return self.status.upper() in READY_STATUSES
 
 
-class Action(StrEnum):
+class RetentionAction(StrEnum):
     """What happens to a snapshot."""
 
     KEEP = "keep"
@@ -446,11 +446,11 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class RetentionDecision:
     """Keep or delete one snapshot, and every reason why."""
 
     snapshot: SnapshotRecord
-    action: Action
+    action: RetentionAction
     reasons: tuple[str, ...]
 
     @property
@@ -482,23 +482,23 @@ class InstancePlan:
     instance_id: str
     instance_name: str
     region: str
-    decisions: tuple[Decision, ...]
+    decisions: tuple[RetentionDecision, ...]
     suspended_reason: str | None = None
 
     @property
-    def deletions(self) -> tuple[Decision, ...]:
+    def deletions(self) -> tuple[RetentionDecision, ...]:
         """The decisions to delete."""
-        return tuple(d for d in self.decisions if d.action is Action.DELETE)
+        return tuple(d for d in self.decisions if d.action is RetentionAction.DELETE)
 
     @property
-    def keeps(self) -> tuple[Decision, ...]:
+    def keeps(self) -> tuple[RetentionDecision, ...]:
         """The decisions to keep."""
-        return tuple(d for d in self.decisions if d.action is Action.KEEP)
+        return tuple(d for d in self.decisions if d.action is RetentionAction.KEEP)
 
     @property
     def delete_count(self) -> int:
         """How many snapshots this plan deletes."""
-        return sum(d.action is Action.DELETE for d in self.decisions)
+        return sum(d.action is RetentionAction.DELETE for d in self.decisions)
 
     @property
     def keep_count(self) -> int:
@@ -534,17 +534,17 @@ class FleetPlan:
         return self._by_id
 
     @property
-    def decisions(self) -> tuple[Decision, ...]:
+    def decisions(self) -> tuple[RetentionDecision, ...]:
         """Every decision, instance by instance, newest first within an instance."""
         return tuple(d for plan in self.instances for d in plan.decisions)
 
     @property
-    def deletions(self) -> tuple[Decision, ...]:
+    def deletions(self) -> tuple[RetentionDecision, ...]:
         """The decisions to delete (empty when blocked)."""
         return tuple(d for plan in self.instances for d in plan.deletions)
 
     @property
-    def keeps(self) -> tuple[Decision, ...]:
+    def keeps(self) -> tuple[RetentionDecision, ...]:
         """The decisions to keep."""
         return tuple(d for plan in self.instances for d in plan.keeps)
 
@@ -621,12 +621,14 @@ def plan_instance(
     for snapshot in ordered:
         reasons = _protections(snapshot, newest_ready, policy) + rule_reasons.get(snapshot.id, [])
         if reasons:
-            decisions.append(Decision(snapshot, Action.KEEP, tuple(reasons)))
+            decisions.append(RetentionDecision(snapshot, RetentionAction.KEEP, tuple(reasons)))
         elif suspend_pruning_reason is not None:
             suspended = suspension_text(suspend_pruning_reason)
-            decisions.append(Decision(snapshot, Action.KEEP, (REASON_NO_RULE, suspended)))
+            decisions.append(
+                RetentionDecision(snapshot, RetentionAction.KEEP, (REASON_NO_RULE, suspended))
+            )
         else:
-            decisions.append(Decision(snapshot, Action.DELETE, (REASON_NO_RULE,)))
+            decisions.append(RetentionDecision(snapshot, RetentionAction.DELETE, (REASON_NO_RULE,)))
     newest = ordered[0]
     return InstancePlan(
         instance_id=newest.instance_id,
@@ -875,7 +877,9 @@ def _limit_text(limit: int) -> str:
 def _block(plan: InstancePlan, blocked: str) -> InstancePlan:
     """Turn every deletion of a plan into a keep that says why."""
     decisions = tuple(
-        Decision(d.snapshot, Action.KEEP, (*d.reasons, blocked)) if d.action is Action.DELETE else d
+        RetentionDecision(d.snapshot, RetentionAction.KEEP, (*d.reasons, blocked))
+        if d.action is RetentionAction.DELETE
+        else d
         for d in plan.decisions
     )
     return replace(plan, decisions=decisions)

@@ -27,12 +27,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
+from notifications.text import describe_duration
+
 __all__ = [
     "DEFAULT_POLICY_NAME",
     "SNAPSHOT_NAME_MAX_LENGTH",
     "Freshness",
     "FreshnessLevel",
-    "describe_duration",
     "freshness",
     "load_timezone",
     "period_of",
@@ -260,16 +261,6 @@ def freshness(
         level, verdict = FreshnessLevel.OK, "on schedule"
     message = f"newest SUCCESS snapshot is {describe_duration(age)} old: {verdict} ({expected})"
     return Freshness(level, age, period, grace, message)
-
-
-def describe_duration(value: timedelta) -> str:
-    """Write a duration for people, to the minute: ``"1d 2h 5m"``, ``"45m"``, ``"0m"``."""
-    sign = "-" if value < timedelta(0) else ""
-    minutes = int(abs(value).total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
-    return sign + (" ".join(parts) or "0m")
 
 
 def _aware_utc(value: datetime, field: str) -> datetime:

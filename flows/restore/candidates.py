@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from barrack.models import GPUStockItem, Money, Region
 from flows.common.pricing import PriceIndex
+from notifications.text import format_money
 
 __all__ = [
     "AUTO",
@@ -221,7 +222,7 @@ def _viable_reason(candidate: Candidate, auto: bool, gpus: str) -> str:
     price = (
         "no listed price"
         if candidate.hourly_price is None
-        else f"{candidate.currency} {candidate.hourly_price:.2f}/h"
+        else f"{format_money(candidate.hourly_price, candidate.currency)}/h"
     )
     where = "the snapshot's region" if candidate.same_region else "cross-region"
     order = f"rank {candidate.preference}" if auto else f"preference {candidate.preference}"

@@ -19,24 +19,24 @@ from prefect.logging import get_run_logger
 
 from barrack import BarrackError
 from barrack.models import BootSource, Snapshot, VMInstance
-from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
+from flows.common.alerting import RECIPE_HOOKS, load_notifier, notify_report
 from flows.common.guard import run_exclusive
+from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
 from flows.restore.drill_report import DrillReport, drill_alerts
 from flows.restore.execute import (
-    Execution,
+    CarryOutOptions,
     carry_out,
-    describe_error,
     fill_source,
     read_facts,
     run_scope,
 )
 from flows.restore.params import RestoreDrillParams
 from flows.restore.plan import plan_restore
-from flows.restore.publish import publish_drill
 from flows.restore.report import RestoreOutcome, RestoreReport
 from flows.restore.source import describe_unready, newest_ready_snapshot, snapshots_of
+from notifications.text import describe_error
 from tasks.instances import list_instances
 from tasks.snapshots import list_snapshots
 
@@ -113,7 +113,7 @@ async def run_restore_drill(params: RestoreDrillParams) -> DrillReport:
     to_drill, deferred = drill_order(selected.chosen, params.max_drills, now)
     report.deferred = [vm.name for vm in deferred]
     snapshots = await list_snapshots(conn)
-    execution = Execution(settings=params, drill=True, delete_failed=True, scope=run_scope())
+    execution = CarryOutOptions(settings=params, drill=True, delete_failed=True, scope=run_scope())
     for vm in to_drill:
         try:
             drill = await _drill_one(vm, snapshots, params, execution, now)
@@ -122,13 +122,8 @@ async def run_restore_drill(params: RestoreDrillParams) -> DrillReport:
             drill = _unreadable(vm, params, now, exc)
         logger.info(drill.summary_line())
         report.drills.append(drill)
-    if notifier is not None:
-        alerts, cleared = drill_alerts(report)
-        report.alerts = [a.title or a.kind.value for a in alerts]
-        delivery = await dispatch_alerts(notifier, alerts, cleared, dry_run=params.dry_run)
-        if delivery is not None:
-            report.notifications = delivery.summary()
-    await publish_drill(report)
+    await notify_report(notifier, report, drill_alerts(report), dry_run=params.dry_run)
+    await publish_report(report)
     logger.info(report.summary_line())
     return report
 
@@ -155,7 +150,7 @@ async def _drill_one(
     vm: VMInstance,
     snapshots: Sequence[Snapshot],
     params: RestoreDrillParams,
-    execution: Execution,
+    execution: CarryOutOptions,
     now: datetime,
 ) -> RestoreReport:
     drill = RestoreReport(

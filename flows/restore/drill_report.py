@@ -11,9 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from flows.restore.report import RestoreOutcome, RestoreReport, format_seconds
+from flows.common.report import ArtifactTable, RecipeReport, markdown_table, md
+from flows.restore.report import (
+    DRILL_HISTORY_KEY,
+    RestoreReport,
+    drill_history_row,
+    drill_verdict,
+    format_seconds,
+)
 from notifications.alerts import Alert, AlertKey, AlertKind, FactValue, Severity, Subject
 
 __all__ = ["DRILL_FLOW_NAME", "DrillReport", "drill_alerts", "drill_verdict"]
@@ -21,21 +28,8 @@ __all__ = ["DRILL_FLOW_NAME", "DrillReport", "drill_alerts", "drill_verdict"]
 DRILL_FLOW_NAME = "restore-drill"
 
 
-def drill_verdict(drill: RestoreReport) -> str:
-    """``passed``, ``failed: <outcome>``, ``failed: clean-up``, or the dry run's outcome."""
-    if drill.dry_run:
-        return drill.outcome.value
-    if drill.ok:
-        return "passed"
-    if drill.outcome is RestoreOutcome.RESTORED:
-        return "failed: clean-up"
-    return f"failed: {drill.outcome.value}"
-
-
-class DrillReport(BaseModel):
+class DrillReport(RecipeReport):
     """One drill run over the protected instances."""
-
-    model_config = ConfigDict(extra="forbid")
 
     evaluated_at: datetime
     dry_run: bool = False
@@ -46,9 +40,6 @@ class DrillReport(BaseModel):
     deferred: list[str] = Field(
         default_factory=list, description="Selected but left for a later run (max_drills)."
     )
-    flow_run_url: str | None = None
-    alerts: list[str] = Field(default_factory=list)
-    notifications: str | None = None
 
     @property
     def failed(self) -> list[RestoreReport]:
@@ -86,62 +77,52 @@ class DrillReport(BaseModel):
 
     def history_rows(self) -> list[dict[str, Any]]:
         """The drill history table: one row per instance drilled."""
-        rows = []
-        for d in self.drills:
-            age = (
-                round((self.evaluated_at - d.snapshot_created_at).total_seconds() / 3600, 1)
-                if d.snapshot_created_at
-                else ""
-            )
-            rows.append(
-                {
-                    "date": f"{self.evaluated_at:%Y-%m-%d}",
-                    "instance": d.source_label,
-                    "snapshot": d.snapshot_name or "",
-                    "snapshot_age_h": age,
-                    "from": d.source_region or "",
-                    "to": d.chosen_region or "",
-                    "outcome": drill_verdict(d),
-                    "to_active_s": d.timeline.active_after_s or "",
-                    "to_ip_s": d.timeline.address_after_s or "",
-                    "verified_s": d.timeline.verified_after_s or "",
-                    "api_to_active_s": d.timeline.api_active_after_s or "",
-                    "clean_up": d.cleanup or "",
-                    "reason": d.reason,
-                }
-            )
-        return rows
+        return [drill_history_row(d, self.evaluated_at) for d in self.drills]
 
     def markdown(self) -> str:
         """A Markdown summary for the Prefect UI and the command line."""
         lines = [
             f"# Restore drill{' (dry run)' if self.dry_run else ''}",
             "",
-            self.summary_line(),
+            md(self.summary_line()),
             "",
-            f"- selection: {self.selection}",
-            f"- targets: {', '.join(self.targets)}",
+            f"- selection: {md(self.selection)}",
+            f"- targets: {md(', '.join(self.targets))}",
             "",
-            "| instance | snapshot | to | outcome | ACTIVE | IP | verified | clean-up | reason |",
-            "|---|---|---|---|---|---|---|---|---|",
         ]
-        for d in self.drills:
-            t = d.timeline
-            lines.append(
-                f"| {d.source_label} | {d.snapshot_name or '—'} | {d.chosen_region or '—'} | "
-                f"{drill_verdict(d)} | {format_seconds(t.active_after_s)} | "
-                f"{format_seconds(t.address_after_s)} | {format_seconds(t.verified_after_s)} | "
-                f"{d.cleanup or '—'} | {d.reason} |"
-            )
+        headers = ["instance", "snapshot", "to", "outcome", "ACTIVE", "IP", "verified"]
+        lines += markdown_table(
+            [*headers, "clean-up", "reason"],
+            [
+                [
+                    d.source_label,
+                    d.snapshot_name or "—",
+                    d.chosen_region or "—",
+                    drill_verdict(d),
+                    format_seconds(d.timeline.active_after_s),
+                    format_seconds(d.timeline.address_after_s),
+                    format_seconds(d.timeline.verified_after_s),
+                    d.cleanup or "—",
+                    d.reason,
+                ]
+                for d in self.drills
+            ],
+        )
         if self.deferred:
-            lines += ["", "Left for a later run (max_drills): " + ", ".join(self.deferred)]
-        if self.excluded:
-            lines += ["", "Left out: " + "; ".join(self.excluded)]
-        if self.alerts:
-            lines += ["", "Alerts: " + "; ".join(self.alerts)]
-        if self.notifications:
-            lines += ["", f"Notifications: {self.notifications}"]
-        return "\n".join(lines)
+            lines += ["", "Left for a later run (max_drills): " + md(", ".join(self.deferred))]
+        return "\n".join(lines + self.closing_lines(left_out=self.excluded))
+
+    def artifact_key(self) -> str:
+        """``restore-drill``."""
+        return "restore-drill"
+
+    def artifact_tables(self) -> list[ArtifactTable]:
+        """The drill history table (its versions under one key are the history)."""
+        return [
+            ArtifactTable(
+                DRILL_HISTORY_KEY, self.history_rows(), "Restore drill: restore times per instance"
+            )
+        ]
 
 
 def _failure_facts(drill: RestoreReport) -> dict[str, FactValue]:

@@ -29,6 +29,7 @@ from flows.restore.candidates import Candidate, CandidateVerdict
 from flows.restore.params import RestoreSettings, SSHVerification
 from flows.restore.plan import Facts, RestorePlan
 from flows.restore.report import Attempt, RestoreOutcome, RestoreReport
+from notifications.text import describe_error
 from tasks.account import get_balance, get_pricing, list_gpu_stock, list_regions
 from tasks.connection import BarrackConnection
 from tasks.fleet import list_volumes
@@ -46,9 +47,8 @@ from tasks.ssh_verify import verify_over_ssh
 
 __all__ = [
     "FALL_THROUGH_ERRORS",
-    "Execution",
+    "CarryOutOptions",
     "carry_out",
-    "describe_error",
     "fill_source",
     "idempotency_key",
     "read_facts",
@@ -60,7 +60,7 @@ FALL_THROUGH_ERRORS = (OutOfStockError, RegionIncompatibleError, Layer2Validatio
 
 
 @dataclass(frozen=True, slots=True)
-class Execution:
+class CarryOutOptions:
     """How a plan is carried out (built from either recipe's parameters).
 
     Attributes:
@@ -98,15 +98,6 @@ def idempotency_key(scope: str, snapshot_id: str, region: str, name: str) -> str
     """
     digest = hashlib.sha256(f"{scope}|{snapshot_id}|{region}|{name}".encode()).hexdigest()
     return f"restore-{digest[:40]}"
-
-
-def describe_error(error: BaseException) -> str:
-    """An API error in words (``OUT_OF_STOCK: no free 8x H100 in US-1``)."""
-    if isinstance(error, BarrackError):
-        code = getattr(error, "code", None)
-        message = getattr(error, "message", None) or str(error)
-        return f"{code}: {message}" if code else message
-    return f"{type(error).__name__}: {error}"
 
 
 async def read_facts(
@@ -196,7 +187,7 @@ def _adopted_candidate(plan: RestorePlan) -> Candidate:
 
 
 async def carry_out(
-    snapshot: Snapshot, plan: RestorePlan, execution: Execution, report: RestoreReport
+    snapshot: Snapshot, plan: RestorePlan, execution: CarryOutOptions, report: RestoreReport
 ) -> None:
     """Act on a plan and write everything that happened into ``report``.
 
@@ -235,7 +226,7 @@ async def carry_out(
 
 
 async def _restore_and_follow(
-    snapshot: Snapshot, plan: RestorePlan, execution: Execution, report: RestoreReport
+    snapshot: Snapshot, plan: RestorePlan, execution: CarryOutOptions, report: RestoreReport
 ) -> None:
     requested = datetime.now(UTC)
     report.timeline.requested_at = requested
@@ -276,7 +267,7 @@ async def _restore_and_follow(
     await _clean_up(report, execution, instance_id)
 
 
-async def _clean_up(report: RestoreReport, execution: Execution, instance_id: str) -> None:
+async def _clean_up(report: RestoreReport, execution: CarryOutOptions, instance_id: str) -> None:
     settings = execution.settings
     try:
         cleaned = await delete_restored_instance(
@@ -296,7 +287,7 @@ async def _clean_up(report: RestoreReport, execution: Execution, instance_id: st
 
 
 async def _restore(
-    snapshot: Snapshot, plan: RestorePlan, execution: Execution, report: RestoreReport
+    snapshot: Snapshot, plan: RestorePlan, execution: CarryOutOptions, report: RestoreReport
 ) -> str | None:
     """Ask for the restore, candidate by candidate; the new (or adopted) instance's id."""
     logger = get_run_logger()
@@ -405,7 +396,9 @@ async def _verify(report: RestoreReport, ssh: SSHVerification | None, requested:
         report.reason = f"{ssh.command!r} over SSH: {checked.error}"
 
 
-async def _judge_failure(report: RestoreReport, wait: ReadyWait, execution: Execution) -> None:
+async def _judge_failure(
+    report: RestoreReport, wait: ReadyWait, execution: CarryOutOptions
+) -> None:
     if wait.outcome is ReadyOutcome.TIMED_OUT:
         report.outcome = RestoreOutcome.TIMED_OUT
         report.reason = wait.detail

@@ -17,24 +17,24 @@ from prefect.logging import get_run_logger
 
 from barrack import BarrackError, NotFoundError
 from barrack.models import Snapshot, VMInstance, VMStatus
-from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
+from flows.common.alerting import RECIPE_HOOKS, load_notifier, notify_report
 from flows.common.guard import run_exclusive
+from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.restore.drill_report import DrillReport, drill_alerts
 from flows.restore.execute import (
-    Execution,
+    CarryOutOptions,
     carry_out,
-    describe_error,
     fill_source,
     read_facts,
     run_scope,
 )
 from flows.restore.params import RestoreParams
 from flows.restore.plan import plan_restore
-from flows.restore.publish import publish_restore
 from flows.restore.report import RestoreOutcome, RestoreReport, restore_alerts
 from flows.restore.source import describe_unready, newest_ready_snapshot, snapshots_of
 from notifications import Alert, AlertKey
+from notifications.text import describe_error
 from tasks.instances import list_instances
 from tasks.restore import get_snapshot
 from tasks.snapshots import list_snapshots
@@ -120,13 +120,8 @@ async def run_restore_to_region(params: RestoreParams) -> RestoreReport:
         # unless the report's attempts say so.
         report.outcome = RestoreOutcome.FAILED
         report.reason = f"Barrack API error: {describe_error(exc)}"
-    if notifier is not None:
-        alerts, cleared = _alerts(report)
-        report.alerts = [a.title or a.kind.value for a in alerts]
-        delivery = await dispatch_alerts(notifier, alerts, cleared, dry_run=params.dry_run)
-        if delivery is not None:
-            report.notifications = delivery.summary()
-    await publish_restore(report)
+    await notify_report(notifier, report, _alerts(report), dry_run=params.dry_run)
+    await publish_report(report)
     logger.info(report.summary_line())
     return report
 
@@ -150,7 +145,7 @@ async def _restore(params: RestoreParams, report: RestoreReport, now: datetime) 
         drill_day=now if params.drill else None,
         min_runway_hours=params.min_runway_hours,
     )
-    execution = Execution(
+    execution = CarryOutOptions(
         settings=params, drill=params.drill, delete_failed=params.delete_failed, scope=run_scope()
     )
     await carry_out(snapshot, plan, execution, report)

@@ -15,6 +15,7 @@ from barrack.models import Balance, Snapshot, VMInstance, VMStatus, VolumeRespon
 from flows.common.burn import fleet_burn as shared_fleet_burn
 from flows.common.pricing import PriceIndex
 from flows.common.runway import compute_runway
+from notifications.text import format_money
 
 __all__ = [
     "MIN_BALANCE",
@@ -52,8 +53,8 @@ def balance_problem(balance: Balance) -> str | None:
         return None  # a currency the docs give no minimum for: let the API judge
     if balance.balance < minimum:
         return (
-            f"balance {currency} {balance.balance:.2f} is below the {currency} "
-            f"{minimum:.2f} needed to restore; top up first"
+            f"balance {format_money(balance.balance, currency)} is below the "
+            f"{format_money(minimum, currency)} needed to restore; top up first"
         )
     return None
 

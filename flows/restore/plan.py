@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +35,7 @@ from flows.restore.guards import (
     snapshot_problem,
 )
 from flows.restore.naming import derive_drill_name, derive_restore_name
+from notifications.text import describe_duration, format_money
 
 __all__ = ["Facts", "RestorePlan", "plan_restore", "source_name"]
 
@@ -101,10 +102,16 @@ class RestorePlan(BaseModel):
         hours = candidate.runway_hours
         if hours is None or hours >= self.min_runway_hours:
             return None
+        price = (
+            "price unknown"
+            if candidate.hourly_price is None
+            else f"{format_money(candidate.hourly_price, candidate.currency)}/h"
+        )
         return (
             f"with {candidate.name} running in {candidate.region} "
-            f"({candidate.currency} {candidate.hourly_price:.2f}/h) the balance lasts about "
-            f"{hours:.1f} h (under {self.min_runway_hours:g} h): top up soon"
+            f"({price}) the balance lasts "
+            f"about {describe_duration(timedelta(hours=hours))} "
+            f"(under {self.min_runway_hours:g} h): top up soon"
         )
 
 

@@ -13,17 +13,25 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from barrack.models import Money
+from flows.common.report import ArtifactTable, RecipeReport, markdown_table, md
 from flows.restore.candidates import Candidate
 from notifications.alerts import Alert, AlertKey, AlertKind, Amount, FactValue, Severity, Subject
+from notifications.text import describe_duration, format_decimal, format_money, slug
 
 __all__ = [
+    "DRILL_HISTORY_KEY",
     "Attempt",
     "RestoreOutcome",
     "RestoreReport",
     "Timeline",
+    "drill_history_row",
+    "drill_verdict",
     "format_seconds",
     "restore_alerts",
 ]
+
+DRILL_HISTORY_KEY = "restore-drill-history"
+"""One key for every drill run's history table: its versions are the drill history."""
 
 
 class RestoreOutcome(StrEnum):
@@ -58,17 +66,10 @@ class Attempt(_Row):
 
 
 def format_seconds(seconds: float | None) -> str:
-    """``45s``, ``3m12s``, ``1h02m``; an em dash for unknown."""
+    """A time in seconds for people (``3m 12s``); an em dash for unknown, never negative."""
     if seconds is None:
         return "—"
-    total = round(seconds)
-    if total < 60:
-        return f"{max(total, 0)}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
+    return describe_duration(timedelta(seconds=max(seconds, 0)))
 
 
 class Timeline(_Row):
@@ -86,7 +87,7 @@ class Timeline(_Row):
     api_active_after_s: float | None = None
 
     def describe(self) -> str:
-        """``ACTIVE 3m12s, IP 3m12s, verified 3m40s (API: ACTIVE after 3m05s)``."""
+        """``ACTIVE 3m 12s, IP 3m 12s, verified 3m 40s (API: ACTIVE after 3m 5s)``."""
         parts = [
             f"ACTIVE {format_seconds(self.active_after_s)}",
             f"IP {format_seconds(self.address_after_s)}",
@@ -99,7 +100,7 @@ class Timeline(_Row):
         return text
 
 
-class RestoreReport(_Row):
+class RestoreReport(RecipeReport):
     """One restore (or one drill of one instance), from request to outcome."""
 
     mode: Literal["restore", "drill"] = "restore"
@@ -136,11 +137,6 @@ class RestoreReport(_Row):
     reason: str = ""
     cleanup: str | None = None
     cleanup_done: bool | None = None
-    flow_run_url: str | None = None
-    alerts: list[str] = Field(default_factory=list, description="Alerts this run raised.")
-    notifications: str | None = Field(
-        default=None, description="What the notifier did (destinations masked)."
-    )
 
     @property
     def ok(self) -> bool:
@@ -167,7 +163,7 @@ class RestoreReport(_Row):
         """``USD 21.52/h`` or an em dash."""
         if self.hourly_price is None or self.currency is None:
             return "—"
-        return f"{self.currency} {self.hourly_price:.2f}/h"
+        return f"{format_money(self.hourly_price, self.currency)}/h"
 
     def summary_line(self) -> str:
         """One line: what happened to which source, where."""
@@ -187,7 +183,9 @@ class RestoreReport(_Row):
                 "verdict": c.verdict.value,
                 "order": c.preference if c.preference is not None else "",
                 "deployable": c.deployable if c.deployable is not None else "",
-                "price_per_hour": f"{c.hourly_price:.2f}" if c.hourly_price is not None else "",
+                "price_per_hour": format_decimal(c.hourly_price)
+                if c.hourly_price is not None
+                else "",
                 "name": c.name,
                 "reason": c.reason,
             }
@@ -197,68 +195,90 @@ class RestoreReport(_Row):
     def markdown(self) -> str:
         """A Markdown summary for the Prefect UI and the command line."""
         title = "Restore drill" if self.mode == "drill" else "Restore"
-        lines = [
-            f"# {title}: {self.source_label}{' (dry run)' if self.dry_run else ''}",
-            "",
-            f"**{self.outcome.value}**" + (f": {self.reason}" if self.reason else ""),
-            "",
-            f"- source: {self.requested}"
-            + (
+        source = self.requested
+        if self.snapshot_id and self.snapshot_created_at:
+            source += (
                 f" -> snapshot {self.snapshot_name} ({self.snapshot_id}) of "
                 f"{self.snapshot_created_at:%Y-%m-%d %H:%M}Z in {self.source_region}, "
                 f"{self.gpu_count}x {self.gpu_model}"
-                if self.snapshot_id and self.snapshot_created_at
-                else ""
-            ),
-            f"- targets: {', '.join(self.targets) or '—'}",
+            )
+        lines = [
+            f"# {title}: {md(self.source_label)}{' (dry run)' if self.dry_run else ''}",
+            "",
+            f"**{self.outcome.value}**" + (f": {md(self.reason)}" if self.reason else ""),
+            "",
+            f"- source: {md(source)}",
+            f"- targets: {md(', '.join(self.targets) or '—')}",
         ]
         if self.chosen_region:
-            lines.append(f"- region: **{self.chosen_region}**, because {self.chosen_reason}")
+            lines.append(
+                f"- region: **{md(self.chosen_region)}**, because {md(self.chosen_reason)}"
+            )
         if self.instance_name:
             adopted = " (made by an earlier attempt of this request: adopted)"
             lines.append(
-                f"- instance: {self.instance_name} ({self.instance_id or 'not created'})"
+                f"- instance: {md(self.instance_name)} ({md(self.instance_id or 'not created')})"
                 + (adopted if self.adopted else "")
             )
-        lines.append(f"- hourly price: {self.price_label()}")
+        lines.append(f"- hourly price: {md(self.price_label())}")
         if self.balance is not None:
             runway = (
-                f", runway about {self.runway_hours:.1f} h with it running"
+                f", runway about {describe_duration(timedelta(hours=self.runway_hours))} "
+                "with it running"
                 if self.runway_hours is not None
                 else ""
             )
-            lines.append(f"- balance: {self.currency or ''} {self.balance:.2f}{runway}".strip())
+            balance = (
+                format_money(self.balance, self.currency)
+                if self.currency
+                else format_decimal(self.balance)
+            )
+            lines.append(f"- balance: {md(balance)}{runway}")
         if self.address:
-            lines.append(f"- address: {self.address}")
+            lines.append(f"- address: {md(self.address)}")
         if self.timeline.requested_at is not None:
-            lines.append(f"- timings: {self.timeline.describe()}")
+            lines.append(f"- timings: {md(self.timeline.describe())}")
         if self.verification:
-            lines.append(f"- SSH verification: {self.verification}")
+            lines.append(f"- SSH verification: {md(self.verification)}")
         if self.cleanup:
-            lines.append(f"- clean-up: {self.cleanup}")
-        for warning in self.warnings:
-            lines.append(f"- **warning:** {warning}")
+            lines.append(f"- clean-up: {md(self.cleanup)}")
+        lines += [f"- **warning:** {md(warning)}" for warning in self.warnings]
         if self.candidates:
-            lines += ["", "| region | verdict | order | deployable | price/h | name | reason |"]
-            lines.append("|---|---|---|---|---|---|---|")
-            for row in self.candidate_rows():
-                lines.append(
-                    f"| {row['region']} | {row['verdict']} | {row['order']} | "
-                    f"{row['deployable']} | {row['price_per_hour']} | {row['name']} | "
-                    f"{row['reason']} |"
-                )
+            lines.append("")
+            lines += markdown_table(
+                ["region", "verdict", "order", "deployable", "price/h", "name", "reason"],
+                [list(row.values()) for row in self.candidate_rows()],
+            )
         if self.attempts:
-            lines += ["", "| attempt | region | name | result | reason |", "|---|---|---|---|---|"]
-            for number, attempt in enumerate(self.attempts, start=1):
-                lines.append(
-                    f"| {number} | {attempt.region} | {attempt.name} | {attempt.result} | "
-                    f"{attempt.reason} |"
+            lines.append("")
+            lines += markdown_table(
+                ["attempt", "region", "name", "result", "reason"],
+                [
+                    [number, a.region, a.name, a.result, a.reason]
+                    for number, a in enumerate(self.attempts, start=1)
+                ],
+            )
+        return "\n".join(lines + self.closing_lines())
+
+    def artifact_key(self) -> str:
+        """``restore-to-region-<source>``."""
+        return f"restore-to-region-{slug(self.source_label, fallback='source')}"
+
+    def artifact_tables(self) -> list[ArtifactTable]:
+        """The candidate regions; for a drill, its row of the drill history too."""
+        tables: list[ArtifactTable] = []
+        if self.candidates:
+            description = "Every candidate region with its verdict and reason"
+            tables.append(self.table("candidates", self.candidate_rows(), description))
+        if self.mode == "drill":
+            tables.append(
+                ArtifactTable(
+                    DRILL_HISTORY_KEY,
+                    [drill_history_row(self, self.evaluated_at)],
+                    "Restore drill: restore times per instance",
                 )
-        if self.alerts:
-            lines += ["", "Alerts: " + "; ".join(self.alerts)]
-        if self.notifications:
-            lines += ["", f"Notifications: {self.notifications}"]
-        return "\n".join(lines)
+            )
+        return tables
 
     def facts(self) -> dict[str, FactValue]:
         """The facts a person acts on, for alerts."""
@@ -287,6 +307,42 @@ class RestoreReport(_Row):
         if self.warnings:
             facts["warnings"] = list(self.warnings)
         return facts
+
+
+def drill_verdict(drill: RestoreReport) -> str:
+    """``passed``, ``failed: <outcome>``, ``failed: clean-up``, or the dry run's outcome."""
+    if drill.dry_run:
+        return drill.outcome.value
+    if drill.ok:
+        return "passed"
+    if drill.outcome is RestoreOutcome.RESTORED:
+        return "failed: clean-up"
+    return f"failed: {drill.outcome.value}"
+
+
+def drill_history_row(drill: RestoreReport, drilled_at: datetime) -> dict[str, Any]:
+    """One instance's row of the drill history table (snapshot age, restore times, outcome)."""
+    age = (
+        round((drilled_at - drill.snapshot_created_at).total_seconds() / 3600, 1)
+        if drill.snapshot_created_at
+        else ""
+    )
+    timeline = drill.timeline
+    return {
+        "date": f"{drilled_at:%Y-%m-%d}",
+        "instance": drill.source_label,
+        "snapshot": drill.snapshot_name or "",
+        "snapshot_age_h": age,
+        "from": drill.source_region or "",
+        "to": drill.chosen_region or "",
+        "outcome": drill_verdict(drill),
+        "to_active_s": timeline.active_after_s or "",
+        "to_ip_s": timeline.address_after_s or "",
+        "verified_s": timeline.verified_after_s or "",
+        "api_to_active_s": timeline.api_active_after_s or "",
+        "clean_up": drill.cleanup or "",
+        "reason": drill.reason,
+    }
 
 
 _FAILED_SEVERITY = {

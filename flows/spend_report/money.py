@@ -1,13 +1,15 @@
-"""The recipe's one money format (the lead can point it at the shared one in one line).
+"""Money in the spend report: exact ``Decimal`` everywhere, the project's one format for people.
 
-Amounts stay exact ``Decimal`` everywhere (tables, JSON, CSV carry every digit); only what
-people read is rounded, half up to the cent, with the currency code in front.
+Amounts stay exact in tables, JSON and CSV (every digit); what people read goes through
+:func:`notifications.text.format_money`, rounded half-even to the cent, currency first.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
+
+from notifications.text import format_money as _format_money
 
 __all__ = ["CENT", "cents", "format_money"]
 
@@ -15,10 +17,10 @@ CENT: Final = Decimal("0.01")
 
 
 def cents(amount: Decimal) -> Decimal:
-    """``amount`` rounded half up to the cent (for people; sums use the exact amounts)."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    """``amount`` rounded half-even to the cent, as the shared money format rounds."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def format_money(amount: Decimal, currency: str) -> str:
-    """``USD 1,234.57`` (negative: ``USD -3.10``)."""
-    return f"{currency} {cents(amount):,}"
+    """``USD 1,234.57`` (negative: ``USD -3.10``): the shared format, to the cent."""
+    return _format_money(amount, currency, places=2)

@@ -13,7 +13,7 @@ from typing import Any, Final, TypeVar
 
 from pydantic import SecretStr
 
-from barrack import models as m
+from barrack import models
 from barrack.models._rules import VOLUME_TYPE_TIERS
 from barrack.models.ai import AIModel, AITransaction
 from barrack.models.firewalls import (
@@ -85,25 +85,25 @@ def _cached(record: RecT, build: Callable[[RecT], T]) -> T:
     return model
 
 
-def flavor(value: Flavor) -> m.VMFlavor:
+def flavor(value: Flavor) -> models.VMFlavor:
     """An instance's hardware."""
-    return m.VMFlavor(
+    return models.VMFlavor(
         name=value.name,
-        gpu_model=m.GpuModelEnum(value.gpu_model),
-        gpu_count=m.GpuCountEnum(value.gpu_count),
+        gpu_model=models.GpuModelEnum(value.gpu_model),
+        gpu_count=models.GpuCountEnum(value.gpu_count),
         vcpus=value.vcpus,
         ram_gb=value.ram_gb,
         disk_gb=value.disk_gb,
     )
 
 
-def security_rule(rule: RuleRec) -> m.VMSecurityRule:
+def security_rule(rule: RuleRec) -> models.VMSecurityRule:
     """An instance security rule."""
-    return m.VMSecurityRule(
+    return models.VMSecurityRule(
         id=rule.id,
-        direction=m.DirectionEnum(rule.direction),
-        protocol=m.ProtocolEnum(rule.protocol),
-        ethertype=m.EthertypeEnum(rule.ethertype),
+        direction=models.DirectionEnum(rule.direction),
+        protocol=models.ProtocolEnum(rule.protocol),
+        ethertype=models.EthertypeEnum(rule.ethertype),
         port_range_min=rule.port_range_min,
         port_range_max=rule.port_range_max,
         remote_cidr=rule.remote_cidr,
@@ -115,9 +115,9 @@ def firewall_rule(rule: RuleRec) -> FirewallRule:
     """A firewall rule."""
     return FirewallRule(
         id=rule.id,
-        direction=m.DirectionEnum(rule.direction),
-        protocol=m.ProtocolEnum(rule.protocol),
-        ethertype=m.EthertypeEnum(rule.ethertype),
+        direction=models.DirectionEnum(rule.direction),
+        protocol=models.ProtocolEnum(rule.protocol),
+        ethertype=models.EthertypeEnum(rule.ethertype),
         port_range_min=rule.port_range_min,
         port_range_max=rule.port_range_max,
         remote_cidr=rule.remote_cidr,
@@ -126,36 +126,36 @@ def firewall_rule(rule: RuleRec) -> FirewallRule:
     )
 
 
-def _tier(gpu_model: str) -> m.TierEnum | None:
+def _tier(gpu_model: str) -> models.TierEnum | None:
     seed = GPU_SPECS.get(gpu_model)
-    return m.TierEnum(seed.tier) if seed is not None else None
+    return models.TierEnum(seed.tier) if seed is not None else None
 
 
-def instance(backend: Backend, record: InstanceRec) -> m.VMInstance:
+def instance(backend: Backend, record: InstanceRec) -> models.VMInstance:
     """A ``VMInstance``."""
     world = backend.world
 
-    def build(rec: InstanceRec) -> m.VMInstance:
+    def build(rec: InstanceRec) -> models.VMInstance:
         volumes = world.state.volumes.rows
         image = None
         if rec.image_id is not None:
-            image = m.VMImage(
-                id=rec.image_id, name=rec.image_name, source=m.BootSource(rec.boot_source)
+            image = models.VMImage(
+                id=rec.image_id, name=rec.image_name, source=models.BootSource(rec.boot_source)
             )
-        return m.VMInstance(
+        return models.VMInstance(
             id=rec.id,
             name=rec.name,
-            status=m.VMStatus(rec.status),
-            region=m.RegionEnum(rec.region),
+            status=models.VMStatus(rec.status),
+            region=models.RegionEnum(rec.region),
             flavor=flavor(rec.flavor),
             image=image,
-            boot_source=m.BootSource(rec.boot_source),
+            boot_source=models.BootSource(rec.boot_source),
             ip_address=rec.ip_address,
             private_ip=rec.private_ip,
             public_ip_enabled=rec.public_ip_enabled,
             ssh_key_ids=list(rec.ssh_key_ids),
             volumes=[
-                m.VMVolumeAttachment(
+                models.VMVolumeAttachment(
                     volume_id=vid,
                     name=volumes[vid].name if vid in volumes else None,
                     size_gb=volumes[vid].size_gb if vid in volumes else None,
@@ -168,7 +168,7 @@ def instance(backend: Backend, record: InstanceRec) -> m.VMInstance:
             security_rules=[security_rule(r) for r in rec.security_rules.values()],
             tier=_tier(rec.flavor.gpu_model),
             hourly_price=money(backend.instances.rate(rec)),
-            currency=m.CurrencyEnum(world.currency),
+            currency=models.CurrencyEnum(world.currency),
             startup_script_id=rec.startup_script_id,
             snapshot_id=rec.snapshot_id,
             created_at=rec.created_at,
@@ -178,29 +178,29 @@ def instance(backend: Backend, record: InstanceRec) -> m.VMInstance:
     return _cached(record, build)
 
 
-def user_vm(record: InstanceRec) -> m.UserVM:
+def user_vm(record: InstanceRec) -> models.UserVM:
     """An instance in short form."""
-    return m.UserVM(
+    return models.UserVM(
         id=record.id,
         name=record.name,
-        status=m.VMStatus(record.status),
-        region=m.RegionEnum(record.region),
+        status=models.VMStatus(record.status),
+        region=models.RegionEnum(record.region),
         flavor=flavor(record.flavor),
         disk_gb=record.flavor.disk_gb,
         created_at=record.created_at,
     )
 
 
-def snapshot(record: SnapshotRec) -> m.Snapshot:
+def snapshot(record: SnapshotRec) -> models.Snapshot:
     """A ``Snapshot``."""
 
-    def build(rec: SnapshotRec) -> m.Snapshot:
-        return m.Snapshot(
+    def build(rec: SnapshotRec) -> models.Snapshot:
+        return models.Snapshot(
             id=rec.id,
             name=rec.name,
             description=rec.description,
-            status=m.SnapshotStatus(rec.status),
-            region=m.RegionEnum(rec.region),
+            status=models.SnapshotStatus(rec.status),
+            region=models.RegionEnum(rec.region),
             instance_id=rec.instance_id,
             instance_name=rec.instance_name,
             size_gb=rec.size_gb,
@@ -227,8 +227,8 @@ def image(record: ImageRec) -> Image:
         id=record.id,
         name=record.name,
         description=record.description,
-        status=m.ImageStatus(record.status),
-        region=m.RegionEnum(record.region),
+        status=models.ImageStatus(record.status),
+        region=models.RegionEnum(record.region),
         snapshot_id=record.snapshot_id,
         size_gb=record.size_gb,
         created_at=record.created_at,
@@ -242,16 +242,16 @@ def volume(backend: Backend, record: VolumeRec) -> VolumeResponse:
         id=record.id,
         name=record.name,
         description=record.description,
-        region=m.RegionEnum(record.region),
+        region=models.RegionEnum(record.region),
         size_gb=record.size_gb,
-        volume_type=m.VolumeTypeEnum(record.volume_type),
-        tier=m.TierEnum(VOLUME_TYPE_TIERS.get(record.volume_type, "legacy")),
+        volume_type=models.VolumeTypeEnum(record.volume_type),
+        tier=models.TierEnum(VOLUME_TYPE_TIERS.get(record.volume_type, "legacy")),
         bootable=record.bootable,
-        status=m.VolumeStatus(record.status),
+        status=models.VolumeStatus(record.status),
         image_id=record.image_id,
         instance_id=record.instance_id,
         hourly_price=money(backend.volumes.rate(record)),
-        currency=m.CurrencyEnum(backend.world.currency),
+        currency=models.CurrencyEnum(backend.world.currency),
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -263,9 +263,9 @@ def firewall(record: FirewallRec, names: dict[str, str]) -> FirewallResponse:
         id=record.id,
         name=record.name,
         description=record.description,
-        region=m.RegionEnum(record.region),
+        region=models.RegionEnum(record.region),
         environment=FirewallEnvironment(
-            region=m.RegionEnum(record.region),
+            region=models.RegionEnum(record.region),
             network_id=record.network_id,
             name=f"{record.region} default network",
         ),
@@ -290,7 +290,7 @@ def attached_firewall(record: FirewallRec, attached_at: datetime | None) -> Atta
         id=record.id,
         name=record.name,
         description=record.description,
-        region=m.RegionEnum(record.region),
+        region=models.RegionEnum(record.region),
         rules=[firewall_rule(r) for r in record.rules.values()],
         attached_at=attached_at,
     )
@@ -301,8 +301,8 @@ def firewall_vm(record: InstanceRec) -> FirewallVM:
     return FirewallVM(
         id=record.id,
         name=record.name,
-        status=m.VMStatus(record.status),
-        region=m.RegionEnum(record.region),
+        status=models.VMStatus(record.status),
+        region=models.RegionEnum(record.region),
         ip_address=record.ip_address,
     )
 
@@ -342,13 +342,13 @@ def script(record: ScriptRec) -> Script:
     )
 
 
-def balance(backend: Backend) -> m.Balance:
+def balance(backend: Backend) -> models.Balance:
     """The credit balance."""
     world = backend.world
     amount = world.balance()
-    return m.Balance(
+    return models.Balance(
         balance=money(amount),
-        currency=m.CurrencyEnum(world.currency),
+        currency=models.CurrencyEnum(world.currency),
         updated_at=world.ledger.updated_at,
     )
 
@@ -373,13 +373,13 @@ def billing(
     resource_id: str,
     start: datetime | None,
     end: datetime | None,
-) -> m.Billing:
+) -> models.Billing:
     """A resource's bill over ``[start, end]`` (end defaults to now)."""
     world = backend.world
     now = world.now
     until = min(end, now) if end is not None else now
-    currency = m.CurrencyEnum(world.currency)
-    records: list[m.BillingRecord] = []
+    currency = models.CurrencyEnum(world.currency)
+    records: list[models.BillingRecord] = []
     total = Decimal(0)
     total_minutes = Decimal(0)
     by_status: dict[str, Decimal] = {}
@@ -391,7 +391,7 @@ def billing(
         amount = clipped.amount(until)
         minutes = seconds / 60
         records.append(
-            m.BillingRecord(
+            models.BillingRecord(
                 start=clipped.start,
                 end=clipped.end,
                 status=clipped.status,
@@ -403,15 +403,15 @@ def billing(
         total += amount
         total_minutes += minutes
         by_status[clipped.status] = by_status.get(clipped.status, Decimal(0)) + amount
-    return m.Billing(
+    return models.Billing(
         resource_id=resource_id,
-        resource_type=m.ResourceTypeEnum(_RESOURCE_TYPES.get(kind, kind)),
+        resource_type=models.ResourceTypeEnum(_RESOURCE_TYPES.get(kind, kind)),
         currency=currency,
         start=start,
         end=until,
         total=money(total),
         records=records,
-        summary=m.BillingSummary(
+        summary=models.BillingSummary(
             total_minutes=total_minutes.normalize(),
             total_amount=money(total),
             currency=currency,
@@ -425,7 +425,7 @@ def account_billing(
     start: datetime | None,
     end: datetime | None,
     resource_type: str | None = None,
-) -> list[m.AccountBillingRecord]:
+) -> list[models.AccountBillingRecord]:
     """Every billed period of the account over ``[start, end]``, newest first.
 
     Deleted resources are included (their tombstones name them); periods are clipped to
@@ -434,8 +434,8 @@ def account_billing(
     """
     world = backend.world
     until = min(end, world.now) if end is not None else world.now
-    currency = m.CurrencyEnum(world.currency)
-    rows: list[m.AccountBillingRecord] = []
+    currency = models.CurrencyEnum(world.currency)
+    rows: list[models.AccountBillingRecord] = []
     for kind, resource_id in world.ledger.meters():
         wire_type = _RESOURCE_TYPES.get(kind, kind)
         if resource_type is not None and wire_type != resource_type:
@@ -446,8 +446,8 @@ def account_billing(
             if clipped is None:
                 continue
             rows.append(
-                m.AccountBillingRecord(
-                    resource_type=m.ResourceTypeEnum(wire_type),
+                models.AccountBillingRecord(
+                    resource_type=models.ResourceTypeEnum(wire_type),
                     resource_id=resource_id,
                     start=clipped.start,
                     end=clipped.end,
@@ -506,12 +506,12 @@ def _billing_labels(backend: Backend, kind: str, resource_id: str) -> dict[str, 
 
 def credit_transactions(
     backend: Backend, start: datetime | None, end: datetime | None
-) -> list[m.CreditTransaction]:
+) -> list[models.CreditTransaction]:
     """Top-ups in ``[start, end)``, newest first (ids are their place in the history)."""
     world = backend.world
-    currency = m.CurrencyEnum(world.currency)
+    currency = models.CurrencyEnum(world.currency)
     rows = [
-        m.CreditTransaction(
+        models.CreditTransaction(
             id=f"txn-{index + 1:06d}",
             type="top_up",
             amount=money(amount),
@@ -525,12 +525,12 @@ def credit_transactions(
     return rows
 
 
-def volume_billing(backend: Backend, record: VolumeRec) -> m.VolumeBilling:
+def volume_billing(backend: Backend, record: VolumeRec) -> models.VolumeBilling:
     """A volume's bill, hour by hour (the last hour may be partial)."""
     world = backend.world
     now = world.now
     rate = backend.volumes.rate_per_tb_hour(record.volume_type)
-    rows: list[m.VolumeBillingRecord] = []
+    rows: list[models.VolumeBillingRecord] = []
     total = Decimal(0)
     total_hours = Decimal(0)
     for segment in world.ledger.segments("volume", record.id):
@@ -542,7 +542,7 @@ def volume_billing(backend: Backend, record: VolumeRec) -> m.VolumeBilling:
             hours = seconds_between(cursor, hour_end) / 3600
             amount = segment.rate_per_hour * hours
             rows.append(
-                m.VolumeBillingRecord(
+                models.VolumeBillingRecord(
                     start=cursor,
                     end=hour_end,
                     size_gb=int(size_gb),
@@ -554,11 +554,11 @@ def volume_billing(backend: Backend, record: VolumeRec) -> m.VolumeBilling:
             total += amount
             total_hours += hours
             cursor = hour_end
-    return m.VolumeBilling(
+    return models.VolumeBilling(
         records=rows,
-        summary=m.VolumeBillingSummary(
+        summary=models.VolumeBillingSummary(
             volume_id=record.id,
-            currency=m.CurrencyEnum(world.currency),
+            currency=models.CurrencyEnum(world.currency),
             total_hours=total_hours.normalize(),
             total_amount=money(total),
             hourly_cost=money(backend.volumes.rate(record)),
@@ -573,11 +573,11 @@ def ai_model(
     return AIModel(
         id=seed.id,
         name=seed.name,
-        tier=m.TierEnum(seed.tier),
+        tier=models.TierEnum(seed.tier),
         context_length=seed.context_length,
         input_price_per_million=money(input_price),
         output_price_per_million=money(output_price),
-        currency=m.CurrencyEnum(currency),
+        currency=models.CurrencyEnum(currency),
     )
 
 
@@ -590,5 +590,5 @@ def ai_transaction(record: AIUsageRec, currency: str) -> AITransaction:
         input_tokens=record.prompt_tokens,
         output_tokens=record.completion_tokens,
         cost=money(record.cost),
-        currency=m.CurrencyEnum(currency),
+        currency=models.CurrencyEnum(currency),
     )

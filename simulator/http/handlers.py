@@ -15,7 +15,7 @@ from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
 
-from barrack import models as m
+from barrack import models
 from barrack.models._rules import VOLUME_TYPE_TIERS
 from barrack.models.ai import ChatChoice, ChatCompletion, ChatMessage, ChatUsage, UsageSummary
 from barrack.models.catalog import PricingRequest
@@ -55,7 +55,7 @@ class Reply:
     """What goes in the answer: the payload, or the flat fields of a flat route."""
 
     data: Any
-    pagination: m.Pagination | None = None
+    pagination: models.Pagination | None = None
     message: str | None = None
     compact: bool = False
     """Leave out null fields, as Part C's ``pricing_data`` does (no ``max_count`` on volumes)."""
@@ -66,9 +66,9 @@ def flat(**fields: Any) -> Reply:
     return Reply(fields)
 
 
-def instance_action(b: Backend, record: Any) -> Reply:
+def instance_action(backend: Backend, record: Any) -> Reply:
     """What an instance action answers: ``instance_id``, its new ``status`` and ``tier``."""
-    vm = convert.instance(b, record)
+    vm = convert.instance(backend, record)
     return flat(instance_id=vm.id, status=vm.status, tier=vm.tier)
 
 
@@ -98,7 +98,7 @@ def page(items: Sequence[T], query: Query, convert_one: Callable[[T], R]) -> Rep
     chunk = items[start : start + per_page]
     return Reply(
         [convert_one(item) for item in chunk],
-        m.Pagination(
+        models.Pagination(
             page=query.page,
             per_page=per_page,
             total=total,
@@ -111,9 +111,9 @@ def page(items: Sequence[T], query: Query, convert_one: Callable[[T], R]) -> Rep
 
 
 @handles("balance.get")
-def balance_get(b: Backend, call: Call) -> Reply:
+def balance_get(backend: Backend, call: Call) -> Reply:
     """GET /balance."""
-    return Reply(convert.balance(b))
+    return Reply(convert.balance(backend))
 
 
 @handles("balance.transactions")
@@ -139,59 +139,63 @@ def billing_records(b: Backend, call: Call) -> Reply:
 
 
 @handles("regions.list")
-def regions_list(b: Backend, call: Call) -> Reply:
+def regions_list(backend: Backend, call: Call) -> Reply:
     """GET /regions."""
     return Reply(
         [
-            m.Region(name=m.RegionEnum(r.name), location=r.location, available=r.available)
-            for r in b.catalog.regions()
+            models.Region(
+                name=models.RegionEnum(r.name), location=r.location, available=r.available
+            )
+            for r in backend.catalog.regions()
         ]
     )
 
 
 @handles("gpu_stocks.list")
-def gpu_stocks_list(b: Backend, call: Call) -> Reply:
+def gpu_stocks_list(backend: Backend, call: Call) -> Reply:
     """GET /gpu-stocks?region=."""
     return Reply(
         [
-            m.GPUStockItem(
-                region=m.RegionEnum(catalog.name),
-                gpu_model=m.GpuModelEnum(model),
+            models.GPUStockItem(
+                region=models.RegionEnum(catalog.name),
+                gpu_model=models.GpuModelEnum(model),
                 available=free,
                 configurations=[
-                    m.GPUStockConfiguration(gpu_count=m.GpuCountEnum(c), available=free // c)
+                    models.GPUStockConfiguration(
+                        gpu_count=models.GpuCountEnum(c), available=free // c
+                    )
                     for c in GPU_COUNTS
                 ],
             )
-            for catalog, model, free in b.catalog.stock(call.query.text("region"))
+            for catalog, model, free in backend.catalog.stock(call.query.text("region"))
         ]
     )
 
 
 @handles("gpu_specs.list")
-def gpu_specs_list(b: Backend, call: Call) -> Reply:
+def gpu_specs_list(backend: Backend, call: Call) -> Reply:
     """GET /gpu-specs."""
     specs = []
-    for model, regions in b.catalog.specs():
+    for model, regions in backend.catalog.specs():
         seed = GPU_SPECS[model]
         specs.append(
-            m.GPUSpec(
-                gpu_model=m.GpuModelEnum(model),
-                tier=m.TierEnum(seed.tier),
-                specs=m.Specs(
+            models.GPUSpec(
+                gpu_model=models.GpuModelEnum(model),
+                tier=models.TierEnum(seed.tier),
+                specs=models.Specs(
                     gpu_memory_gb=seed.memory_gb,
                     vcpus_per_gpu=seed.vcpus_per_gpu,
                     ram_gb_per_gpu=seed.ram_gb_per_gpu,
                     disk_gb_per_gpu=seed.disk_gb_per_gpu,
                 ),
-                metadata=m.SpecsMetadata(
+                metadata=models.SpecsMetadata(
                     architecture=seed.architecture,
                     memory_type=seed.memory_type,
                     interconnect=seed.interconnect,
                     description=seed.dcgm_name,
                 ),
-                gpu_counts=[m.GpuCountEnum(c) for c in GPU_COUNTS],
-                regions=[m.RegionEnum(r) for r in regions],
+                gpu_counts=[models.GpuCountEnum(c) for c in GPU_COUNTS],
+                regions=[models.RegionEnum(r) for r in regions],
             )
         )
     return Reply(specs)
@@ -201,9 +205,9 @@ _TIERS: Final = ("legacy", "advanced")
 _RESOURCE_TYPES: Final = ("gpus", "volumes", "snapshots")
 
 
-def _pricing(b: Backend, ask: PricingRequest) -> Reply:
+def _pricing(backend: Backend, ask: PricingRequest) -> Reply:
     """Part C's ``pricing_data``, narrowed by the request's tier, type, model and count."""
-    state = b.world.state
+    state = backend.world.state
     tier = str(ask.tier) if ask.tier is not None else None
     wanted = str(ask.resource_type) if ask.resource_type is not None else None
     if ask.gpu_model is not None and str(ask.gpu_model) not in state.prices:
@@ -217,21 +221,23 @@ def _pricing(b: Backend, ask: PricingRequest) -> Reply:
         if value is not None and str(value) not in known:
             raise ValidationFailed(name, f"unknown {name} {str(value)!r}; one of {list(known)}")
 
-    def price(by_currency: dict[str, Decimal], unit: str, **extra: Any) -> m.Price:
-        prices = {m.CurrencyEnum(c): v for c, v in by_currency.items()}  # as listed, like Part C
-        return m.Price(prices=prices, unit=unit, **extra)
+    def price(by_currency: dict[str, Decimal], unit: str, **extra: Any) -> models.Price:
+        prices = {
+            models.CurrencyEnum(c): v for c, v in by_currency.items()
+        }  # as listed, like Part C
+        return models.Price(prices=prices, unit=unit, **extra)
 
-    data = m.PricingData(
-        metadata=m.PricingMetadata(
-            supported_currencies=[m.CurrencyEnum(c) for c in CURRENCIES],
-            supported_tiers=[m.TierEnum(t) for t in _TIERS],
+    data = models.PricingData(
+        metadata=models.PricingMetadata(
+            supported_currencies=[models.CurrencyEnum(c) for c in CURRENCIES],
+            supported_tiers=[models.TierEnum(t) for t in _TIERS],
             volume_minimum_size_gb=VOLUME_MINIMUM_SIZE_GB,
             authentication_type="api_key",
-            timestamp=b.world.now,
+            timestamp=backend.world.now,
         )
     )
     if wanted in (None, "gpus"):
-        gpus: dict[m.TierEnum, dict[m.GpuModelEnum, m.Price]] = {}
+        gpus: dict[models.TierEnum, dict[models.GpuModelEnum, models.Price]] = {}
         for model, by_currency in state.prices.items():
             seed = GPU_SPECS.get(model)
             model_tier = seed.tier if seed is not None else "legacy"
@@ -240,28 +246,28 @@ def _pricing(b: Backend, ask: PricingRequest) -> Reply:
                 continue
             if ask.gpu_count is not None and int(ask.gpu_count) > max_count:
                 continue
-            gpus.setdefault(m.TierEnum(model_tier), {})[m.GpuModelEnum(model)] = price(
+            gpus.setdefault(models.TierEnum(model_tier), {})[models.GpuModelEnum(model)] = price(
                 by_currency, "per GPU per hour", max_count=max_count
             )
-        data.gpus = m.GPUPricing(pricing=gpus, description="GPU pricing by model and tier")
+        data.gpus = models.GPUPricing(pricing=gpus, description="GPU pricing by model and tier")
     if wanted in (None, "volumes"):
-        volumes: dict[m.TierEnum, dict[m.VolumeTypeEnum, m.Price]] = {}
+        volumes: dict[models.TierEnum, dict[models.VolumeTypeEnum, models.Price]] = {}
         for volume_tier, by_type in VOLUME_RATES_PER_TB_HOUR.items():
             for volume_type, by_currency in by_type.items():
                 if tier not in (None, volume_tier) or ask.volume_type not in (None, volume_type):
                     continue
-                volumes.setdefault(m.TierEnum(volume_tier), {})[m.VolumeTypeEnum(volume_type)] = (
-                    price(by_currency, "per TB per hour")
-                )
-        data.volumes = m.VolumePricing(
+                volumes.setdefault(models.TierEnum(volume_tier), {})[
+                    models.VolumeTypeEnum(volume_type)
+                ] = price(by_currency, "per TB per hour")
+        data.volumes = models.VolumePricing(
             pricing=volumes,
             minimum_size_gb=VOLUME_MINIMUM_SIZE_GB,
             description="Volume storage pricing based on tier and volume type",
         )
     if wanted in (None, "snapshots") and tier in (None, "legacy"):
-        data.snapshots = m.SnapshotPricing(
+        data.snapshots = models.SnapshotPricing(
             pricing={
-                m.TierEnum.LEGACY: price(
+                models.TierEnum.LEGACY: price(
                     SNAPSHOT_RATE,
                     f"per hour (fixed {SNAPSHOT_FIXED_SIZE_GB}GB)",
                     fixed_size_gb=SNAPSHOT_FIXED_SIZE_GB,
@@ -276,47 +282,47 @@ def _pricing(b: Backend, ask: PricingRequest) -> Reply:
 
 
 @handles("pricing.list")
-def pricing_list(b: Backend, call: Call) -> Reply:
+def pricing_list(backend: Backend, call: Call) -> Reply:
     """GET /pricing/?tier=&currency=&resource_type=&gpu_model=&gpu_count=&volume_type=."""
     try:
         ask = PricingRequest.model_validate(call.query.values)
     except ValidationError as exc:
         raise validation_failed(exc) from None
-    return _pricing(b, ask)
+    return _pricing(backend, ask)
 
 
 @handles("pricing.quote")
-def pricing_quote(b: Backend, call: Call) -> Reply:
+def pricing_quote(backend: Backend, call: Call) -> Reply:
     """POST /pricing/ (Part C's C1): the fields as a JSON body and as query parameters.
 
     C4: the endpoint takes its fields both ways; where both give one, the body's wins.
     """
     body: PricingRequest = call.body
     if not call.query.values:
-        return _pricing(b, body)
+        return _pricing(backend, body)
     try:
         ask = PricingRequest.model_validate(
             {**call.query.values, **body.model_dump(exclude_none=True)}
         )
     except ValidationError as exc:
         raise validation_failed(exc) from None
-    return _pricing(b, ask)
+    return _pricing(backend, ask)
 
 
 @handles("os_images.list")
-def os_images_list(b: Backend, call: Call) -> Reply:
+def os_images_list(backend: Backend, call: Call) -> Reply:
     """GET /os-images?region=."""
     return Reply(
         [
-            m.OSImage(
+            models.OSImage(
                 id=image_id,
                 name=catalog.os_images[image_id][0],
-                region=m.RegionEnum(catalog.name),
+                region=models.RegionEnum(catalog.name),
                 os=catalog.os_images[image_id][1],
                 version=catalog.os_images[image_id][2],
                 size_gb=catalog.os_images[image_id][3],
             )
-            for image_id, catalog in b.catalog.os_images(call.query.text("region"))
+            for image_id, catalog in backend.catalog.os_images(call.query.text("region"))
         ]
     )
 
@@ -324,44 +330,46 @@ def os_images_list(b: Backend, call: Call) -> Reply:
 # -- instances -----------------------------------------------------------------------------
 
 
-def _vm(b: Backend) -> Callable[[Any], m.VMInstance]:
-    return lambda record: convert.instance(b, record)
+def _vm(backend: Backend) -> Callable[[Any], models.VMInstance]:
+    return lambda record: convert.instance(backend, record)
 
 
 @handles("instances.create")
-def instances_create(b: Backend, call: Call) -> Reply:
+def instances_create(backend: Backend, call: Call) -> Reply:
     """POST /instances."""
-    return Reply(convert.instance(b, b.instances.deploy(call.body)))
+    return Reply(convert.instance(backend, backend.instances.deploy(call.body)))
 
 
 @handles("instances.list")
-def instances_list(b: Backend, call: Call) -> Reply:
+def instances_list(backend: Backend, call: Call) -> Reply:
     """GET /instances?status=&region=."""
     region = call.query.text("region")
     if region is not None:
-        b.instances.require_region(region)
-    records = b.instances.select(call.query.status(), region)
-    return page(records, call.query, _vm(b))
+        backend.instances.require_region(region)
+    records = backend.instances.select(call.query.status(), region)
+    return page(records, call.query, _vm(backend))
 
 
 @handles("instances.get")
-def instances_get(b: Backend, call: Call) -> Reply:
+def instances_get(backend: Backend, call: Call) -> Reply:
     """GET /instances/{id}."""
-    return Reply(convert.instance(b, b.instances.get(call.params["instance_id"])))
+    return Reply(convert.instance(backend, backend.instances.get(call.params["instance_id"])))
 
 
 @handles("instances.billing")
-def instances_billing(b: Backend, call: Call) -> Reply:
+def instances_billing(backend: Backend, call: Call) -> Reply:
     """GET /instances/{id}/billing?start=&end=."""
-    record = b.instances.get_or_tombstone(call.params["instance_id"])
+    record = backend.instances.get_or_tombstone(call.params["instance_id"])
     return Reply(
-        convert.billing(b, "instance", record.id, call.query.time("start"), call.query.time("end"))
+        convert.billing(
+            backend, "instance", record.id, call.query.time("start"), call.query.time("end")
+        )
     )
 
 
 def _action(action: str) -> Handler:
-    def handler(b: Backend, call: Call) -> Reply:
-        return instance_action(b, b.instances.act(call.params["instance_id"], action))
+    def handler(backend: Backend, call: Call) -> Reply:
+        return instance_action(backend, backend.instances.act(call.params["instance_id"], action))
 
     handler.__doc__ = f"POST /instances/{{id}}/{action}."
     return handler
@@ -379,42 +387,42 @@ for _op, _verb in (
 
 
 @handles("instances.toggle_public_ip")
-def instances_toggle_public_ip(b: Backend, call: Call) -> Reply:
+def instances_toggle_public_ip(backend: Backend, call: Call) -> Reply:
     """POST /instances/{id}/public-ip."""
     body: TogglePublicIPBody = call.body
-    record = b.instances.toggle_public_ip(call.params["instance_id"], body.enabled)
-    reply = instance_action(b, record)
+    record = backend.instances.toggle_public_ip(call.params["instance_id"], body.enabled)
+    reply = instance_action(backend, record)
     reply.data["public_ip_enabled"] = record.public_ip_enabled
     return reply
 
 
 @handles("instances.add_security_rule")
-def instances_add_security_rule(b: Backend, call: Call) -> Reply:
+def instances_add_security_rule(backend: Backend, call: Call) -> Reply:
     """POST /instances/{id}/security-rules."""
     instance_id = call.params["instance_id"]
-    rule = convert.security_rule(b.instances.add_security_rule(instance_id, call.body))
-    vm = convert.instance(b, b.instances.get(instance_id))
+    rule = convert.security_rule(backend.instances.add_security_rule(instance_id, call.body))
+    vm = convert.instance(backend, backend.instances.get(instance_id))
     return flat(instance_id=instance_id, rule_id=rule.id, tier=vm.tier)
 
 
 @handles("instances.remove_security_rule")
-def instances_remove_security_rule(b: Backend, call: Call) -> Reply:
+def instances_remove_security_rule(backend: Backend, call: Call) -> Reply:
     """DELETE /instances/{id}/security-rules/{rule_id}."""
     instance_id = call.params["instance_id"]
-    rule_id = b.instances.remove_security_rule(instance_id, call.params["rule_id"])
-    vm = convert.instance(b, b.instances.get(instance_id))
+    rule_id = backend.instances.remove_security_rule(instance_id, call.params["rule_id"])
+    vm = convert.instance(backend, backend.instances.get(instance_id))
     return flat(instance_id=instance_id, rule_id=rule_id, tier=vm.tier)
 
 
 @handles("instances.list_hibernated")
-def instances_list_hibernated(b: Backend, call: Call) -> Reply:
+def instances_list_hibernated(backend: Backend, call: Call) -> Reply:
     """GET /instances/hibernated."""
-    world = b.world
-    currency = m.CurrencyEnum(world.currency)
+    world = backend.world
+    currency = models.CurrencyEnum(world.currency)
     rows: list[RecentHibernation] = []
     cost = savings = accrued_total = Decimal(0)
-    for record in b.instances.hibernated():
-        rate = b.instances.rate(record)
+    for record in backend.instances.hibernated():
+        rate = backend.instances.rate(record)
         since = record.hibernated_at or record.status_since or record.updated_at
         accrued = sum(
             (s.amount(world.now) for s in world.ledger.segments("instance", record.id)
@@ -425,7 +433,7 @@ def instances_list_hibernated(b: Backend, call: Call) -> Reply:
             RecentHibernation(
                 instance_id=record.id,
                 instance_name=record.name,
-                region=m.RegionEnum(record.region),
+                region=models.RegionEnum(record.region),
                 flavor=convert.flavor(record.flavor),
                 hibernated_at=since,
                 hourly_price=money(rate),
@@ -451,240 +459,252 @@ def instances_list_hibernated(b: Backend, call: Call) -> Reply:
 
 
 @handles("instances.firewalls")
-def instances_firewalls(b: Backend, call: Call) -> Reply:
+def instances_firewalls(backend: Backend, call: Call) -> Reply:
     """GET /instances/{id}/firewalls."""
-    pairs = b.firewalls.of_instance(call.params["instance_id"])
+    pairs = backend.firewalls.of_instance(call.params["instance_id"])
     return Reply([convert.attached_firewall(f, i.firewalls.get(f.id)) for f, i in pairs])
 
 
 @handles("instances.attach_volumes")
-def instances_attach_volumes(b: Backend, call: Call) -> Reply:
+def instances_attach_volumes(backend: Backend, call: Call) -> Reply:
     """POST /instances/{id}/volumes/attach."""
-    volumes = b.volumes.attach(call.params["instance_id"], list(call.body.volume_ids))
-    return Reply([convert.volume(b, v) for v in volumes])
+    volumes = backend.volumes.attach(call.params["instance_id"], list(call.body.volume_ids))
+    return Reply([convert.volume(backend, v) for v in volumes])
 
 
 @handles("instances.detach_volumes")
-def instances_detach_volumes(b: Backend, call: Call) -> Reply:
+def instances_detach_volumes(backend: Backend, call: Call) -> Reply:
     """POST /instances/{id}/volumes/detach."""
-    volumes = b.volumes.detach(call.params["instance_id"], list(call.body.volume_ids))
-    return Reply([convert.volume(b, v) for v in volumes])
+    volumes = backend.volumes.detach(call.params["instance_id"], list(call.body.volume_ids))
+    return Reply([convert.volume(backend, v) for v in volumes])
 
 
 # -- SSH keys and scripts ------------------------------------------------------------------
 
 
 @handles("ssh_keys.list")
-def ssh_keys_list(b: Backend, call: Call) -> Reply:
+def ssh_keys_list(backend: Backend, call: Call) -> Reply:
     """GET /ssh-keys."""
-    return Reply([convert.ssh_key(k) for k in b.ssh_keys.select()])
+    return Reply([convert.ssh_key(k) for k in backend.ssh_keys.select()])
 
 
 @handles("ssh_keys.get")
-def ssh_keys_get(b: Backend, call: Call) -> Reply:
+def ssh_keys_get(backend: Backend, call: Call) -> Reply:
     """GET /ssh-keys/{id}."""
-    return Reply(convert.ssh_key(b.ssh_keys.get(call.params["key_id"])))
+    return Reply(convert.ssh_key(backend.ssh_keys.get(call.params["key_id"])))
 
 
 @handles("ssh_keys.create")
-def ssh_keys_create(b: Backend, call: Call) -> Reply:
+def ssh_keys_create(backend: Backend, call: Call) -> Reply:
     """POST /ssh-keys."""
-    record, private = b.ssh_keys.create(call.body)
+    record, private = backend.ssh_keys.create(call.body)
     return Reply(convert.created_ssh_key(record, private))
 
 
 @handles("ssh_keys.delete")
-def ssh_keys_delete(b: Backend, call: Call) -> Reply:
+def ssh_keys_delete(backend: Backend, call: Call) -> Reply:
     """DELETE /ssh-keys/{id}."""
-    return flat(ssh_key_id=b.ssh_keys.delete(call.params["key_id"]))
+    return flat(ssh_key_id=backend.ssh_keys.delete(call.params["key_id"]))
 
 
 @handles("scripts.list")
-def scripts_list(b: Backend, call: Call) -> Reply:
+def scripts_list(backend: Backend, call: Call) -> Reply:
     """GET /scripts."""
-    return Reply([convert.script(s) for s in b.scripts.select()])
+    return Reply([convert.script(s) for s in backend.scripts.select()])
 
 
 @handles("scripts.get")
-def scripts_get(b: Backend, call: Call) -> Reply:
+def scripts_get(backend: Backend, call: Call) -> Reply:
     """GET /scripts/{id}."""
-    return Reply(convert.script(b.scripts.get(call.params["script_id"])))
+    return Reply(convert.script(backend.scripts.get(call.params["script_id"])))
 
 
 @handles("scripts.create")
-def scripts_create(b: Backend, call: Call) -> Reply:
+def scripts_create(backend: Backend, call: Call) -> Reply:
     """POST /scripts."""
-    return Reply(convert.script(b.scripts.create(call.body)))
+    return Reply(convert.script(backend.scripts.create(call.body)))
 
 
 @handles("scripts.update")
-def scripts_update(b: Backend, call: Call) -> Reply:
+def scripts_update(backend: Backend, call: Call) -> Reply:
     """PUT /scripts/{id}."""
-    return Reply(convert.script(b.scripts.update(call.params["script_id"], call.body)))
+    return Reply(convert.script(backend.scripts.update(call.params["script_id"], call.body)))
 
 
 @handles("scripts.delete")
-def scripts_delete(b: Backend, call: Call) -> Reply:
+def scripts_delete(backend: Backend, call: Call) -> Reply:
     """DELETE /scripts/{id}."""
-    return flat(script_id=b.scripts.delete(call.params["script_id"]))
+    return flat(script_id=backend.scripts.delete(call.params["script_id"]))
 
 
 @handles("scripts.delete_many")
-def scripts_delete_many(b: Backend, call: Call) -> Reply:
+def scripts_delete_many(backend: Backend, call: Call) -> Reply:
     """POST /scripts/bulk-delete."""
     body: BulkDeleteBody = call.body
-    return flat(script_ids=b.scripts.delete_many(body.ids))
+    return flat(script_ids=backend.scripts.delete_many(body.ids))
 
 
 # -- volumes -------------------------------------------------------------------------------
 
 
 @handles("volumes.list")
-def volumes_list(b: Backend, call: Call) -> Reply:
+def volumes_list(backend: Backend, call: Call) -> Reply:
     """GET /volumes?region=."""
     region = call.query.text("region")
     if region is not None:
-        b.volumes.require_region(region)
+        backend.volumes.require_region(region)
     return Reply(
         VolumesWithNextName(
-            volumes=[convert.volume(b, v) for v in b.volumes.select(region)],
-            next_name=b.volumes.next_name(),
+            volumes=[convert.volume(backend, v) for v in backend.volumes.select(region)],
+            next_name=backend.volumes.next_name(),
         )
     )
 
 
 @handles("volumes.create")
-def volumes_create(b: Backend, call: Call) -> Reply:
+def volumes_create(backend: Backend, call: Call) -> Reply:
     """POST /volumes."""
-    return Reply(convert.volume(b, b.volumes.create(call.body)))
+    return Reply(convert.volume(backend, backend.volumes.create(call.body)))
 
 
 @handles("volumes.get")
-def volumes_get(b: Backend, call: Call) -> Reply:
+def volumes_get(backend: Backend, call: Call) -> Reply:
     """GET /volumes/{id}."""
-    return Reply(convert.volume(b, b.volumes.get(call.params["volume_id"])))
+    return Reply(convert.volume(backend, backend.volumes.get(call.params["volume_id"])))
 
 
 @handles("volumes.delete")
-def volumes_delete(b: Backend, call: Call) -> Reply:
+def volumes_delete(backend: Backend, call: Call) -> Reply:
     """DELETE /volumes/{id}."""
-    return flat(volume_id=b.volumes.delete(call.params["volume_id"]))
+    return flat(volume_id=backend.volumes.delete(call.params["volume_id"]))
 
 
 @handles("volumes.resize")
-def volumes_resize(b: Backend, call: Call) -> Reply:
+def volumes_resize(backend: Backend, call: Call) -> Reply:
     """POST /volumes/{id}/resize."""
-    return Reply(convert.volume(b, b.volumes.resize(call.params["volume_id"], call.body.size_gb)))
+    return Reply(
+        convert.volume(backend, backend.volumes.resize(call.params["volume_id"], call.body.size_gb))
+    )
 
 
 @handles("volumes.clone")
-def volumes_clone(b: Backend, call: Call) -> Reply:
+def volumes_clone(backend: Backend, call: Call) -> Reply:
     """POST /volumes/{id}/clone."""
-    return Reply(convert.volume(b, b.volumes.clone(call.params["volume_id"], call.body)))
+    return Reply(
+        convert.volume(backend, backend.volumes.clone(call.params["volume_id"], call.body))
+    )
 
 
 @handles("volumes.types")
-def volumes_types(b: Backend, call: Call) -> Reply:
+def volumes_types(backend: Backend, call: Call) -> Reply:
     """GET /volume-types."""
-    currency = m.CurrencyEnum(b.world.currency)
+    currency = models.CurrencyEnum(backend.world.currency)
     return Reply(
         [
             VolumeType(
-                name=m.VolumeTypeEnum(name),
-                tier=m.TierEnum(tier),
+                name=models.VolumeTypeEnum(name),
+                tier=models.TierEnum(tier),
                 min_size_gb=low,
                 max_size_gb=high,
-                price_per_tb_hour=money(b.volumes.rate_per_tb_hour(name)),
+                price_per_tb_hour=money(backend.volumes.rate_per_tb_hour(name)),
                 currency=currency,
                 description=f"{name} storage, {tier} tier",
             )
-            for name, tier, low, high in b.catalog.volume_types()
+            for name, tier, low, high in backend.catalog.volume_types()
         ]
     )
 
 
 @handles("volumes.billing")
-def volumes_billing(b: Backend, call: Call) -> Reply:
+def volumes_billing(backend: Backend, call: Call) -> Reply:
     """GET /volumes/{id}/billing."""
-    return Reply(convert.volume_billing(b, b.volumes.get(call.params["volume_id"])))
+    return Reply(convert.volume_billing(backend, backend.volumes.get(call.params["volume_id"])))
 
 
 # -- firewalls -----------------------------------------------------------------------------
 
 
-def _instance_names(b: Backend) -> dict[str, str]:
-    return {i.id: i.name for i in b.world.state.instances.rows.values()}
+def _instance_names(backend: Backend) -> dict[str, str]:
+    return {i.id: i.name for i in backend.world.state.instances.rows.values()}
 
 
 @handles("firewalls.list")
-def firewalls_list(b: Backend, call: Call) -> Reply:
+def firewalls_list(backend: Backend, call: Call) -> Reply:
     """GET /firewalls."""
-    names = _instance_names(b)
-    return Reply([convert.firewall(f, names) for f in b.firewalls.select()])
+    names = _instance_names(backend)
+    return Reply([convert.firewall(f, names) for f in backend.firewalls.select()])
 
 
 @handles("firewalls.protocols")
-def firewalls_protocols(b: Backend, call: Call) -> Reply:
+def firewalls_protocols(backend: Backend, call: Call) -> Reply:
     """GET /firewalls/protocols."""
     return Reply(
         [
-            Protocol(name=m.ProtocolEnum.TCP, supports_ports=True, description="TCP"),
-            Protocol(name=m.ProtocolEnum.UDP, supports_ports=True, description="UDP"),
-            Protocol(name=m.ProtocolEnum.ICMP, supports_ports=False, description="ICMP (ping)"),
+            Protocol(name=models.ProtocolEnum.TCP, supports_ports=True, description="TCP"),
+            Protocol(name=models.ProtocolEnum.UDP, supports_ports=True, description="UDP"),
+            Protocol(
+                name=models.ProtocolEnum.ICMP, supports_ports=False, description="ICMP (ping)"
+            ),
         ]
     )
 
 
 @handles("firewalls.get")
-def firewalls_get(b: Backend, call: Call) -> Reply:
+def firewalls_get(backend: Backend, call: Call) -> Reply:
     """GET /firewalls/{id}."""
-    return Reply(convert.firewall(b.firewalls.get(call.params["firewall_id"]), _instance_names(b)))
+    return Reply(
+        convert.firewall(
+            backend.firewalls.get(call.params["firewall_id"]), _instance_names(backend)
+        )
+    )
 
 
 @handles("firewalls.create")
-def firewalls_create(b: Backend, call: Call) -> Reply:
+def firewalls_create(backend: Backend, call: Call) -> Reply:
     """POST /firewalls."""
-    return Reply(convert.firewall(b.firewalls.create(call.body), {}))
+    return Reply(convert.firewall(backend.firewalls.create(call.body), {}))
 
 
 @handles("firewalls.delete")
-def firewalls_delete(b: Backend, call: Call) -> Reply:
+def firewalls_delete(backend: Backend, call: Call) -> Reply:
     """DELETE /firewalls/{id}."""
-    return flat(firewall_id=b.firewalls.delete(call.params["firewall_id"]))
+    return flat(firewall_id=backend.firewalls.delete(call.params["firewall_id"]))
 
 
 @handles("firewalls.available_instances")
-def firewalls_available_instances(b: Backend, call: Call) -> Reply:
+def firewalls_available_instances(backend: Backend, call: Call) -> Reply:
     """GET /firewalls/{id}/available-instances."""
     return Reply(
         [
             convert.firewall_vm(i)
-            for i in b.firewalls.available_instances(call.params["firewall_id"])
+            for i in backend.firewalls.available_instances(call.params["firewall_id"])
         ]
     )
 
 
 @handles("firewalls.add_rule")
-def firewalls_add_rule(b: Backend, call: Call) -> Reply:
+def firewalls_add_rule(backend: Backend, call: Call) -> Reply:
     """POST /firewalls/{id}/rules."""
-    return Reply(convert.firewall_rule(b.firewalls.add_rule(call.params["firewall_id"], call.body)))
+    return Reply(
+        convert.firewall_rule(backend.firewalls.add_rule(call.params["firewall_id"], call.body))
+    )
 
 
 @handles("firewalls.remove_rule")
-def firewalls_remove_rule(b: Backend, call: Call) -> Reply:
+def firewalls_remove_rule(backend: Backend, call: Call) -> Reply:
     """DELETE /firewalls/{id}/rules/{rule_id}."""
     firewall_id = call.params["firewall_id"]
     return flat(
         firewall_id=firewall_id,
-        rule_id=b.firewalls.remove_rule(firewall_id, call.params["rule_id"]),
+        rule_id=backend.firewalls.remove_rule(firewall_id, call.params["rule_id"]),
     )
 
 
 @handles("firewalls.attach")
-def firewalls_attach(b: Backend, call: Call) -> Reply:
+def firewalls_attach(backend: Backend, call: Call) -> Reply:
     """POST /firewalls/{id}/attach."""
     firewall_id = call.params["firewall_id"]
-    instances = b.firewalls.attach(firewall_id, list(call.body.instance_ids))
+    instances = backend.firewalls.attach(firewall_id, list(call.body.instance_ids))
     return Reply(
         [
             FirewallAttachment(
@@ -702,103 +722,105 @@ def firewalls_attach(b: Backend, call: Call) -> Reply:
 
 
 @handles("snapshots.list")
-def snapshots_list(b: Backend, call: Call) -> Reply:
+def snapshots_list(backend: Backend, call: Call) -> Reply:
     """GET /snapshots?region=&instance_id=."""
     region = call.query.text("region")
     if region is not None:
-        b.snapshots.require_region(region)
-    records = b.snapshots.select(region, call.query.text("instance_id"))
+        backend.snapshots.require_region(region)
+    records = backend.snapshots.select(region, call.query.text("instance_id"))
     return page(records, call.query, convert.snapshot)
 
 
 @handles("snapshots.eligible_instances")
-def snapshots_eligible_instances(b: Backend, call: Call) -> Reply:
+def snapshots_eligible_instances(backend: Backend, call: Call) -> Reply:
     """GET /snapshots/eligible-instances."""
-    return Reply([convert.user_vm(i) for i in b.instances.eligible_for_snapshot()])
+    return Reply([convert.user_vm(i) for i in backend.instances.eligible_for_snapshot()])
 
 
 @handles("snapshots.get")
-def snapshots_get(b: Backend, call: Call) -> Reply:
+def snapshots_get(backend: Backend, call: Call) -> Reply:
     """GET /snapshots/{id}."""
-    return Reply(convert.snapshot(b.snapshots.get(call.params["snapshot_id"])))
+    return Reply(convert.snapshot(backend.snapshots.get(call.params["snapshot_id"])))
 
 
 @handles("snapshots.billing")
-def snapshots_billing(b: Backend, call: Call) -> Reply:
+def snapshots_billing(backend: Backend, call: Call) -> Reply:
     """GET /snapshots/{id}/billing."""
-    record = b.snapshots.get(call.params["snapshot_id"])
-    return Reply(convert.billing(b, "snapshot", record.id, None, None))
+    record = backend.snapshots.get(call.params["snapshot_id"])
+    return Reply(convert.billing(backend, "snapshot", record.id, None, None))
 
 
 @handles("snapshots.create")
-def snapshots_create(b: Backend, call: Call) -> Reply:
+def snapshots_create(backend: Backend, call: Call) -> Reply:
     """POST /snapshots."""
-    return Reply(convert.snapshot(b.snapshots.create(call.body)))
+    return Reply(convert.snapshot(backend.snapshots.create(call.body)))
 
 
 @handles("snapshots.delete")
-def snapshots_delete(b: Backend, call: Call) -> Reply:
+def snapshots_delete(backend: Backend, call: Call) -> Reply:
     """DELETE /snapshots/{id}."""
-    return flat(snapshot_id=b.snapshots.delete(call.params["snapshot_id"]))
+    return flat(snapshot_id=backend.snapshots.delete(call.params["snapshot_id"]))
 
 
 @handles("snapshots.restore")
-def snapshots_restore(b: Backend, call: Call) -> Reply:
+def snapshots_restore(backend: Backend, call: Call) -> Reply:
     """POST /snapshots/{id}/restore."""
-    return Reply(convert.instance(b, b.snapshots.restore(call.params["snapshot_id"], call.body)))
+    return Reply(
+        convert.instance(backend, backend.snapshots.restore(call.params["snapshot_id"], call.body))
+    )
 
 
 @handles("snapshots.image_relationship")
-def snapshots_image_relationship(b: Backend, call: Call) -> Reply:
+def snapshots_image_relationship(backend: Backend, call: Call) -> Reply:
     """GET /snapshots/{id}/image-relationship."""
-    return Reply(convert.relationship(b.snapshots.get(call.params["snapshot_id"])))
+    return Reply(convert.relationship(backend.snapshots.get(call.params["snapshot_id"])))
 
 
 @handles("snapshots.image_relationships")
-def snapshots_image_relationships(b: Backend, call: Call) -> Reply:
+def snapshots_image_relationships(backend: Backend, call: Call) -> Reply:
     """POST /snapshots/image-relationships."""
     ids: list[str] = list(dict.fromkeys(call.body.snapshot_ids))
-    return Reply([convert.relationship(b.snapshots.get(i)) for i in ids])
+    return Reply([convert.relationship(backend.snapshots.get(i)) for i in ids])
 
 
 @handles("images.list")
-def images_list(b: Backend, call: Call) -> Reply:
+def images_list(backend: Backend, call: Call) -> Reply:
     """GET /images."""
-    return Reply([convert.image(i) for i in b.images.select()])
+    return Reply([convert.image(i) for i in backend.images.select()])
 
 
 @handles("images.get")
-def images_get(b: Backend, call: Call) -> Reply:
+def images_get(backend: Backend, call: Call) -> Reply:
     """GET /images/{id}."""
-    return Reply(convert.image(b.images.get(call.params["image_id"])))
+    return Reply(convert.image(backend.images.get(call.params["image_id"])))
 
 
 @handles("images.create")
-def images_create(b: Backend, call: Call) -> Reply:
+def images_create(backend: Backend, call: Call) -> Reply:
     """POST /images."""
-    return Reply(convert.image(b.images.create(call.body)))
+    return Reply(convert.image(backend.images.create(call.body)))
 
 
 @handles("images.delete")
-def images_delete(b: Backend, call: Call) -> Reply:
+def images_delete(backend: Backend, call: Call) -> Reply:
     """DELETE /images/{id}."""
-    return flat(image_id=b.images.delete(call.params["image_id"]))
+    return flat(image_id=backend.images.delete(call.params["image_id"]))
 
 
 # -- AI --------------------------------------------------------------------------------------
 
 
 @handles("ai.models")
-def ai_models(b: Backend, call: Call) -> Reply:
+def ai_models(backend: Backend, call: Call) -> Reply:
     """GET /ai/models."""
-    currency = b.world.currency
-    return Reply([convert.ai_model(s, i, o, currency) for s, i, o in b.ai.models()])
+    currency = backend.world.currency
+    return Reply([convert.ai_model(s, i, o, currency) for s, i, o in backend.ai.models()])
 
 
 @handles("ai.chat")
-def ai_chat(b: Backend, call: Call) -> Reply:
+def ai_chat(backend: Backend, call: Call) -> Reply:
     """POST /ai/chat/completions."""
-    usage, answer = b.ai.chat(call.body)
+    usage, answer = backend.ai.chat(call.body)
     return Reply(
         ChatCompletion(
             id=usage.id,
@@ -817,16 +839,16 @@ def ai_chat(b: Backend, call: Call) -> Reply:
                 total_tokens=usage.prompt_tokens + usage.completion_tokens,
             ),
             cost=money(usage.cost),
-            currency=m.CurrencyEnum(b.world.currency),
+            currency=models.CurrencyEnum(backend.world.currency),
         )
     )
 
 
 @handles("ai.usage_summary")
-def ai_usage_summary(b: Backend, call: Call) -> Reply:
+def ai_usage_summary(backend: Backend, call: Call) -> Reply:
     """GET /ai/usage/summary?start=&end=."""
     start, end = call.query.time("start"), call.query.time("end")
-    records = b.ai.history(start, end)
+    records = backend.ai.history(start, end)
     by_model: dict[str, Decimal] = {}
     for record in records:
         by_model[record.model] = by_model.get(record.model, Decimal(0)) + record.cost
@@ -838,15 +860,15 @@ def ai_usage_summary(b: Backend, call: Call) -> Reply:
             total_input_tokens=sum(r.prompt_tokens for r in records),
             total_output_tokens=sum(r.completion_tokens for r in records),
             total_cost=money(sum((r.cost for r in records), Decimal(0))),
-            currency=m.CurrencyEnum(b.world.currency),
+            currency=models.CurrencyEnum(backend.world.currency),
             cost_by_model={k: money(v) for k, v in by_model.items()},
         )
     )
 
 
 @handles("ai.usage_history")
-def ai_usage_history(b: Backend, call: Call) -> Reply:
+def ai_usage_history(backend: Backend, call: Call) -> Reply:
     """GET /ai/usage/history?start=&end=."""
-    records = b.ai.history(call.query.time("start"), call.query.time("end"))
-    currency = b.world.currency
+    records = backend.ai.history(call.query.time("start"), call.query.time("end"))
+    currency = backend.world.currency
     return page(records, call.query, lambda r: convert.ai_transaction(r, currency))

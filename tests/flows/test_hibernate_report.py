@@ -15,7 +15,12 @@ from barrack.models import VMInstance
 from barrack_ops.params_file import ParamsFileError, load_params
 from flows.common.pricing import GpuPrice, PriceIndex
 from flows.hibernate_idle.params import HibernateIdleParams
-from flows.hibernate_idle.report import Action, HibernateReport, InstanceOutcome, hibernate_alerts
+from flows.hibernate_idle.report import (
+    Action,
+    HibernateReport,
+    IdleInstanceOutcome,
+    hibernate_alerts,
+)
 from flows.hibernate_idle.savings import hourly_rates
 from flows.hibernate_idle.state import IdleMemory, InstanceState
 from flows.hibernate_idle.streaks import IdleStreak
@@ -147,7 +152,7 @@ def test_savings_come_from_the_api_prices(
 # -- the report and its alerts -------------------------------------------------------------
 
 
-def outcome(name: str, action: Action, **changes: Any) -> InstanceOutcome:
+def outcome(name: str, action: Action, **changes: Any) -> IdleInstanceOutcome:
     data: dict[str, Any] = {
         "instance_id": f"BRK-{name.upper()[:7]:0<7}",
         "instance_name": name,
@@ -160,10 +165,10 @@ def outcome(name: str, action: Action, **changes: Any) -> InstanceOutcome:
         "evidence": "peak 1.0 %",
     }
     data.update(changes)
-    return InstanceOutcome.model_validate(data)
+    return IdleInstanceOutcome.model_validate(data)
 
 
-def report(*instances: InstanceOutcome, dry_run: bool = False) -> HibernateReport:
+def report(*instances: IdleInstanceOutcome, dry_run: bool = False) -> HibernateReport:
     return HibernateReport(
         policy_name="default",
         evaluated_at=NOW,
@@ -279,3 +284,12 @@ def test_variable_names_are_valid_and_distinct() -> None:
     assert upper.startswith("barrack-ops-idle--team-a--brk-abc-")
     with pytest.raises(ValueError, match="policy_name"):
         IdleMemory.in_prefect("--")
+
+
+def test_savings_use_the_one_money_format_and_the_key_is_a_slug() -> None:
+    hibernated = outcome(
+        "idle-box", Action.HIBERNATED, saving_per_day=Decimal("1241.005"), currency="USD"
+    )
+    r = report(hibernated).model_copy(update={"policy_name": "Idle GPUs"})
+    assert "(saves USD 1,241.00/day)" in r.summary_line()  # half-even: .005 -> .00
+    assert r.artifact_key() == "hibernate-idle-idle-gpus"

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from flows.hibernate_idle.rules import (
-    Decision,
+    IdleJudgement,
     IdleRules,
+    IdleVerdict,
     InstanceFacts,
     Snooze,
-    Verdict,
     decide,
     judge_evidence,
     judge_recheck,
@@ -79,26 +79,40 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
 @pytest.mark.parametrize(
     ("case", "instance", "seen", "prior", "verdict", "reason_part"),
     [
-        ("exempt by id", facts(id="BRK-EXEMPT1"), evidence(), None, Verdict.EXEMPT, "by id"),
-        ("exempt by glob", facts(name="prod-api"), evidence(), None, Verdict.EXEMPT, "'prod-*'"),
+        ("exempt by id", facts(id="BRK-EXEMPT1"), evidence(), None, IdleVerdict.EXEMPT, "by id"),
+        (
+            "exempt by glob",
+            facts(name="prod-api"),
+            evidence(),
+            None,
+            IdleVerdict.EXEMPT,
+            "'prod-*'",
+        ),
         (
             "snoozed by glob",
             facts(name="notebook-anna"),
             evidence(),
             warned(40),
-            Verdict.SNOOZED,
+            IdleVerdict.SNOOZED,
             "demo at 13:00",
         ),
-        ("snoozed by id", facts(id="BRK-SNOOZE1"), evidence(), None, Verdict.SNOOZED, "12:05Z"),
-        ("expired snooze", facts(id="BRK-EXPIRED"), evidence(), None, Verdict.WARN, "warned now"),
-        ("stopped", facts(status="SHUTOFF"), evidence(), None, Verdict.NOT_ACTIVE, "SHUTOFF"),
-        ("transitional", facts(status="HIBERNATING"), None, None, Verdict.NOT_ACTIVE, "ACTIVE"),
+        ("snoozed by id", facts(id="BRK-SNOOZE1"), evidence(), None, IdleVerdict.SNOOZED, "12:05Z"),
+        (
+            "expired snooze",
+            facts(id="BRK-EXPIRED"),
+            evidence(),
+            None,
+            IdleVerdict.WARN,
+            "warned now",
+        ),
+        ("stopped", facts(status="SHUTOFF"), evidence(), None, IdleVerdict.NOT_ACTIVE, "SHUTOFF"),
+        ("transitional", facts(status="HIBERNATING"), None, None, IdleVerdict.NOT_ACTIVE, "ACTIVE"),
         (
             "unknown status",
             facts(status="MIGRATING"),
             evidence(),
             None,
-            Verdict.NOT_ACTIVE,
+            IdleVerdict.NOT_ACTIVE,
             "MIGRATING",
         ),
         (
@@ -106,7 +120,7 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
             facts(up=timedelta(minutes=90)),
             evidence(),
             None,
-            Verdict.NOT_ARMED,
+            IdleVerdict.NOT_ARMED,
             "up 90 min; armed after 120 min",
         ),
         (
@@ -114,7 +128,7 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
             facts(),
             evidence(error="http://127.0.0.1:1/api/v1/query_range unreachable (ConnectError)"),
             None,
-            Verdict.PROBE_FAILED,
+            IdleVerdict.PROBE_FAILED,
             "unreachable",
         ),
         (
@@ -122,16 +136,16 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
             facts(),
             evidence(error="timed out after 10 s"),
             warned(40),
-            Verdict.PROBE_FAILED,
+            IdleVerdict.PROBE_FAILED,
             "counted as busy",
         ),
-        ("nothing returned", facts(), None, None, Verdict.PROBE_FAILED, "no evidence"),
+        ("nothing returned", facts(), None, None, IdleVerdict.PROBE_FAILED, "no evidence"),
         (
             "no samples",
             facts(),
             evidence(sample_count=0, largest_gap_seconds=None, max_util_pct=None),
             None,
-            Verdict.NO_DATA,
+            IdleVerdict.NO_DATA,
             "no samples",
         ),
         (
@@ -143,7 +157,7 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
                 largest_gap_seconds=2400,
             ),
             None,
-            Verdict.NO_DATA,
+            IdleVerdict.NO_DATA,
             "largest hole 40 min",
         ),
         (
@@ -151,7 +165,7 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
             facts(),
             evidence(sample_count=50, largest_gap_seconds=600),
             warned(40),
-            Verdict.NO_DATA,
+            IdleVerdict.NO_DATA,
             "not enough data",
         ),
         (
@@ -159,7 +173,7 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
             facts(),
             evidence(sample_count=57, largest_gap_seconds=180),
             None,
-            Verdict.WARN,
+            IdleVerdict.WARN,
             "idle for the whole 60 min window",
         ),
         (
@@ -167,7 +181,7 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
             facts(),
             evidence(max_util_pct=97.0, avg_util_pct=3.0),
             warned(40),
-            Verdict.BUSY,
+            IdleVerdict.BUSY,
             "peak utilisation 97.0 % >= 5 %",
         ),
         (
@@ -175,7 +189,7 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
             facts(),
             evidence(max_util_pct=5.0),
             None,
-            Verdict.BUSY,
+            IdleVerdict.BUSY,
             ">= 5 %",
         ),
         (
@@ -183,7 +197,7 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
             facts(),
             evidence(max_memory_mib=30_000),
             None,
-            Verdict.BUSY,
+            IdleVerdict.BUSY,
             "GPU memory 30,000 MiB",
         ),
         (
@@ -191,26 +205,33 @@ def warned(minutes_ago: float, last_idle_minutes_ago: float = 15) -> InstanceSta
             facts(),
             evidence(max_memory_mib=None),
             None,
-            Verdict.WARN,
+            IdleVerdict.WARN,
             "peak 1.5 % < 5 %",
         ),
-        ("idle, first time", facts(), evidence(), None, Verdict.WARN, "after 12:30Z"),
-        ("idle, warned 15 min ago", facts(), evidence(), warned(15), Verdict.WAITING, "12:15Z"),
+        ("idle, first time", facts(), evidence(), None, IdleVerdict.WARN, "after 12:30Z"),
+        ("idle, warned 15 min ago", facts(), evidence(), warned(15), IdleVerdict.WAITING, "12:15Z"),
         (
             "idle, warned at this very time",
             facts(),
             evidence(),
             warned(0, 0),
-            Verdict.WAITING,
+            IdleVerdict.WAITING,
             "later run",
         ),
-        ("idle, grace passed", facts(), evidence(), warned(30), Verdict.HIBERNATE, "30 min grace"),
+        (
+            "idle, grace passed",
+            facts(),
+            evidence(),
+            warned(30),
+            IdleVerdict.HIBERNATE,
+            "30 min grace",
+        ),
         (
             "idle, but the warning lapsed",
             facts(),
             evidence(),
             warned(180, last_idle_minutes_ago=90),
-            Verdict.WARN,
+            IdleVerdict.WARN,
             "lapsed",
         ),
     ],
@@ -221,7 +242,7 @@ def test_decision_table(
     instance: InstanceFacts,
     seen: UtilizationEvidence | None,
     prior: InstanceState | None,
-    verdict: Verdict,
+    verdict: IdleVerdict,
     reason_part: str,
 ) -> None:
     decision = decide(instance, seen, prior, RULES, NOW)
@@ -259,11 +280,11 @@ def test_exempt_snoozed_and_inactive_instances_are_forgotten() -> None:
 
 def test_verdict_needs_the_window_to_be_covered_whatever_the_peaks() -> None:
     verdict, reason = judge_evidence(evidence(largest_gap_seconds=None), RULES)
-    assert verdict is Verdict.NO_DATA
+    assert verdict is IdleVerdict.NO_DATA
     assert "unknown" in reason
 
 
-def _hibernate(id: str, name: str) -> Decision:
+def _hibernate(id: str, name: str) -> IdleJudgement:
     return decide(facts(id=id, name=name), evidence(), warned(45), RULES, NOW)
 
 
@@ -284,15 +305,15 @@ def test_max_actions_keeps_the_biggest_savings(max_actions: int, kept: set[str] 
         "BRK-MID0001": Decimal("152.40"),
     }
     limited = limit_actions(decisions, max_actions, priority)
-    hibernating = {d.instance.id for d in limited if d.verdict is Verdict.HIBERNATE}
-    held = {d.instance.id for d in limited if d.verdict is Verdict.HELD}
+    hibernating = {d.instance.id for d in limited if d.verdict is IdleVerdict.HIBERNATE}
+    held = {d.instance.id for d in limited if d.verdict is IdleVerdict.HELD}
     expected = set(priority) if kept is None else kept
     assert hibernating == expected
     assert held == set(priority) - expected
-    assert all("max_actions" in d.reason for d in limited if d.verdict is Verdict.HELD)
-    assert limited[3].verdict is Verdict.BUSY
+    assert all("max_actions" in d.reason for d in limited if d.verdict is IdleVerdict.HELD)
+    assert limited[3].verdict is IdleVerdict.BUSY
     # a held instance keeps its warning, so a later run hibernates it
-    assert all(d.state and d.state.warned_at for d in limited if d.verdict is Verdict.HELD)
+    assert all(d.state and d.state.warned_at for d in limited if d.verdict is IdleVerdict.HELD)
 
 
 def test_snooze_needs_an_instance() -> None:
@@ -303,16 +324,16 @@ def test_snooze_needs_an_instance() -> None:
 @pytest.mark.parametrize(
     ("changes", "verdict", "reason"),
     [
-        ({"gpus_seen": 1, "gpus_expected": 8}, Verdict.NO_DATA, "shows 1 of the instance's 8"),
-        ({"gpus_seen": 0, "gpus_expected": 1}, Verdict.NO_DATA, "the other 1 are unknown"),
-        ({"gpus_seen": 8, "gpus_expected": 8}, Verdict.WARN, "idle for the whole"),
-        ({"gpus_seen": None, "gpus_expected": 8}, Verdict.WARN, "idle for the whole"),
+        ({"gpus_seen": 1, "gpus_expected": 8}, IdleVerdict.NO_DATA, "shows 1 of the instance's 8"),
+        ({"gpus_seen": 0, "gpus_expected": 1}, IdleVerdict.NO_DATA, "the other 1 are unknown"),
+        ({"gpus_seen": 8, "gpus_expected": 8}, IdleVerdict.WARN, "idle for the whole"),
+        ({"gpus_seen": None, "gpus_expected": 8}, IdleVerdict.WARN, "idle for the whole"),
         # activity seen on the GPUs that are shown needs no more proof
-        ({"gpus_seen": 1, "gpus_expected": 8, "max_util_pct": 97}, Verdict.BUSY, "97.0 %"),
+        ({"gpus_seen": 1, "gpus_expected": 8, "max_util_pct": 97}, IdleVerdict.BUSY, "97.0 %"),
     ],
 )
 def test_gpus_missing_from_the_evidence_are_unknown_not_idle(
-    changes: dict[str, Any], verdict: Verdict, reason: str
+    changes: dict[str, Any], verdict: IdleVerdict, reason: str
 ) -> None:
     found, why = judge_evidence(evidence(**changes), RULES)
     assert found is verdict
@@ -354,10 +375,10 @@ def test_the_recheck_before_acting_cancels_unless_still_idle(
 
 @pytest.mark.parametrize(
     ("warned_minutes_ago", "verdict"),
-    [(27, Verdict.WAITING), (28.5, Verdict.HIBERNATE), (30, Verdict.HIBERNATE)],
+    [(27, IdleVerdict.WAITING), (28.5, IdleVerdict.HIBERNATE), (30, IdleVerdict.HIBERNATE)],
 )
 def test_a_hibernation_due_within_due_wait_is_decided_now_and_carried_out_when_due(
-    warned_minutes_ago: float, verdict: Verdict
+    warned_minutes_ago: float, verdict: IdleVerdict
 ) -> None:
     rules = replace(RULES, due_wait=timedelta(minutes=2))
     decision = decide(facts(), evidence(), warned(warned_minutes_ago), rules, NOW)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.hibernate_idle.rules import IdleRules, Verdict, judge_evidence
+from flows.hibernate_idle.rules import IdleRules, IdleVerdict, judge_evidence
 from flows.hibernate_idle.streaks import IdleStreak, extend_streak
 from tasks.probes import UtilizationEvidence
 
@@ -67,39 +67,41 @@ def every(minutes: int, count: int, **kwargs: float) -> list[UtilizationEvidence
 @pytest.mark.parametrize(
     ("case", "observations", "verdict"),
     [
-        ("one idle observation is not a window", every(15, 1), Verdict.NO_DATA),
-        ("three idle runs span 30 min of 60", every(15, 3), Verdict.NO_DATA),
-        ("four idle runs, 15 min apart, cover the window", every(15, 4), Verdict.WARN),
-        ("five idle runs", every(15, 5), Verdict.WARN),
+        ("one idle observation is not a window", every(15, 1), IdleVerdict.NO_DATA),
+        ("three idle runs span 30 min of 60", every(15, 3), IdleVerdict.NO_DATA),
+        ("four idle runs, 15 min apart, cover the window", every(15, 4), IdleVerdict.WARN),
+        ("five idle runs", every(15, 5), IdleVerdict.WARN),
         (
             "a pause longer than the tolerance restarts the streak",
             [*every(15, 3), sample(T0 + timedelta(minutes=75))],
-            Verdict.NO_DATA,
+            IdleVerdict.NO_DATA,
         ),
         (
             "a busy observation ends the streak",
             [*every(15, 4), sample(T0 + timedelta(minutes=60), util=90)],
-            Verdict.BUSY,
+            IdleVerdict.BUSY,
         ),
         (
             "a busy observation earlier means the streak restarts",
             [sample(T0, util=90), *every(15, 4)[1:]],
-            Verdict.NO_DATA,
+            IdleVerdict.NO_DATA,
         ),
         (
             "memory held ends it too",
             [*every(15, 4), sample(T0 + timedelta(minutes=60), memory=20_000)],
-            Verdict.BUSY,
+            IdleVerdict.BUSY,
         ),
         (
             "a failed observation counts as busy",
             [*every(15, 4), sample(T0 + timedelta(minutes=60), error="timed out")],
-            Verdict.PROBE_FAILED,
+            IdleVerdict.PROBE_FAILED,
         ),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
-def test_streak_table(case: str, observations: list[UtilizationEvidence], verdict: Verdict) -> None:
+def test_streak_table(
+    case: str, observations: list[UtilizationEvidence], verdict: IdleVerdict
+) -> None:
     _, seen = run(observations)
     assert judge_evidence(seen, RULES)[0] is verdict
 
@@ -141,4 +143,4 @@ def test_idle_exactly_when_consecutive_idle_runs_cover_the_window(
         first -= 1
     window_start = times[last] - WINDOW
     expected = busy_at != last and (times[first] - window_start).total_seconds() <= TOLERANCE
-    assert (judge_evidence(seen, RULES)[0] is Verdict.WARN) == expected
+    assert (judge_evidence(seen, RULES)[0] is IdleVerdict.WARN) == expected

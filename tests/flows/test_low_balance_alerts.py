@@ -15,7 +15,7 @@ import pytest
 
 from barrack_ops.demo.receiver import NotificationReceiver
 from flows.common.burn import fleet_burn
-from flows.low_balance.evaluate import evaluate
+from flows.low_balance.assessment import assess_balance
 from flows.low_balance.history import MeasuredBurn
 from flows.low_balance.notify import notify_low_balance
 from flows.low_balance.report import (
@@ -33,7 +33,7 @@ from notifications import (
     Notifier,
     Severity,
 )
-from notifications.dedup import Decision
+from notifications.dedup import SendDecision
 from tests.flows.test_low_balance_factories import T0, d, make_index, make_vm
 
 H100 = "H100-SXM5-80GB"
@@ -55,7 +55,7 @@ def report_at(
     """
     index = make_index(currency, {H100: price})
     fleet = fleet_burn(index=index, instances=[make_vm("train-1", gpu_count=gpus)])
-    return evaluate(
+    return assess_balance(
         account_name="acme",
         now=now,
         balance=d(balance),
@@ -76,7 +76,7 @@ def test_a_warning_alert_carries_the_figures_a_person_acts_on() -> None:
     assert cleared == []
     assert alert.kind is AlertKind.LOW_BALANCE
     assert alert.subject.id == "acme"
-    assert alert.title == "Barrack credit runs out in 46.5 h (acme, USD 1,000.00 left)"
+    assert alert.title == "Barrack credit runs out in 1d 22h 28m (acme, USD 1,000.00 left)"
     facts = alert.facts
     assert facts["balance"] == Amount(value=d("1000.00"), currency="USD")
     # 1000 / 21.52 h = 167286.245 s: shown to the nearest second, depletion rounded up.
@@ -95,14 +95,14 @@ def test_a_warning_alert_carries_the_figures_a_person_acts_on() -> None:
     ("balance", "currency", "price", "severity", "title"),
     [
         ("400", "USD", "2.69", Severity.CRITICAL,
-         "Barrack credit runs out in 18.6 h (acme, USD 400.00 left)"),
+         "Barrack credit runs out in 18h 35m (acme, USD 400.00 left)"),
         ("0", "USD", "2.69", Severity.CRITICAL,
          "Barrack credit exhausted (acme): instances are stopped"),
         # Long runway, low balance: a balance alert (a small fleet).
         ("40", "EUR", "0.01", Severity.WARNING, "Barrack balance low (acme): EUR 40.00 left"),
         ("900", "INR", "1", Severity.CRITICAL, "Barrack balance low (acme): INR 900.00 left"),
         ("3000", "INR", "239", Severity.CRITICAL,
-         "Barrack credit runs out in 1.6 h (acme, INR 3,000.00 left)"),
+         "Barrack credit runs out in 1h 34m (acme, INR 3,000.00 left)"),
     ],
 )  # fmt: skip
 def test_titles_per_condition_and_currency(
@@ -169,7 +169,7 @@ def test_markdown_shows_every_part() -> None:
     text = report_at("400").markdown()
     for part in (
         "# Low balance: acme",
-        "USD 400.00 left, burn USD 21.52/h, runway 18.6 h (until 2025-05-02 06:35 UTC): critical",
+        "USD 400.00 left, burn USD 21.52/h, runway 18h 35m (until 2025-05-02 06:35 UTC): critical",
         "| burn, measured | not enough history yet |",
         "| top up to clear | USD 1,666.00 |",
         "| active instances | USD 21.52/h | 1 |",
@@ -201,7 +201,7 @@ def test_dedup_repeat_escalation_and_resolution_across_restarts(
     ledger = tmp_path / "state" / "notifications.json"
     clock = Clock()
 
-    def run(hours: float, balance: str) -> list[Decision]:
+    def run(hours: float, balance: str) -> list[SendDecision]:
         clock.now = T0 + timedelta(hours=hours)
         notifier = Notifier.from_urls(
             receiver.json_url("/ops"),
@@ -215,20 +215,20 @@ def test_dedup_repeat_escalation_and_resolution_across_restarts(
 
     # 21.52/h: below 1076 the runway is under 50 h, below 516.48 under 24 h (critical).
     # Spending is not simulated here: each run states its balance.
-    assert run(0, "1000") == [Decision.NEW]  # warning
-    assert run(0.5, "990") == [Decision.SUPPRESSED]
-    assert run(5.9, "880") == [Decision.SUPPRESSED]
-    assert run(6, "870") == [Decision.REPEAT]  # six hours on: sent again
-    assert run(6.5, "860") == [Decision.SUPPRESSED]
-    assert run(7, "500") == [Decision.ESCALATED]  # 23.2 h: critical at once
-    assert run(7.5, "490") == [Decision.SUPPRESSED]
-    assert run(13, "450") == [Decision.REPEAT]  # six hours after the escalation
+    assert run(0, "1000") == [SendDecision.NEW]  # warning
+    assert run(0.5, "990") == [SendDecision.SUPPRESSED]
+    assert run(5.9, "880") == [SendDecision.SUPPRESSED]
+    assert run(6, "870") == [SendDecision.REPEAT]  # six hours on: sent again
+    assert run(6.5, "860") == [SendDecision.SUPPRESSED]
+    assert run(7, "500") == [SendDecision.ESCALATED]  # 23.2 h: critical at once
+    assert run(7.5, "490") == [SendDecision.SUPPRESSED]
+    assert run(13, "450") == [SendDecision.REPEAT]  # six hours after the escalation
     titles = [n.title for n in receiver.wait_for(4)]
     assert titles == [
-        "[warning] Barrack credit runs out in 46.5 h (acme, USD 1,000.00 left)",
-        "[warning] Barrack credit runs out in 40.4 h (acme, USD 870.00 left)",
-        "[critical] Barrack credit runs out in 23.2 h (acme, USD 500.00 left)",
-        "[critical] Barrack credit runs out in 20.9 h (acme, USD 450.00 left)",
+        "[warning] Barrack credit runs out in 1d 22h 28m (acme, USD 1,000.00 left)",
+        "[warning] Barrack credit runs out in 1d 16h 25m (acme, USD 870.00 left)",
+        "[critical] Barrack credit runs out in 23h 14m (acme, USD 500.00 left)",
+        "[critical] Barrack credit runs out in 20h 54m (acme, USD 450.00 left)",
     ]
     bodies = [n.body or "" for n in receiver.received]
     assert "Still open, open since 2025-05-01 12:00 UTC" in bodies[1]
@@ -243,7 +243,7 @@ def test_escalation_is_immediate_and_the_top_up_resolves_once(
     ledger = tmp_path / "notifications.json"
     clock = Clock()
 
-    def run(hours: float, balance: str) -> list[Decision]:
+    def run(hours: float, balance: str) -> list[SendDecision]:
         clock.now = T0 + timedelta(hours=hours)
         notifier = Notifier.from_urls(
             receiver.json_url("/ops"),
@@ -254,21 +254,21 @@ def test_escalation_is_immediate_and_the_top_up_resolves_once(
         delivery = notify_low_balance(notifier, report_at(balance, now=clock.now))
         return [o.decision for o in delivery.outcomes]
 
-    assert run(0, "1000") == [Decision.NEW]  # warning, 46.5 h
-    assert run(1, "600") == [Decision.SUPPRESSED]  # 27.9 h: still a warning
-    assert run(2, "500") == [Decision.ESCALATED]  # 23.2 h: critical, at once
-    assert run(3, "480") == [Decision.SUPPRESSED]
-    assert run(4, "5000") == [Decision.RESOLVED]  # topped up: 232 h
-    assert run(5, "4990") == [Decision.NOT_OPEN]  # resolved once only
-    assert run(6, "1000") == [Decision.NEW]  # a new crossing is a new alert
+    assert run(0, "1000") == [SendDecision.NEW]  # warning, 46.5 h
+    assert run(1, "600") == [SendDecision.SUPPRESSED]  # 27.9 h: still a warning
+    assert run(2, "500") == [SendDecision.ESCALATED]  # 23.2 h: critical, at once
+    assert run(3, "480") == [SendDecision.SUPPRESSED]
+    assert run(4, "5000") == [SendDecision.RESOLVED]  # topped up: 232 h
+    assert run(5, "4990") == [SendDecision.NOT_OPEN]  # resolved once only
+    assert run(6, "1000") == [SendDecision.NEW]  # a new crossing is a new alert
     received = receiver.wait_for(4)
     assert [n.title for n in received] == [
-        "[warning] Barrack credit runs out in 46.5 h (acme, USD 1,000.00 left)",
-        "[critical] Barrack credit runs out in 23.2 h (acme, USD 500.00 left)",
+        "[warning] Barrack credit runs out in 1d 22h 28m (acme, USD 1,000.00 left)",
+        "[critical] Barrack credit runs out in 23h 14m (acme, USD 500.00 left)",
         "[resolved] Balance recovered: acme",
-        "[warning] Barrack credit runs out in 46.5 h (acme, USD 1,000.00 left)",
+        "[warning] Barrack credit runs out in 1d 22h 28m (acme, USD 1,000.00 left)",
     ]
     resolved = received[2]
     assert resolved.type == "success"
     assert "USD 5,000.00" in (resolved.body or "")
-    assert "232 h (9.7 d)" in (resolved.body or "")
+    assert "9d 16h 20m" in (resolved.body or "")

@@ -8,6 +8,7 @@ dedup ledger and balance history to files under ``tmp_path``.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -195,7 +196,8 @@ def test_alerts_follow_the_runway_as_the_clock_runs_and_a_top_up_resolves_them(
         "[critical]",
         "[resolved]",
     ]
-    assert titles[0] == "[warning] Barrack credit runs out in 48.0 h (demo, USD 4,660.80 left)"
+    # USD 4,660.80 at USD 97.10/h: 48 hours
+    assert titles[0] == "[warning] Barrack credit runs out in 2d (demo, USD 4,660.80 left)"
     assert "Escalated from warning" in (received[3].body or "")
     assert titles[4] == "[resolved] Balance recovered: demo"
     assert "Runway" in (received[4].body or "")
@@ -326,7 +328,7 @@ def test_the_demo_steps_through_warning_escalation_top_up_and_resolution(
     assert when == START + timedelta(hours=36)
     assert amount % 100 == 0
     assert "    a person tops up USD " in printed[-2]
-    assert "runway   10.0 d" in printed[-1]
+    assert re.search(r"runway +(9d 23h|10d)\b", printed[-1]), printed[-1]  # about ten days
     assert [n.title for n in receiver.received][-1] == "[resolved] Balance recovered: demo"
     assert_no_repeated_run(printed)
 

@@ -101,8 +101,8 @@ def test_order_expendable_then_data_safe_then_largest_saving() -> None:
     assert dev.saving_per_hour == d("0.68")
     assert big.saving_per_hour == d("9.95")
     assert nb.saving_per_hour == d("0.68")
-    assert dev.reason == "expendable (dev-*); saves 0.68/h; data safe (snapshot 3.0 h old)"
-    assert "newest snapshot 30.0 h old: snapshot first" in nb.reason
+    assert dev.reason == "expendable (dev-*); saves 0.68/h; data safe (snapshot 3h old)"
+    assert "newest snapshot 1d 6h old: snapshot first" in nb.reason
     assert dev.runway_after_hours == d(100) / d("31.97")
     assert big.runway_after_hours == d(100) / d("22.02")
     assert result.burn_after == d("21.34")

@@ -142,3 +142,14 @@ def test_summary_and_tables() -> None:
     text = r.markdown()
     assert "auto-a-20261101-0200" in text
     assert "no rule keeps it" in text
+
+
+def test_markdown_keeps_a_pipe_in_a_name_inside_its_cell() -> None:
+    failed = outcome(
+        "train|gpu_1", "US-1", SnapshotStatusOutcome.FAILED, reason="create failed: *quota*"
+    )
+    r = report(instances=[failed])
+    row = next(line for line in r.markdown().splitlines() if "train" in line)
+    assert row == r"| train\|gpu\_1 | US-1 | failed | create failed: \*quota\* | 0 | 0 | ok |"
+    assert r.artifact_key() == "nightly-snapshots-nightly"
+    assert [t.key for t in r.artifact_tables()] == ["nightly-snapshots-nightly-instances"]

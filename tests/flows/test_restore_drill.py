@@ -16,8 +16,7 @@ from flows.restore.drill import restore_drill
 from flows.restore.drill_report import DrillReport
 from flows.restore.flow import restore_to_region
 from flows.restore.params import RestoreDrillParams, RestoreParams
-from flows.restore.publish import DRILL_HISTORY_KEY
-from flows.restore.report import RestoreOutcome
+from flows.restore.report import DRILL_HISTORY_KEY, RestoreOutcome
 from simulator.scenarios.spec import parse_scenario_yaml
 from simulator.testing import SimHandle, running_simulator
 from tests.helpers.restore_sim import SCENARIO, START, HookedTicker, instances_named, sim_instances

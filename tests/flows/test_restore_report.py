@@ -14,7 +14,6 @@ from flows.restore.drill import drill_order, is_drill_instance
 from flows.restore.drill_report import DrillReport, drill_alerts, drill_verdict
 from flows.restore.execute import idempotency_key
 from flows.restore.params import RestoreDrillParams, RestoreParams, SSHVerification
-from flows.restore.publish import artifact_slug
 from flows.restore.report import (
     Attempt,
     RestoreOutcome,
@@ -24,6 +23,7 @@ from flows.restore.report import (
     restore_alerts,
 )
 from notifications import AlertKind, Amount, Severity
+from notifications.text import slug as text_slug
 from tests.helpers.restore_models import T0, instance
 
 
@@ -72,7 +72,7 @@ RESTORED: dict[str, Any] = {
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(None, "—"), (0.4, "0s"), (59.6, "1m00s"), (192, "3m12s"), (3720, "1h02m"), (-3, "0s")],
+    [(None, "—"), (0.4, "0s"), (59.6, "1m"), (192, "3m 12s"), (3720, "1h 2m"), (-3, "0s")],
 )
 def test_format_seconds(seconds: float | None, text: str) -> None:
     assert format_seconds(seconds) == text
@@ -82,7 +82,7 @@ def test_markdown_says_where_why_how_fast_and_how_much() -> None:
     text = report(RestoreOutcome.RESTORED, **RESTORED).markdown()
     assert "region: **US-1**, because rank 1: 4 deployable" in text
     assert "hourly price: USD 4.98/h" in text
-    assert "timings: ACTIVE 3m12s, IP 3m12s" in text
+    assert "timings: ACTIVE 3m 12s, IP 3m 12s" in text
     assert "| CANADA-1 | out of stock |" in text
 
 
@@ -180,7 +180,7 @@ def test_failed_drill_is_critical_and_passed_ones_resolve() -> None:
     assert alerts[0].title == "Restore drill failed for other"
     assert [k.id for k in cleared] == ["drill-failed|instance|BRK-TRAIN01"]
     assert (
-        run.summary_line() == "drilled 2 instance(s): 1 passed, 1 failed; slowest to ACTIVE 3m12s"
+        run.summary_line() == "drilled 2 instance(s): 1 passed, 1 failed; slowest to ACTIVE 3m 12s"
     )
 
 
@@ -188,7 +188,7 @@ def test_all_drills_passed_is_one_info_alert() -> None:
     run = DrillReport(evaluated_at=T0, drills=[drill(RestoreOutcome.RESTORED, **RESTORED)])
     alerts, _ = drill_alerts(run)
     assert [(a.kind, a.severity) for a in alerts] == [(AlertKind.DRILL_SUCCEEDED, Severity.INFO)]
-    assert alerts[0].facts["restore_times"] == ["train-h100: ACTIVE 3m12s, IP 3m12s"]
+    assert alerts[0].facts["restore_times"] == ["train-h100: ACTIVE 3m 12s, IP 3m 12s"]
 
 
 def test_leftover_drill_instance_is_a_failure_with_what_to_do() -> None:
@@ -298,4 +298,4 @@ def test_idempotency_key_is_stable_per_request_and_run() -> None:
     ("text", "slug"), [("train-h100", "train-h100"), ("My Snap #1", "my-snap-1"), ("--", "source")]
 )
 def test_artifact_slug(text: str, slug: str) -> None:
-    assert artifact_slug(text) == slug
+    assert text_slug(text, fallback="source") == slug

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from flows.nightly_snapshots.retention import (
     PRESETS,
     REASON_NOT_OWNED,
-    Action,
     InstancePlan,
+    RetentionAction,
     RetentionPolicy,
     SnapshotRecord,
     plan_fleet,
@@ -48,7 +48,7 @@ def reasons(plan: InstancePlan, sid: str) -> tuple[str, ...]:
     return next(d.reasons for d in plan.decisions if d.snapshot.id == sid)
 
 
-def action(plan: InstancePlan, sid: str) -> Action:
+def action(plan: InstancePlan, sid: str) -> RetentionAction:
     return next(d.action for d in plan.decisions if d.snapshot.id == sid)
 
 
@@ -81,7 +81,7 @@ def policy_from(rules: dict[str, object]) -> RetentionPolicy:
 def test_a_pinned_snapshot_survives_every_policy(rules: dict[str, object]) -> None:
     plan = plan_instance(HISTORY, policy_from(rules))
 
-    assert action(plan, "pinned") is Action.KEEP
+    assert action(plan, "pinned") is RetentionAction.KEEP
     assert reasons(plan, "pinned")[0] == "pinned ([keep])"
     assert plan.delete_count > 0, "the policy deletes others around it"
 
@@ -98,7 +98,7 @@ def test_a_pin_survives_a_max_deletions_block() -> None:
 
     assert plan.blocked is not None
     (decision,) = [d for d in plan.decisions if d.snapshot.id == "pinned"]
-    assert decision.action is Action.KEEP
+    assert decision.action is RetentionAction.KEEP
     assert decision.holds == ("pinned ([keep])",)
     assert not any(r.startswith("blocked") for r in decision.reasons), "never a deletion"
 
@@ -117,7 +117,7 @@ def test_a_pin_survives_both_policies_of_a_two_policy_instance() -> None:
         (weekly_view, RetentionPolicy(keep_weekly=2)),
     ):
         plan = plan_instance(view, policy)
-        assert action(plan, "pinned") is Action.KEEP
+        assert action(plan, "pinned") is RetentionAction.KEEP
         assert "pinned ([keep])" in reasons(plan, "pinned")
     assert REASON_NOT_OWNED in reasons(
         plan_instance(weekly_view, RetentionPolicy(keep_weekly=2)), "pinned"

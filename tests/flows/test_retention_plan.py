@@ -12,8 +12,8 @@ from flows.nightly_snapshots.retention import (
     REASON_NEWEST,
     REASON_NO_RULE,
     REASON_NOT_OWNED,
-    Action,
     InstancePlan,
+    RetentionAction,
     RetentionPolicy,
     SnapshotRecord,
     plan_fleet,
@@ -519,4 +519,4 @@ def test_decision_reason_joins_the_reasons() -> None:
     plan = plan_instance(SAFETY_TIMELINE, RetentionPolicy(keep_last=1))
 
     assert plan.decisions[1].reason == f"{REASON_NOT_OWNED}; {REASON_NEWEST}"
-    assert plan.decisions[1].action is Action.KEEP
+    assert plan.decisions[1].action is RetentionAction.KEEP

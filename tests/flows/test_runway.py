@@ -91,17 +91,17 @@ def reading(spends: list[str], modelled: str = "10", minutes: int = 30) -> Measu
         ("10", ["5", "5", "5"], "10", "10", "accounts for the measured burn"),
         ("10", ["5.02", "5.02", "5.02"], "10", "10", "accounts for"),  # within 1 %: noise
         # The history shows 2/h the model misses in every interval: added.
-        ("10", ["6", "6", "6"], "10", "12", "+ 2.0000/h"),
+        ("10", ["6", "6", "6"], "10", "12", "+ 2.00/h"),
         # ... at the least it shows in any of the last three.
-        ("10", ["6", "7", "6.5"], "10", "12", "+ 2.0000/h"),
-        ("10", ["9", "6", "7", "6.5"], "10", "12", "+ 2.0000/h"),
+        ("10", ["6", "7", "6.5"], "10", "12", "+ 2.00/h"),
+        ("10", ["9", "6", "7", "6.5"], "10", "12", "+ 2.00/h"),
         # A 25-minute burst in one interval (8.30): spent once, not a burn.
         ("10", ["5", "5", "5", "13.30", "5"], "10", "10", "8.30 spent once between samples"),
         ("10", ["5", "5", "5", "5", "13.30"], "10", "10", "8.30 spent once"),
         # ... nor when it straddles a sample and lands in two intervals.
         ("10", ["5", "5", "9", "9.30", "5"], "10", "10", "8.30 spent once"),
         # A charge in all three latest intervals is a burn; once it stops, it is not.
-        ("10", ["5", "15", "15", "15"], "10", "30", "+ 20.0000/h"),
+        ("10", ["5", "15", "15", "15"], "10", "30", "+ 20.00/h"),
         ("10", ["5", "15", "15", "15", "5"], "10", "10", "30.00 spent once"),
         # The fleet shrank (a hibernation) after a costly window: the model follows at once
         # and the lagging measurement does not drag the runway down.
@@ -109,10 +109,10 @@ def reading(spends: list[str], modelled: str = "10", minutes: int = 30) -> Measu
         # The fleet grew: the model follows at once.
         ("20", ["5", "5", "5"], "10", "20", "accounts for"),
         # Nothing priced, yet money goes: what the history shows is the burn.
-        ("0", ["1.5", "1.5", "1.5"], "0", "3", "+ 3.0000/h"),
+        ("0", ["1.5", "1.5", "1.5"], "0", "3", "+ 3.00/h"),
         # A top-up splits the history; what fell across it is not read.
-        ("10", ["6", "6", "-500", "6", "6", "6"], "10", "12", "+ 2.0000/h"),
-        ("10", ["6", "6", "6", "-500", "6"], "10", "12", "+ 2.0000/h"),
+        ("10", ["6", "6", "-500", "6", "6", "6"], "10", "12", "+ 2.00/h"),
+        ("10", ["6", "6", "6", "-500", "6"], "10", "12", "+ 2.00/h"),
     ],
 )
 def test_the_burn_the_runway_uses(

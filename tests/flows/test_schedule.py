@@ -12,7 +12,6 @@ import pytest
 from flows.nightly_snapshots.schedule import (
     SNAPSHOT_NAME_MAX_LENGTH,
     FreshnessLevel,
-    describe_duration,
     freshness,
     load_timezone,
     period_of,
@@ -309,17 +308,3 @@ def test_freshness_errors() -> None:
         freshness(NOW, "0 2 * * *", "UTC", NOW, timedelta(hours=-1))
     with pytest.raises(ValueError, match=r"^newest_success_at: must be timezone-aware"):
         freshness(datetime(2026, 11, 20), "0 2 * * *", "UTC", NOW, GRACE)
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (timedelta(0), "0m"),
-        (timedelta(minutes=45), "45m"),
-        (timedelta(days=1, hours=2, minutes=5, seconds=59), "1d 2h 5m"),
-        (timedelta(days=3), "3d"),
-        (timedelta(minutes=-5), "-5m"),
-    ],
-)
-def test_describe_duration(value: timedelta, text: str) -> None:
-    assert describe_duration(value) == text

@@ -507,7 +507,7 @@ def test_anomaly_alert_is_raised_with_contributors_and_cleared_without() -> None
 
 def test_anomaly_dedup_repeat_and_resolve_through_the_notifier(tmp_path: Path) -> None:
     from barrack_ops.demo.receiver import NotificationReceiver
-    from notifications import Decision, Notifier
+    from notifications import Notifier, SendDecision
 
     clock = [at("2026-11-12T08:00")]
     decisions = []
@@ -524,10 +524,10 @@ def test_anomaly_dedup_repeat_and_resolve_through_the_notifier(tmp_path: Path) -
     assert len(titles) == 3
     assert "resolved" in titles[-1].lower()
     assert decisions == [
-        [Decision.NEW],
-        [Decision.SUPPRESSED],
-        [Decision.REPEAT],
-        [Decision.RESOLVED],
+        [SendDecision.NEW],
+        [SendDecision.SUPPRESSED],
+        [SendDecision.REPEAT],
+        [SendDecision.RESOLVED],
     ]
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notifications import Alert, AlertKind, Severity, Subject
-from notifications.dedup import AlertRecord, Decision, decide, record_sent
+from notifications.dedup import AlertRecord, SendDecision, decide, record_sent
 
 T0 = datetime(2025, 5, 1, 2, 0, tzinfo=UTC)
 SIX_HOURS = timedelta(hours=6)
@@ -25,21 +25,26 @@ def record(severity: Severity, last_sent_at: datetime = T0) -> AlertRecord:
 @pytest.mark.parametrize(
     ("last", "severity", "elapsed", "decision"),
     [
-        (None, Severity.INFO, timedelta(0), Decision.NEW),
-        (None, Severity.CRITICAL, timedelta(0), Decision.NEW),
-        (Severity.WARNING, Severity.WARNING, timedelta(hours=1), Decision.SUPPRESSED),
-        (Severity.WARNING, Severity.WARNING, SIX_HOURS - timedelta(seconds=1), Decision.SUPPRESSED),
-        (Severity.WARNING, Severity.WARNING, SIX_HOURS, Decision.REPEAT),
-        (Severity.WARNING, Severity.WARNING, timedelta(days=3), Decision.REPEAT),
-        (Severity.WARNING, Severity.CRITICAL, timedelta(minutes=1), Decision.ESCALATED),
-        (Severity.INFO, Severity.WARNING, timedelta(0), Decision.ESCALATED),
+        (None, Severity.INFO, timedelta(0), SendDecision.NEW),
+        (None, Severity.CRITICAL, timedelta(0), SendDecision.NEW),
+        (Severity.WARNING, Severity.WARNING, timedelta(hours=1), SendDecision.SUPPRESSED),
+        (
+            Severity.WARNING,
+            Severity.WARNING,
+            SIX_HOURS - timedelta(seconds=1),
+            SendDecision.SUPPRESSED,
+        ),
+        (Severity.WARNING, Severity.WARNING, SIX_HOURS, SendDecision.REPEAT),
+        (Severity.WARNING, Severity.WARNING, timedelta(days=3), SendDecision.REPEAT),
+        (Severity.WARNING, Severity.CRITICAL, timedelta(minutes=1), SendDecision.ESCALATED),
+        (Severity.INFO, Severity.WARNING, timedelta(0), SendDecision.ESCALATED),
         # better than last time: quiet within the interval, a repeat at the new level after
-        (Severity.CRITICAL, Severity.WARNING, timedelta(hours=1), Decision.SUPPRESSED),
-        (Severity.CRITICAL, Severity.WARNING, SIX_HOURS, Decision.REPEAT),
+        (Severity.CRITICAL, Severity.WARNING, timedelta(hours=1), SendDecision.SUPPRESSED),
+        (Severity.CRITICAL, Severity.WARNING, SIX_HOURS, SendDecision.REPEAT),
     ],
 )
 def test_decide(
-    last: Severity | None, severity: Severity, elapsed: timedelta, decision: Decision
+    last: Severity | None, severity: Severity, elapsed: timedelta, decision: SendDecision
 ) -> None:
     existing = record(last) if last is not None else None
     assert decide(existing, severity, T0 + elapsed, SIX_HOURS) is decision
@@ -65,13 +70,13 @@ def test_record_sent_keeps_the_first_time_and_clears_the_count() -> None:
 @pytest.mark.parametrize(
     ("decision", "sends"),
     [
-        (Decision.NEW, True),
-        (Decision.ESCALATED, True),
-        (Decision.REPEAT, True),
-        (Decision.RESOLVED, True),
-        (Decision.SUPPRESSED, False),
-        (Decision.NOT_OPEN, False),
+        (SendDecision.NEW, True),
+        (SendDecision.ESCALATED, True),
+        (SendDecision.REPEAT, True),
+        (SendDecision.RESOLVED, True),
+        (SendDecision.SUPPRESSED, False),
+        (SendDecision.NOT_OPEN, False),
     ],
 )
-def test_which_decisions_send(decision: Decision, sends: bool) -> None:
+def test_which_decisions_send(decision: SendDecision, sends: bool) -> None:
     assert decision.sends is sends

@@ -54,7 +54,7 @@ def test_email_is_plain_text_with_the_title_as_subject(smtp: SmtpSink) -> None:
     assert email.get_content_type() == "text/plain"
     body = email.get_content()
     assert "Balance: USD 4.20" in body
-    assert "Runway: 7.5 h" in body
+    assert "Runway: 7h 30m" in body
     assert f"Open the flow run: {RUN_URL}" in body
     assert "**" not in body
     assert smtp.recipients == [["ops@example.com"]]

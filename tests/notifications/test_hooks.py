@@ -11,9 +11,9 @@ import pytest
 from notifications import (
     AlertKind,
     AlertLedger,
-    Decision,
     NotificationConfigError,
     Notifier,
+    SendDecision,
     Severity,
     failure_hooks,
     flow_failure_alert,
@@ -174,4 +174,4 @@ def test_a_hook_given_a_notifier_instance(receiver: FaultyReceiver) -> None:
     assert outcome.kind is AlertKind.FLOW_FAILED
     assert len(receiver.wait_for(1)) == 1
     report = notifier.resolve(AlertKind.FLOW_FAILED, outcome.subject)
-    assert [o.decision for o in report.outcomes] == [Decision.RESOLVED]
+    assert [o.decision for o in report.outcomes] == [SendDecision.RESOLVED]

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from notifications import Alert, AlertKind, Amount, BodyFormat, MessageType, Severity, Subject
-from notifications.dedup import Decision, Notice
+from notifications.dedup import Notice, SendDecision
 from notifications.render import (
     MAX_DIGEST_LINES_PER_GROUP,
     alert_title,
@@ -47,10 +47,10 @@ def instance(number: int, region: str = "CANADA-1") -> Subject:
         (False, "no"),
         (Decimal("42.1700"), "42.17"),
         (Amount(value=Decimal("4.2"), currency="USD"), "USD 4.20"),
-        (timedelta(hours=7, minutes=30), "7.5 h"),
-        (timedelta(hours=3), "3 h"),
-        (timedelta(minutes=45), "45 min"),
-        (timedelta(hours=96), "96 h (4.0 d)"),
+        (timedelta(hours=7, minutes=30), "7h 30m"),
+        (timedelta(hours=3), "3h"),
+        (timedelta(minutes=45), "45m"),
+        (timedelta(hours=96), "4d"),
         (datetime(2025, 5, 1, 4, 30, tzinfo=UTC), "2025-05-01 04:30 UTC"),
         (["BRK-1", "BRK-2"], "BRK-1, BRK-2"),
         ("x" * 400, "x" * 299 + "…"),
@@ -130,7 +130,7 @@ def test_plain_text_body_has_what_a_person_acts_on() -> None:
         "\n"
         "Balance: USD 4.20\n"
         "Burn rate: USD 0.56\n"
-        "Runway: 7.5 h\n"
+        "Runway: 7h 30m\n"
         "Active instances: train-1, train-2\n"
         "\n"
         "What to do: Top up credits before the runway ends: at zero, active instances are "
@@ -149,7 +149,7 @@ def test_markdown_body_uses_markdown() -> None:
     assert (
         message.body.splitlines()[0] == "Instance `train-1` (`BRK-1A2B3C4`) in CANADA-1 · critical"
     )
-    assert "- **Error:** INVALID_STATE" in message.body
+    assert r"- **Error:** INVALID\_STATE" in message.body  # user text is escaped
     assert message.body.endswith(f"[Open the flow run]({RUN_URL})")
 
 
@@ -171,20 +171,20 @@ OPEN_SINCE = datetime(2025, 5, 1, 2, 0, tzinfo=UTC)
     ("notice", "title_start", "remark"),
     [
         (
-            Notice(alert(), Decision.REPEAT, open_since=OPEN_SINCE, suppressed=5),
+            Notice(alert(), SendDecision.REPEAT, open_since=OPEN_SINCE, suppressed=5),
             "[critical] ",
             "Still open, open since 2025-05-01 02:00 UTC; 5 repeated reports held back "
             "since the last message.",
         ),
         (
-            Notice(alert(), Decision.REPEAT, open_since=OPEN_SINCE, suppressed=1),
+            Notice(alert(), SendDecision.REPEAT, open_since=OPEN_SINCE, suppressed=1),
             "[critical] ",
             "1 repeated report held back",
         ),
         (
             Notice(
                 alert(),
-                Decision.ESCALATED,
+                SendDecision.ESCALATED,
                 open_since=OPEN_SINCE,
                 previous_severity=Severity.WARNING,
             ),
@@ -192,7 +192,7 @@ OPEN_SINCE = datetime(2025, 5, 1, 2, 0, tzinfo=UTC)
             "Escalated from warning, open since 2025-05-01 02:00 UTC.",
         ),
         (
-            Notice(alert(), Decision.RESOLVED, open_since=OPEN_SINCE),
+            Notice(alert(), SendDecision.RESOLVED, open_since=OPEN_SINCE),
             "[resolved] Snapshot failed",
             "The condition has cleared (open since 2025-05-01 02:00 UTC).",
         ),
@@ -205,7 +205,7 @@ def test_history_remarks(notice: Notice, title_start: str, remark: str) -> None:
 
 
 def test_resolved_message_is_success_and_has_no_hint() -> None:
-    message = render_message([Notice(alert(), Decision.RESOLVED)], BodyFormat.TEXT)
+    message = render_message([Notice(alert(), SendDecision.RESOLVED)], BodyFormat.TEXT)
     assert message.type is MessageType.SUCCESS
     assert "What to do" not in message.body
     assert message.body.startswith("Instance train-1 (BRK-1A2B3C4) in CANADA-1 · resolved")
@@ -237,7 +237,7 @@ def test_resolved_message_is_success_and_has_no_hint() -> None:
                 Notice(alert(subject=instance(1))),
                 Notice(alert(subject=instance(2))),
                 Notice(alert(AlertKind.IDLE_WARNING, Severity.WARNING, instance(3))),
-                Notice(alert(subject=instance(4)), Decision.RESOLVED),
+                Notice(alert(subject=instance(4)), SendDecision.RESOLVED),
             ],
             "[critical] 4 alerts: 2 snapshots failed, 1 idle GPU instance, 1 resolved",
         ),
@@ -266,7 +266,7 @@ def test_digest_body_groups_by_kind_worst_first_resolutions_last() -> None:
         Notice(alert(subject=instance(3), severity=Severity.WARNING, flow_run_url=RUN_URL)),
         Notice(
             alert(AlertKind.LOW_BALANCE, Severity.WARNING, Subject.for_account("acme")),
-            Decision.RESOLVED,
+            SendDecision.RESOLVED,
         ),
     ]
     body = render_message(notices, BodyFormat.TEXT).body
@@ -336,3 +336,14 @@ def test_render_needs_a_notice() -> None:
 
 def test_alert_title_without_prefix() -> None:
     assert alert_title(alert()) == "Snapshot failed: train-1 (BRK-1A2B3C4) in CANADA-1"
+
+
+def test_markdown_bodies_show_user_text_literally() -> None:
+    tricky = "gpu_box *1* | `x` [warning]"
+    message = render_alert(
+        alert(title=tricky, facts={"reason": tricky}, flow_run_url=RUN_URL), BodyFormat.MARKDOWN
+    )
+    escaped = r"gpu\_box \*1\* \| \`x\` \[warning\]"
+    assert f"- **Reason:** {escaped}" in message.body
+    plain = render_alert(alert(title=tricky, facts={"reason": tricky}), BodyFormat.TEXT)
+    assert f"Reason: {tricky}" in plain.body

@@ -14,10 +14,10 @@ from flows.low_balance.runway import runway_burn
 from flows.low_balance.thresholds import Thresholds, assess, top_up_to_clear
 from notifications.alerts import Severity
 
-__all__ = ["evaluate"]
+__all__ = ["assess_balance"]
 
 
-def evaluate(
+def assess_balance(
     *,
     account_name: str,
     now: datetime,
