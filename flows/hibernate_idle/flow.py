@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import partial
 
-from prefect import flow
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
@@ -26,6 +26,7 @@ from barrack.models import VMInstance
 from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
 from flows.common.concurrency import gather_bounded
 from flows.common.guard import run_exclusive
+from flows.common.params import recipe_flow
 from flows.common.pricing import PriceIndex
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
@@ -52,8 +53,6 @@ from tasks.telemetry import collect_utilization, run_remote_command
 
 __all__ = ["hibernate_idle", "run_hibernate_idle"]
 
-_LATE = timedelta(minutes=1)
-
 _LEFT_RUNNING = {
     Verdict.EXEMPT,
     Verdict.SNOOZED,
@@ -65,8 +64,8 @@ _LEFT_RUNNING = {
 }
 
 
-@flow(name="hibernate-idle", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
-async def hibernate_idle(params: HibernateIdleParams | None = None) -> HibernateReport:
+@recipe_flow(HibernateIdleParams, name="hibernate-idle", log_prints=False, **RECIPE_HOOKS)
+async def hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     """Warn about instances idle for a whole window, then hibernate those still idle later.
 
     Safety: a probe that fails, times out or finds too little data counts as busy; only
@@ -75,18 +74,17 @@ async def hibernate_idle(params: HibernateIdleParams | None = None) -> Hibernate
     re-read right before acting; a failing pre-hibernate command cancels that
     hibernation; at most ``max_actions`` per run; ``dry_run`` changes nothing.
 
-    Args:
-        params: the recipe's parameters (defaults: every instance, the prometheus probe).
+    The flow's parameters are the fields of :class:`HibernateIdleParams` (defaults:
+    every instance, the prometheus probe).
 
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
     """
-    chosen = params or HibernateIdleParams()
     return await run_exclusive(
         "hibernate-idle",
-        chosen.policy_name,
-        lambda: run_hibernate_idle(chosen),
-        dry_run=chosen.dry_run,
+        params.policy_name,
+        partial(run_hibernate_idle, params),
+        dry_run=params.dry_run,
     )
 
 
@@ -95,12 +93,13 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     logger = get_run_logger()
     conn = params.connection
     notifier = load_notifier() if params.notify else None
-    now = params.evaluation_time(datetime.now(UTC))
-    scheduled = scheduled_start()
-    if params.now is None and scheduled is not None and now - scheduled > _LATE:
+    scheduled, current = scheduled_start(), datetime.now(UTC)
+    now = params.evaluation_time(scheduled, current)
+    late = params.lateness(scheduled, current)
+    if late is not None and scheduled is not None:
         logger.info(
             "started %.0f min after its scheduled %s; judging the window up to now, %s",
-            (now - scheduled).total_seconds() / 60,
+            late.total_seconds() / 60,
             f"{scheduled:%H:%M:%S}Z",
             f"{now:%H:%M:%S}Z",
         )
@@ -192,7 +191,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
         if delivery is not None:
             report.notifications = delivery.summary()
     if not params.dry_run:
-        sent_at = params.evaluation_time(datetime.now(UTC))
+        sent_at = params.evaluation_time(None, datetime.now(UTC))
         for decision in decisions:
             state = states.get(decision.instance.id)
             if decision.verdict is Verdict.WARN and state is not None:
@@ -371,7 +370,7 @@ async def _busy_now(params: HibernateIdleParams, rules: IdleRules, vm: VMInstanc
     fresh = await collect_utilization(
         params.probe,
         [_target(vm)],
-        now=params.evaluation_time(datetime.now(UTC)),
+        now=params.evaluation_time(None, datetime.now(UTC)),
         window_minutes=params.recheck_minutes,
         prometheus=params.prometheus,
         ssh=params.ssh,

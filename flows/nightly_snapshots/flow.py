@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from prefect import flow
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
@@ -22,8 +22,9 @@ from barrack.models import Snapshot, VMInstance, VMStatus
 from flows.common.alerting import RECIPE_HOOKS, dispatch_alerts, load_notifier
 from flows.common.concurrency import gather_bounded
 from flows.common.guard import run_exclusive
+from flows.common.params import recipe_flow
 from flows.common.pricing import PriceIndex
-from flows.common.runtime import current_flow_run_url, scheduled_start
+from flows.common.runtime import current_flow_run_url, run_schedules, scheduled_start
 from flows.common.selection import select_instances
 from flows.nightly_snapshots.cost import retention_cost
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
@@ -50,7 +51,7 @@ from flows.nightly_snapshots.retention import (
     plan_fleet,
     suspension_text,
 )
-from flows.nightly_snapshots.schedule import freshness, slot_for, snapshot_name
+from flows.nightly_snapshots.schedule import cron_in_force, freshness, slot_for, snapshot_name
 from tasks.account import get_balance, get_pricing
 from tasks.images import snapshots_backing_images
 from tasks.instances import list_instances
@@ -59,10 +60,8 @@ from tasks.snapshots import create_snapshot, delete_snapshot, list_snapshots, wa
 __all__ = ["nightly_snapshots", "run_nightly_snapshots"]
 
 
-@flow(name="nightly-snapshots", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
-async def nightly_snapshots(
-    params: NightlySnapshotsParams | None = None,
-) -> NightlyReport:
+@recipe_flow(NightlySnapshotsParams, name="nightly-snapshots", log_prints=False, **RECIPE_HOOKS)
+async def nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport:
     """Snapshot the selected instances for this schedule slot, then prune old snapshots.
 
     Safety: only snapshots carrying this policy's owner tag are ever deleted; an
@@ -70,24 +69,27 @@ async def nightly_snapshots(
     keeps all its old ones; snapshots backing a custom image are kept; above
     ``max_deletions`` nothing is deleted; ``dry_run`` changes nothing.
 
-    Args:
-        params: the recipe's parameters (defaults: every instance, ``standard`` preset).
+    The flow's parameters are the fields of :class:`NightlySnapshotsParams` (defaults:
+    every instance, the ``standard`` preset); ``nightly_snapshots(dry_run=True)`` and
+    ``nightly_snapshots(NightlySnapshotsParams(...))`` both run it.
 
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
     """
-    chosen = params or NightlySnapshotsParams()
     return await run_exclusive(
         "nightly-snapshots",
-        chosen.policy_name,
-        lambda: run_nightly_snapshots(chosen),
-        dry_run=chosen.dry_run,
+        params.policy_name,
+        partial(run_nightly_snapshots, params),
+        dry_run=params.dry_run,
     )
 
 
 async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport:
     """The body of :func:`nightly_snapshots` (inside a flow run)."""
     logger = get_run_logger()
+    in_force = cron_in_force(await run_schedules(), params.cron, params.timezone)
+    logger.info("slots follow %s", in_force.source)
+    params = params.model_copy(update={"cron": in_force.cron, "timezone": in_force.timezone})
     conn = params.connection
     policy = params.retention_policy()
     notifier = load_notifier() if params.notify else None
