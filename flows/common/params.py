@@ -198,14 +198,24 @@ def flow_signature(model: type[RecipeParams]) -> inspect.Signature:
     parameters = []
     for name in _ordered_fields(model):
         info = model.model_fields[name]
-        adapter: TypeAdapter[Any] = TypeAdapter(cast(Any, info.annotation))
+        # The field's constraints (ge, le, ...) ride along, so the form flags a bad value.
+        constrained = (
+            Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        )
+        adapter: TypeAdapter[Any] = TypeAdapter(cast(Any, constrained))
         default = adapter.dump_python(info.get_default(call_default_factory=True), mode="json")
         schema = _inline_schema(adapter.json_schema(mode="validation"))
         schema.pop("description", None)  # the field's own description is set below
         description = escape_markdown(info.description or "")
         field = cast(
             FieldInfo,
-            Field(default=default, description=description or None),
+            Field(
+                default=default,
+                description=description or None,
+                # Prefect titles a parameter by its name; the form reads better as words
+                # ("Max Deletions"), as pydantic titles nested fields.
+                json_schema_extra={"title": name.replace("_", " ").title()},
+            ),
         )
         parameters.append(
             inspect.Parameter(
