@@ -9,7 +9,6 @@ The flow decides nothing about HTTP; every API call is a task.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -122,7 +121,16 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
         description = ownership_description(params.policy_name, slot)
         created = await gather_bounded(
             (
-                (o.instance_id, _creator(params, o.instance_id, o.snapshot_name or "", description))
+                (
+                    o.instance_id,
+                    partial(
+                        create_snapshot,
+                        conn,
+                        instance_id=o.instance_id,
+                        name=o.snapshot_name or "",
+                        description=description,
+                    ),
+                )
                 for o in to_create
             ),
             params.max_concurrency,
@@ -333,17 +341,6 @@ def _longest_first(
     return sorted(to_create, key=expected_gb, reverse=True)
 
 
-def _creator(
-    params: NightlySnapshotsParams, instance_id: str, name: str, description: str
-) -> Callable[[], Awaitable[Snapshot]]:
-    async def make() -> Snapshot:
-        return await create_snapshot(
-            params.connection, instance_id=instance_id, name=name, description=description
-        )
-
-    return make
-
-
 async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: NightlyReport) -> None:
     """Delete what the plan allows; record every planned deletion's fate."""
     candidates = plan.deletions
@@ -378,7 +375,12 @@ async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: Nightl
                 _deletion(decision.snapshot, DeletionStatus.REFUSED, "now backs a custom image")
             )
             continue
-        jobs.append((decision.snapshot.id, _deleter(params, decision.snapshot.id)))
+        jobs.append(
+            (
+                decision.snapshot.id,
+                partial(delete_snapshot, params.connection, decision.snapshot.id),
+            )
+        )
     results = await gather_bounded(jobs, params.max_concurrency)
     by_id = {d.snapshot.id: d for d in candidates}
     for snapshot_id, result in results.items():
@@ -393,13 +395,6 @@ async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: Nightl
         else:
             status = DeletionStatus.DELETED if result == "deleted" else DeletionStatus.ALREADY_GONE
             report.deletions.append(_deletion(decision.snapshot, status, decision.reason))
-
-
-def _deleter(params: NightlySnapshotsParams, snapshot_id: str) -> Callable[[], Awaitable[str]]:
-    async def delete() -> str:
-        return await delete_snapshot(params.connection, snapshot_id)
-
-    return delete
 
 
 def _deletion(record: SnapshotRecord, status: DeletionStatus, reason: str) -> DeletionOutcome:
