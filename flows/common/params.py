@@ -244,7 +244,7 @@ class RecipeFlow(Flow[..., Coroutine[Any, Any, R]], Generic[M, R]):
             # A deployment made before the parameters were flat: keep it running.
             logger.warning(
                 "%s: parameters in the old shape (one 'params' object); move its fields "
-                "to the top level (see docs/deployments.md)",
+                "to the top level (see docs/parameters.md)",
                 self.name,
             )
             parameters = {**_as_mapping(legacy), **parameters}

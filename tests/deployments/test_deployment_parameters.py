@@ -121,15 +121,18 @@ def _parameters(sim: SimHandle) -> dict[str, Any]:
 
 
 async def _scheduled_runs(deployment_id: UUID) -> list[FlowRun]:
-    """Let Prefect's scheduler make a day of runs for the deployment, and read them."""
+    """Let Prefect's scheduler make the last two days' runs (a backfill), and read them.
+
+    Past runs, so the engine starts them at once (a future one waits for its time).
+    """
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
     async with get_client() as client:
         response = await client._client.post(
             f"/deployments/{deployment_id}/schedule",
             json={
-                "start_time": datetime.now(UTC).isoformat(),
-                "end_time": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                "start_time": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
+                "end_time": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
                 "max_runs": 20,
             },
         )
