@@ -152,6 +152,7 @@ def _execute(sim: SimHandle, flow_run: FlowRun, monkeypatch: pytest.MonkeyPatch)
     # observer to subscribe to the API's events; under the test harness it never reports
     # ready (prefect 3.9.1), and the run waits for ever. Suspension plays no part here.
     monkeypatch.setattr(flow_engine, "observe_flow_run_suspension", _no_suspension_observer)
+    monkeypatch.setenv("BARRACK_API_KEY", sim.api_key)
     with ClockTicker(sim, step=10, interval=0.01):
         report = asyncio.run(
             run_flow(nightly_snapshots, flow_run=flow_run, parameters=flow_run.parameters)
