@@ -1,4 +1,9 @@
-"""Reading recipe parameters from a YAML or JSON file, with errors that name the field."""
+"""Reading recipe parameters from a YAML or JSON file, with errors that name the field.
+
+The file has the shape of a deployment's ``parameters``: the recipe's fields at the top
+level (``dry_run: true``, ``selection: {name_globs: [train-*]}``), so one file serves
+``barrack-ops run --params`` and ``prefect.yaml`` alike.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +44,11 @@ def load_params(model: type[M], path: Path | None, **overrides: Any) -> M:
             loaded = {}
         if not isinstance(loaded, dict):
             raise ParamsFileError(f"{path}: must hold a mapping of parameter names to values")
+        if set(loaded) == {"params"} and "params" not in model.model_fields:
+            raise ParamsFileError(
+                f"{path}: parameters are top-level keys (as in a deployment's parameters); "
+                "move the fields under 'params' up one level"
+            )
         data.update(loaded)
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:

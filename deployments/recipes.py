@@ -1,7 +1,8 @@
 """Every recipe's deployment, declared once: schedule, parameters, tags, description.
 
 ``barrack-ops serve`` builds its deployments from this table, and a test keeps
-``deployments/prefect.yaml`` (for ``prefect deploy``) in agreement with it.
+``deployments/prefect.yaml`` (for ``prefect deploy``) in agreement with it. The nightly
+recipe names its slots by its deployment's schedule, so its cron is stated once, here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ class Recipe:
         timezone: the IANA zone the cron is read in.
         description: shown in the Prefect UI.
         tags: deployment tags.
-        parameters: default parameters (JSON-compatible).
+        parameters: default parameters (JSON-compatible), one per flow parameter: the
+            fields of the recipe's params model, at the top level. A run given some
+            parameters (``--param dry_run=true``, the UI's custom run) keeps the rest;
+            a nested value such as ``connection`` is replaced whole.
     """
 
     name: str
@@ -58,7 +62,7 @@ RECIPES: Final[tuple[Recipe, ...]] = (
             "snapshots this policy made; never the newest)."
         ),
         tags=("barrack-ops", "snapshots"),
-        parameters={"params": {"cron": "0 2 * * *", "timezone": "UTC", "preset": "standard"}},
+        parameters={"policy_name": "nightly", "max_deletions": 50},
     ),
     Recipe(
         name="hibernate-idle",
@@ -72,14 +76,12 @@ RECIPES: Final[tuple[Recipe, ...]] = (
         ),
         tags=("barrack-ops", "hibernation", "cost"),
         parameters={
-            "params": {
-                "probe": "prometheus",
-                "prometheus": {"url": "http://127.0.0.1:9090"},
-                "window_minutes": 60,
-                "grace_minutes": 30,
-                "min_uptime_minutes": 120,
-                "max_actions": 10,
-            }
+            "probe": "prometheus",
+            "prometheus": {"url": "http://127.0.0.1:9090"},
+            "window_minutes": 60,
+            "grace_minutes": 30,
+            "min_uptime_minutes": 120,
+            "max_actions": 10,
         },
     ),
     Recipe(
@@ -94,7 +96,7 @@ RECIPES: Final[tuple[Recipe, ...]] = (
             "default."
         ),
         tags=("barrack-ops", "billing"),
-        parameters={"params": {"account_name": "barrack"}},
+        parameters={"account_name": "barrack"},
     ),
     Recipe(
         name="spend-report",
@@ -132,6 +134,6 @@ RECIPES: Final[tuple[Recipe, ...]] = (
             "verify it, time it, delete it; a failed drill is a critical alert."
         ),
         tags=("barrack-ops", "restore", "drill"),
-        parameters={"params": {"targets": ["source"], "max_drills": 10}},
+        parameters={"targets": ["source"], "max_drills": 10},
     ),
 )

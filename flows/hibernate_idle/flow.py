@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import partial
 
-from prefect import flow
 from prefect.logging import get_run_logger
 
 from barrack import InvalidStateError, NotFoundError
@@ -25,6 +25,7 @@ from barrack.models import VMInstance
 from flows.common.alerting import RECIPE_HOOKS, load_notifier, notify_report
 from flows.common.concurrency import gather_bounded
 from flows.common.guard import run_exclusive
+from flows.common.params import recipe_flow
 from flows.common.pricing import PriceIndex
 from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
@@ -58,8 +59,6 @@ from tasks.telemetry import collect_utilization, run_remote_command
 
 __all__ = ["hibernate_idle", "run_hibernate_idle"]
 
-_LATE = timedelta(minutes=1)
-
 _LEFT_RUNNING = {
     IdleVerdict.EXEMPT,
     IdleVerdict.SNOOZED,
@@ -71,8 +70,8 @@ _LEFT_RUNNING = {
 }
 
 
-@flow(name="hibernate-idle", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
-async def hibernate_idle(params: HibernateIdleParams | None = None) -> HibernateReport:
+@recipe_flow(HibernateIdleParams, name="hibernate-idle", log_prints=False, **RECIPE_HOOKS)
+async def hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     """Warn about instances idle for a whole window, then hibernate those still idle later.
 
     Safety: a probe that fails, times out or finds too little data counts as busy; only
@@ -81,18 +80,17 @@ async def hibernate_idle(params: HibernateIdleParams | None = None) -> Hibernate
     re-read right before acting; a failing pre-hibernate command cancels that
     hibernation; at most ``max_actions`` per run; ``dry_run`` changes nothing.
 
-    Args:
-        params: the recipe's parameters (defaults: every instance, the prometheus probe).
+    The flow's parameters are the fields of :class:`HibernateIdleParams` (defaults:
+    every instance, the prometheus probe).
 
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
     """
-    chosen = params or HibernateIdleParams()
     return await run_exclusive(
         "hibernate-idle",
-        chosen.policy_name,
-        lambda: run_hibernate_idle(chosen),
-        dry_run=chosen.dry_run,
+        params.policy_name,
+        partial(run_hibernate_idle, params),
+        dry_run=params.dry_run,
     )
 
 
@@ -101,12 +99,13 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     logger = get_run_logger()
     conn = params.connection
     notifier = load_notifier() if params.notify else None
-    now = params.evaluation_time(datetime.now(UTC))
-    scheduled = scheduled_start()
-    if params.now is None and scheduled is not None and now - scheduled > _LATE:
+    scheduled, current = scheduled_start(), datetime.now(UTC)
+    now = params.evaluation_time(scheduled, current)
+    late = params.lateness(scheduled, current)
+    if late is not None and scheduled is not None:
         logger.info(
             "started %.0f min after its scheduled %s; judging the window up to now, %s",
-            (now - scheduled).total_seconds() / 60,
+            late.total_seconds() / 60,
             f"{scheduled:%H:%M:%S}Z",
             f"{now:%H:%M:%S}Z",
         )
@@ -197,7 +196,7 @@ async def run_hibernate_idle(params: HibernateIdleParams) -> HibernateReport:
     report.instances = sorted(outcomes.values(), key=lambda o: (o.region, o.instance_name))
     await notify_report(notifier, report, hibernate_alerts(report), dry_run=params.dry_run)
     if not params.dry_run:
-        sent_at = params.evaluation_time(datetime.now(UTC))
+        sent_at = params.evaluation_time(None, datetime.now(UTC))
         for decision in decisions:
             state = states.get(decision.instance.id)
             if decision.verdict is IdleVerdict.WARN and state is not None:
@@ -376,7 +375,7 @@ async def _busy_now(params: HibernateIdleParams, rules: IdleRules, vm: VMInstanc
     fresh = await collect_utilization(
         params.probe,
         [_target(vm)],
-        now=params.evaluation_time(datetime.now(UTC)),
+        now=params.evaluation_time(None, datetime.now(UTC)),
         window_minutes=params.recheck_minutes,
         prometheus=params.prometheus,
         ssh=params.ssh,

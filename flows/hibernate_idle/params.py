@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from barrack.models import RequestModel
+from flows.common.params import ConcurrentRecipeParams
 from flows.common.selection import InstanceSelection
 from flows.hibernate_idle.rules import IdleRules, Snooze
 from flows.hibernate_idle.state import StateMode
-from tasks.connection import BarrackConnection
 from tasks.probes import ProbeKind, PrometheusProbeSettings, SSHSettings
 from tasks.probes.prometheus import check_resolution
 
@@ -26,13 +26,19 @@ two 15-minute slots later would find it seconds short and leave it a whole slot 
 _POLICY_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 
-class HibernateIdleParams(RequestModel):
+class HibernateIdleParams(ConcurrentRecipeParams):
     """Warn about, then hibernate, instances whose GPUs have been idle for a whole window.
 
     Example:
         >>> HibernateIdleParams(window_minutes=90, dry_run=True).rules().window
         datetime.timedelta(seconds=5400)
     """
+
+    JUDGES_AT_SCHEDULED_START: ClassVar[bool] = False
+    """A run judges by the moment it really starts, never its scheduled time: one that
+    starts 10 minutes late must judge the last 10 minutes too (issue #16, 1), and a
+    backlog of late runs must not squeeze the grace between a warning and the
+    hibernation."""
 
     selection: InstanceSelection = Field(
         default_factory=InstanceSelection, description="Which instances to watch."
@@ -97,7 +103,6 @@ class HibernateIdleParams(RequestModel):
     dry_run: bool = Field(
         default=False, description="Probe, decide and report; warn, hibernate and remember nothing."
     )
-    notify: bool = Field(default=True, description="Send notifications for this run.")
     now: AwareDatetime | None = Field(
         default=None,
         description="Evaluation time (replays and tests); empty means the moment the run "
@@ -119,12 +124,6 @@ class HibernateIdleParams(RequestModel):
         default=None,
         description="The file of the file store; empty means "
         "$BARRACK_OPS_STATE_DIR/hibernate-idle-<policy>.json.",
-    )
-    max_concurrency: int = Field(
-        default=8, ge=1, le=64, description="Hibernations (and their commands) at once."
-    )
-    connection: BarrackConnection = Field(
-        default_factory=BarrackConnection, description="How to reach Barrack."
     )
 
     @field_validator("policy_name")
@@ -180,12 +179,3 @@ class HibernateIdleParams(RequestModel):
     def state_path(self) -> Path | None:
         """The file store's path, when one is set."""
         return Path(self.state_file).expanduser() if self.state_file else None
-
-    def evaluation_time(self, current: datetime) -> datetime:
-        """The time this run judges by: ``now`` when set, else ``current`` (the real moment).
-
-        Never the scheduled start: a run that starts 10 minutes late must judge the last
-        10 minutes too (issue #16, 1), and a backlog of late runs must not squeeze the
-        grace between a warning and the hibernation.
-        """
-        return self.now or current

@@ -13,16 +13,17 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
-from prefect import flow
 from prefect.logging import get_run_logger
 
 from flows.common.alerting import RECIPE_HOOKS, notify_report
 from flows.common.burn import FleetBurn, fleet_burn
 from flows.common.guard import run_exclusive
+from flows.common.params import recipe_flow
 from flows.common.pricing import PriceIndex
 from flows.common.report import publish_report
-from flows.common.runtime import current_flow_run_url
+from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.low_balance.act import carry_out, protection_report
 from flows.low_balance.assessment import assess_balance
 from flows.low_balance.history import (
@@ -50,8 +51,8 @@ MAX_SAMPLES = 150
 """Samples kept per account (a 30-minute schedule fills 48 hours with 96)."""
 
 
-@flow(name="low-balance", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
-async def low_balance(params: LowBalanceParams | None = None) -> LowBalanceReport:
+@recipe_flow(LowBalanceParams, name="low-balance", log_prints=False, **RECIPE_HOOKS)
+async def low_balance(params: LowBalanceParams) -> LowBalanceReport:
     """Forecast the prepaid runway, alert on thresholds, optionally protect the fleet.
 
     Safety: nothing is changed unless ``protection.enabled`` is set, the runway is at a
@@ -60,15 +61,14 @@ async def low_balance(params: LowBalanceParams | None = None) -> LowBalanceRepor
     (stopped only if a price list makes that cheaper), exempt ones never, each snapshotted
     first when its data would otherwise be at risk.
 
-    Args:
-        params: the recipe's parameters (defaults: currency thresholds, protection off).
+    The flow's parameters are the fields of :class:`LowBalanceParams` (defaults: the
+    currency's thresholds, protection off).
 
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
     """
-    chosen = params or LowBalanceParams()
     return await run_exclusive(
-        "low-balance", chosen.account_name, lambda: run_low_balance(chosen), dry_run=chosen.dry_run
+        "low-balance", params.account_name, partial(run_low_balance, params), dry_run=params.dry_run
     )
 
 
@@ -92,7 +92,16 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
     """The body of :func:`low_balance` (inside a flow run)."""
     logger = get_run_logger()
     conn = params.connection
-    now = params.now or datetime.now(UTC)
+    scheduled, current = scheduled_start(), datetime.now(UTC)
+    now = params.evaluation_time(scheduled, current)
+    late = params.lateness(scheduled, current)
+    if late is not None and scheduled is not None:
+        logger.info(
+            "started %.0f min after its scheduled %s; the balance is judged as of now, %s",
+            late.total_seconds() / 60,
+            f"{scheduled:%H:%M:%S}Z",
+            f"{now:%H:%M:%S}Z",
+        )
     notifier = build_notifier(params, now) if params.notify else None
 
     # 1. Read the account and the fleet.

@@ -6,27 +6,34 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from barrack.models import RequestModel
+from flows.common.params import ConcurrentRecipeParams
 from flows.low_balance.history_store import HistoryMode
 from flows.low_balance.protection import ProtectionPolicy
 from flows.low_balance.thresholds import Thresholds
-from tasks.connection import BarrackConnection
 
 __all__ = ["LowBalanceParams"]
 
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,49}")
 
 
-class LowBalanceParams(RequestModel):
+class LowBalanceParams(ConcurrentRecipeParams):
     """Forecast the prepaid runway, alert on thresholds, optionally protect the fleet.
 
     Example:
         >>> LowBalanceParams(dry_run=True).protection.enabled
         False
     """
+
+    JUDGES_AT_SCHEDULED_START: ClassVar[bool] = False
+    """A run judges by the moment it really starts: the balance it reads is the balance
+    then. Stamped with the scheduled start, a backlog of late runs (a worker back after
+    an outage) would record one balance at several slot times, measure no burn over
+    them and report a longer runway than the account has; the depletion time would be
+    early by the delay. A late run says so in its log."""
 
     account_name: str = Field(
         default="barrack",
@@ -79,20 +86,16 @@ class LowBalanceParams(RequestModel):
     )
     now: AwareDatetime | None = Field(
         default=None,
-        description="Evaluation time; empty means now (the demo and tests pass the "
-        "simulator's clock).",
+        description="Evaluation time (the demo and tests pass the simulator's clock); "
+        "empty means the moment the run starts, never its scheduled time: the balance "
+        "read is the balance then.",
     )
-    dry_run: bool = Field(default=False, description="Plan and report, change nothing.")
-    notify: bool = Field(default=True, description="Send notifications for this run.")
     max_concurrency: int = Field(default=4, ge=1, le=64, description="API actions at once.")
     poll_seconds: float = Field(
         default=10, gt=0, description="First wait between snapshot status checks (grows x1.5)."
     )
     max_poll_seconds: float = Field(
         default=60, gt=0, description="Longest wait between snapshot status checks."
-    )
-    connection: BarrackConnection = Field(
-        default_factory=BarrackConnection, description="How to reach Barrack."
     )
 
     @field_validator("account_name")

@@ -9,10 +9,9 @@ The flow decides nothing about HTTP; every API call is a task.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 
-from prefect import flow
 from prefect.logging import get_run_logger
 
 from barrack import APIStatusError, BarrackError
@@ -20,9 +19,10 @@ from barrack.models import Snapshot, VMInstance, VMStatus
 from flows.common.alerting import RECIPE_HOOKS, load_notifier, notify_report
 from flows.common.concurrency import gather_bounded
 from flows.common.guard import run_exclusive
+from flows.common.params import recipe_flow
 from flows.common.pricing import PriceIndex
 from flows.common.report import publish_report
-from flows.common.runtime import current_flow_run_url, scheduled_start
+from flows.common.runtime import current_flow_run_url, run_schedules, scheduled_start
 from flows.common.selection import select_instances
 from flows.nightly_snapshots.cost import retention_cost
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
@@ -49,7 +49,7 @@ from flows.nightly_snapshots.retention import (
     plan_fleet,
     suspension_text,
 )
-from flows.nightly_snapshots.schedule import freshness, slot_for, snapshot_name
+from flows.nightly_snapshots.schedule import cron_in_force, freshness, slot_for, snapshot_name
 from notifications.text import describe_error
 from tasks.account import get_balance, get_pricing
 from tasks.images import snapshots_backing_images
@@ -59,10 +59,8 @@ from tasks.snapshots import create_snapshot, delete_snapshot, list_snapshots, wa
 __all__ = ["nightly_snapshots", "run_nightly_snapshots"]
 
 
-@flow(name="nightly-snapshots", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
-async def nightly_snapshots(
-    params: NightlySnapshotsParams | None = None,
-) -> NightlyReport:
+@recipe_flow(NightlySnapshotsParams, name="nightly-snapshots", log_prints=False, **RECIPE_HOOKS)
+async def nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport:
     """Snapshot the selected instances for this schedule slot, then prune old snapshots.
 
     Safety: only snapshots carrying this policy's owner tag are ever deleted; an
@@ -70,24 +68,27 @@ async def nightly_snapshots(
     keeps all its old ones; snapshots backing a custom image are kept; above
     ``max_deletions`` nothing is deleted; ``dry_run`` changes nothing.
 
-    Args:
-        params: the recipe's parameters (defaults: every instance, ``standard`` preset).
+    The flow's parameters are the fields of :class:`NightlySnapshotsParams` (defaults:
+    every instance, the ``standard`` preset); ``nightly_snapshots(dry_run=True)`` and
+    ``nightly_snapshots(NightlySnapshotsParams(...))`` both run it.
 
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
     """
-    chosen = params or NightlySnapshotsParams()
     return await run_exclusive(
         "nightly-snapshots",
-        chosen.policy_name,
-        lambda: run_nightly_snapshots(chosen),
-        dry_run=chosen.dry_run,
+        params.policy_name,
+        partial(run_nightly_snapshots, params),
+        dry_run=params.dry_run,
     )
 
 
 async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport:
     """The body of :func:`nightly_snapshots` (inside a flow run)."""
     logger = get_run_logger()
+    in_force = cron_in_force(await run_schedules(), params.cron, params.timezone)
+    logger.info("slots follow %s", in_force.source)
+    params = params.model_copy(update={"cron": in_force.cron, "timezone": in_force.timezone})
     conn = params.connection
     policy = params.retention_policy()
     notifier = load_notifier() if params.notify else None
@@ -120,7 +121,16 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
         description = ownership_description(params.policy_name, slot)
         created = await gather_bounded(
             (
-                (o.instance_id, _creator(params, o.instance_id, o.snapshot_name or "", description))
+                (
+                    o.instance_id,
+                    partial(
+                        create_snapshot,
+                        conn,
+                        instance_id=o.instance_id,
+                        name=o.snapshot_name or "",
+                        description=description,
+                    ),
+                )
                 for o in to_create
             ),
             params.max_concurrency,
@@ -326,17 +336,6 @@ def _longest_first(
     return sorted(to_create, key=expected_gb, reverse=True)
 
 
-def _creator(
-    params: NightlySnapshotsParams, instance_id: str, name: str, description: str
-) -> Callable[[], Awaitable[Snapshot]]:
-    async def make() -> Snapshot:
-        return await create_snapshot(
-            params.connection, instance_id=instance_id, name=name, description=description
-        )
-
-    return make
-
-
 async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: NightlyReport) -> None:
     """Delete what the plan allows; record every planned deletion's fate."""
     candidates = plan.deletions
@@ -371,7 +370,12 @@ async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: Nightl
                 _deletion(decision.snapshot, DeletionStatus.REFUSED, "now backs a custom image")
             )
             continue
-        jobs.append((decision.snapshot.id, _deleter(params, decision.snapshot.id)))
+        jobs.append(
+            (
+                decision.snapshot.id,
+                partial(delete_snapshot, params.connection, decision.snapshot.id),
+            )
+        )
     results = await gather_bounded(jobs, params.max_concurrency)
     by_id = {d.snapshot.id: d for d in candidates}
     for snapshot_id, result in results.items():
@@ -386,13 +390,6 @@ async def _prune(plan: FleetPlan, params: NightlySnapshotsParams, report: Nightl
         else:
             status = DeletionStatus.DELETED if result == "deleted" else DeletionStatus.ALREADY_GONE
             report.deletions.append(_deletion(decision.snapshot, status, decision.reason))
-
-
-def _deleter(params: NightlySnapshotsParams, snapshot_id: str) -> Callable[[], Awaitable[str]]:
-    async def delete() -> str:
-        return await delete_snapshot(params.connection, snapshot_id)
-
-    return delete
 
 
 def _deletion(record: SnapshotRecord, status: DeletionStatus, reason: str) -> DeletionOutcome:

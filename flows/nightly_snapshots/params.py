@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from barrack.models import RequestModel
+from flows.common.params import ConcurrentRecipeParams
 from flows.common.selection import InstanceSelection
 from flows.nightly_snapshots.ownership import validate_policy_name
 from flows.nightly_snapshots.retention import PRESETS, RetentionPolicy
 from flows.nightly_snapshots.schedule import DEFAULT_POLICY_NAME, load_timezone, validate_cron
-from tasks.connection import BarrackConnection
 
-__all__ = ["NightlySnapshotsParams"]
+__all__ = ["DEFAULT_PRESET", "NightlySnapshotsParams"]
+
+DEFAULT_PRESET = "standard"
+"""The retention preset of a run that names neither a preset nor rules."""
 
 
-class NightlySnapshotsParams(RequestModel):
+class NightlySnapshotsParams(ConcurrentRecipeParams):
     """Snapshot the selected instances once per schedule slot, then prune by policy.
 
     Example:
@@ -35,22 +37,23 @@ class NightlySnapshotsParams(RequestModel):
         "covers the same instances its own name (e.g. 'daily' and 'weekly').",
     )
     preset: str | None = Field(
-        default="standard",
-        description=f"Retention preset: {', '.join(sorted(PRESETS))}. Ignored when "
-        "'retention' is set.",
+        default=None,
+        description=f"Retention preset: {', '.join(sorted(PRESETS))}; empty means "
+        f"{DEFAULT_PRESET!r} when 'retention' is empty too. Give a preset or retention "
+        "rules, not both.",
     )
     retention: RetentionPolicy | None = Field(
-        default=None, description="Explicit retention rules (override the preset)."
+        default=None, description="Explicit retention rules (instead of a preset)."
     )
     cron: str = Field(
         default="0 2 * * *",
-        description="The schedule this run belongs to (the deployment's cron): names the "
-        "slot and sets how fresh snapshots must be.",
+        description="The schedule this run belongs to: names the slot and sets how fresh "
+        "snapshots must be. A run of a deployment with a cron schedule uses that "
+        "schedule instead; this is for command-line runs and runs with no schedule.",
     )
-    timezone: str = Field(default="UTC", description="IANA time zone of the cron.")
-    now: AwareDatetime | None = Field(
-        default=None,
-        description="Evaluation time; empty means the run's scheduled start (or now).",
+    timezone: str = Field(
+        default="UTC",
+        description="IANA time zone of the cron (a deployment's schedule brings its own).",
     )
     max_deletions: int = Field(
         default=50,
@@ -59,7 +62,6 @@ class NightlySnapshotsParams(RequestModel):
         "and raise a critical alert. In steady state a run prunes about one snapshot per "
         "instance, so set it above the number of instances the policy covers.",
     )
-    dry_run: bool = Field(default=False, description="Plan and report, change nothing.")
     wait_timeout_minutes: float = Field(
         default=120, gt=0, description="How long to wait for new snapshots to be SUCCESS."
     )
@@ -69,15 +71,8 @@ class NightlySnapshotsParams(RequestModel):
     max_poll_seconds: float = Field(
         default=120, gt=0, description="Longest wait between status checks."
     )
-    max_concurrency: int = Field(
-        default=8, ge=1, le=64, description="API actions in flight at once."
-    )
     freshness_grace_hours: float = Field(
         default=6, ge=0, description="How late a snapshot may be before it counts as stale."
-    )
-    notify: bool = Field(default=True, description="Send notifications for this run.")
-    connection: BarrackConnection = Field(
-        default_factory=BarrackConnection, description="How to reach Barrack."
     )
 
     @field_validator("policy_name")
@@ -97,10 +92,13 @@ class NightlySnapshotsParams(RequestModel):
         return value
 
     @model_validator(mode="after")
-    def _retention_is_set(self) -> NightlySnapshotsParams:
-        if self.retention is None and self.preset is None:
-            raise ValueError("set a retention preset or explicit retention rules")
-        if self.retention is None and self.preset not in PRESETS:
+    def _one_retention(self) -> NightlySnapshotsParams:
+        if self.retention is not None and self.preset is not None:
+            raise ValueError(
+                f"preset ({self.preset!r}) and retention are both set: give one, the "
+                "preset's name or the retention rules (the rules do not amend a preset)"
+            )
+        if self.preset is not None and self.preset not in PRESETS:
             raise ValueError(
                 f"preset: {self.preset!r} is not a preset; choose one of "
                 f"{', '.join(sorted(PRESETS))}"
@@ -108,17 +106,12 @@ class NightlySnapshotsParams(RequestModel):
         return self
 
     def retention_policy(self) -> RetentionPolicy:
-        """The rules in force: the explicit ones, else the preset's."""
+        """The rules in force: the explicit ones, else the preset's (``standard`` unset)."""
         if self.retention is not None:
             return self.retention
-        assert self.preset is not None  # guaranteed by the validator
-        return RetentionPolicy.from_preset(self.preset)
+        return RetentionPolicy.from_preset(self.preset or DEFAULT_PRESET)
 
     @property
     def freshness_grace(self) -> timedelta:
         """The freshness grace as a duration."""
         return timedelta(hours=self.freshness_grace_hours)
-
-    def evaluation_time(self, scheduled: datetime | None, current: datetime) -> datetime:
-        """The time this run judges by: ``now``, else the scheduled start, else ``current``."""
-        return self.now or scheduled or current

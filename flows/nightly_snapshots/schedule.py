@@ -20,20 +20,23 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
+from flows.common.runtime import DeploymentCron, RunSchedules
 from notifications.text import describe_duration
 
 __all__ = [
     "DEFAULT_POLICY_NAME",
     "SNAPSHOT_NAME_MAX_LENGTH",
+    "CronInForce",
     "Freshness",
     "FreshnessLevel",
+    "cron_in_force",
     "freshness",
     "load_timezone",
     "period_of",
@@ -108,6 +111,64 @@ def validate_cron(expression: str, *, field: str = "cron") -> str:
     if not croniter.is_valid(text):
         raise ValueError(f"{field}: {expression!r} is not a valid cron expression")
     return text
+
+
+@dataclass(frozen=True, slots=True)
+class CronInForce:
+    """The cron a run names its slot by, and where it came from (for the log)."""
+
+    cron: str
+    timezone: str
+    source: str
+
+
+def cron_in_force(schedules: RunSchedules | None, cron: str, timezone: str) -> CronInForce:
+    """The schedule a run belongs to: its deployment's cron, else the parameters.
+
+    The deployment's schedule is what Prefect fires by, so slot names and freshness must
+    follow it (edited in the UI, it would otherwise disagree with a ``cron`` parameter).
+    With several cron schedules the one that made the run counts (Prefect's scheduler
+    records it); a run made otherwise (by hand, from the CLI) falls back to the
+    parameters, as does a run of no deployment or a deployment with no cron schedule.
+
+    Args:
+        schedules: the run's deployment schedules (see ``run_schedules``), or None.
+        cron: the ``cron`` parameter.
+        timezone: the ``timezone`` parameter.
+
+    Example:
+        >>> cron_in_force(None, "0 2 * * *", "UTC").source
+        "the parameters (cron '0 2 * * *', UTC): not a deployment's run"
+    """
+    fallback = f"the parameters (cron {cron!r}, {timezone})"
+    if schedules is None:
+        return CronInForce(cron, timezone, f"{fallback}: not a deployment's run")
+    crons = [c for c in schedules.crons if c.active] or list(schedules.crons)
+    made_by = next((c for c in crons if c.schedule_id == schedules.run_schedule_id), None)
+    if made_by is None and len(crons) == 1:
+        made_by = crons[0]
+    if made_by is None:
+        why = (
+            "it has no cron schedule"
+            if not crons
+            else f"it has {len(crons)} cron schedules and none of them made this run"
+        )
+        return CronInForce(cron, timezone, f"{fallback}: deployment {schedules.deployment!r} {why}")
+    return _checked(made_by, schedules.deployment, CronInForce(cron, timezone, fallback))
+
+
+def _checked(schedule: DeploymentCron, deployment: str, fallback: CronInForce) -> CronInForce:
+    """``schedule`` as the cron in force, or ``fallback`` if the recipe cannot read it."""
+    try:
+        expression = validate_cron(schedule.cron, field="schedule cron")
+        load_timezone(schedule.timezone, field="schedule timezone")
+    except ValueError as exc:
+        return replace(fallback, source=f"{fallback.source}: deployment {deployment!r}: {exc}")
+    return CronInForce(
+        expression,
+        schedule.timezone,
+        f"deployment {deployment!r}'s schedule (cron {expression!r}, {schedule.timezone})",
+    )
 
 
 def slot_for(cron: str, timezone: str, now: datetime) -> datetime:

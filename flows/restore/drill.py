@@ -12,15 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Final
 
-from prefect import flow
 from prefect.logging import get_run_logger
 
 from barrack import BarrackError
 from barrack.models import BootSource, Snapshot, VMInstance
 from flows.common.alerting import RECIPE_HOOKS, load_notifier, notify_report
 from flows.common.guard import run_exclusive
+from flows.common.params import recipe_flow
 from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.common.selection import select_instances
@@ -69,8 +70,8 @@ def drill_order(
     return rotated[:limit], rotated[limit:]
 
 
-@flow(name="restore-drill", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
-async def restore_drill(params: RestoreDrillParams | None = None) -> DrillReport:
+@recipe_flow(RestoreDrillParams, name="restore-drill", log_prints=False, **RECIPE_HOOKS)
+async def restore_drill(params: RestoreDrillParams) -> DrillReport:
     """Restore each protected instance's newest snapshot in turn, verify it, then delete it.
 
     Safety: drills run one at a time; every drill instance is deleted at the end, even
@@ -78,15 +79,14 @@ async def restore_drill(params: RestoreDrillParams | None = None) -> DrillReport
     the same day adopts a leftover drill instance rather than making another;
     ``dry_run`` changes nothing.
 
-    Args:
-        params: which instances, where to restore, waits and verification.
+    The flow's parameters are the fields of :class:`RestoreDrillParams`: which
+    instances, where to restore, waits and verification.
 
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
     """
-    chosen = params or RestoreDrillParams()
     return await run_exclusive(
-        "restore-drill", "drill", lambda: run_restore_drill(chosen), dry_run=chosen.dry_run
+        "restore-drill", "drill", partial(run_restore_drill, params), dry_run=params.dry_run
     )
 
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 
-from prefect import flow
 from prefect.logging import get_run_logger
 
 from barrack import BarrackError, NotFoundError
 from barrack.models import Snapshot, VMInstance, VMStatus
 from flows.common.alerting import RECIPE_HOOKS, load_notifier, notify_report
 from flows.common.guard import run_exclusive
+from flows.common.params import recipe_flow
 from flows.common.report import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.restore.drill_report import DrillReport, drill_alerts
@@ -42,7 +43,7 @@ from tasks.snapshots import list_snapshots
 __all__ = ["resolve_source", "restore_to_region", "run_restore_to_region"]
 
 
-@flow(name="restore-to-region", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
+@recipe_flow(RestoreParams, name="restore-to-region", log_prints=False, **RECIPE_HOOKS)
 async def restore_to_region(params: RestoreParams) -> RestoreReport:
     """Restore a snapshot (or an instance's newest ready one) into the best region for it.
 
@@ -51,8 +52,9 @@ async def restore_to_region(params: RestoreParams) -> RestoreReport:
     an instance whose restore ends in ERROR or times out is deleted (``delete_failed``);
     ``dry_run`` changes nothing.
 
-    Args:
-        params: the source, the targets, the name, timeouts and verification.
+    The flow's parameters are the fields of :class:`RestoreParams`: the source (a
+    ``snapshot_id`` or an ``instance_name``), the targets, the name, timeouts and
+    verification.
 
     Returns:
         The run's report (also published as Prefect artifacts and notifications).
@@ -60,7 +62,7 @@ async def restore_to_region(params: RestoreParams) -> RestoreReport:
     return await run_exclusive(
         "restore-to-region",
         params.describe_source(),
-        lambda: run_restore_to_region(params),
+        partial(run_restore_to_region, params),
         dry_run=params.dry_run,
     )
 

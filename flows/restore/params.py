@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Final
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from barrack.models import RequestModel
+from flows.common.params import RecipeParams
 from flows.common.selection import InstanceSelection
 from flows.restore.candidates import AUTO, SOURCE
 from flows.restore.naming import validate_instance_name
-from tasks.connection import BarrackConnection
 
 __all__ = [
     "RestoreDrillParams",
@@ -90,7 +89,7 @@ class SSHVerification(RequestModel):
         return self
 
 
-class RestoreSettings(RequestModel):
+class RestoreSettings(RecipeParams):
     """What a restore and a drill share: targets, checks, waits, verification."""
 
     exclude_source_region: bool = Field(
@@ -120,19 +119,6 @@ class RestoreSettings(RequestModel):
         description="How long deleting a failed or drill instance may take (it must settle "
         "before it can be deleted).",
     )
-    now: AwareDatetime | None = Field(
-        default=None,
-        description="Evaluation time; empty means the run's scheduled start (or now).",
-    )
-    dry_run: bool = Field(default=False, description="Check and report, change nothing.")
-    notify: bool = Field(default=True, description="Send notifications for this run.")
-    connection: BarrackConnection = Field(
-        default_factory=BarrackConnection, description="How to reach Barrack."
-    )
-
-    def evaluation_time(self, scheduled: datetime | None, current: datetime) -> datetime:
-        """The time this run judges by: ``now``, else the scheduled start, else ``current``."""
-        return self.now or scheduled or current
 
 
 class RestoreParams(RestoreSettings):

@@ -162,7 +162,7 @@ def test_custom_dry_run_from_the_ui_completes_with_its_artifact(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
         new_runs = [r for r in client.read_flow_runs(limit=200) if r.id not in before]
-    params: dict[str, Any] = run.parameters["params"]
+    params: dict[str, Any] = run.parameters  # the recipe's fields, at the top level
     assert params["dry_run"] is True
     assert params["max_deletions"] == 50
     assert run.state is not None

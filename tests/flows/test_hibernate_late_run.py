@@ -73,7 +73,7 @@ def run(
 
 async def _run_scheduled(params: HibernateIdleParams, scheduled: datetime) -> HibernateReport:
     """Create a flow run Scheduled for ``scheduled`` and run it now, as a worker would."""
-    parameters = {"params": params}
+    parameters = dict(params)  # the flat parameters: one per field
     async with get_client() as client:
         flow_run = await client.create_flow_run(
             hibernate_idle, parameters=parameters, state=Scheduled(scheduled_time=scheduled)
