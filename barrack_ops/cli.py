@@ -15,19 +15,17 @@ giving its outcome; the exit statuses are the same for all (:mod:`barrack_ops.ru
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from barrack import BarrackError
 from barrack_ops.commands.doctor import doctor
 from barrack_ops.commands.hibernate_idle import run_hibernate_idle
 from barrack_ops.commands.low_balance import run_low_balance
+from barrack_ops.commands.plan import plan_retention
 from barrack_ops.commands.restore import run_restore_drill, run_restore_to_region
 from barrack_ops.params_file import ParamsFileError, load_params
 from barrack_ops.runner import choose_prefect_server, finish, preflight, run_flow, set_verbose
@@ -75,6 +73,7 @@ run_app.command("hibernate-idle")(run_hibernate_idle)
 run_app.command("low-balance")(run_low_balance)
 run_app.command("restore-to-region")(run_restore_to_region)
 run_app.command("restore-drill")(run_restore_drill)
+plan_app.command("retention")(plan_retention)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -117,59 +116,6 @@ def run_nightly_snapshots(params: ParamsOption = None, dry_run: DryRunOption = F
 
     report = run_flow(lambda: nightly_snapshots(parsed), recipe="nightly-snapshots")
     finish("nightly-snapshots", report, attention=_nightly_attention)
-
-
-@plan_app.command("retention")
-def plan_retention(params: ParamsOption = None) -> None:
-    """Show, for every snapshot of the selected instances, keep or delete and why."""
-    from flows.nightly_snapshots.params import NightlySnapshotsParams
-    from flows.nightly_snapshots.preview import preview_retention, price_plan
-    from tasks.connection import resolve_settings
-
-    try:
-        parsed = load_params(NightlySnapshotsParams, params)
-    except ParamsFileError as exc:
-        raise _fail(str(exc)) from None
-
-    async def compute() -> tuple[object, object]:
-        from barrack import AsyncBarrack
-
-        async with AsyncBarrack(settings=await resolve_settings(parsed.connection)) as client:
-            plan = await preview_retention(client, parsed)
-            return plan, await price_plan(client, plan)
-
-    try:
-        plan, cost = asyncio.run(compute())
-    except BarrackError as exc:
-        raise _fail(str(exc)) from None
-    from flows.nightly_snapshots.retention import FleetPlan
-
-    assert isinstance(plan, FleetPlan)
-    table = Table(title=f"Retention plan: {parsed.retention_policy().describe()}")
-    for column in ("instance", "snapshot", "created (UTC)", "action", "reasons"):
-        table.add_column(column)
-    for decision in plan.decisions:
-        snap = decision.snapshot
-        style = "red" if decision.action.value == "delete" else ""
-        table.add_row(
-            snap.instance_name or snap.instance_id,
-            snap.name,
-            f"{snap.created_at:%Y-%m-%d %H:%M}",
-            decision.action.value,
-            decision.reason,
-            style=style,
-        )
-    console.print(table)
-    console.print(
-        f"{plan.delete_count} to delete, {plan.keep_count} to keep"
-        + (f"; [bold red]{plan.blocked}[/]" if plan.blocked else "")
-    )
-    from flows.nightly_snapshots.cost import RetentionCost
-
-    if isinstance(cost, RetentionCost):
-        console.print(cost.line(dry_run=True), markup=False)
-    else:
-        console.print("retention cost: unknown (the price list has no snapshot rate)")
 
 
 @app.command("demo")
