@@ -88,7 +88,7 @@ class ExitCode(IntEnum):
 STACK_STATE: Final = Path(".run") / "stack.json"
 """Where ``make up`` records the running stack, under the repository root."""
 
-_state: dict[str, Any] = {"verbose": False, "prefect": None}
+_state: dict[str, Any] = {"verbose": False, "prefect": None, "handler": None}
 
 
 def _err() -> Console:
@@ -146,6 +146,16 @@ def _profile_api_url() -> str | None:
     return str(value) if value else None
 
 
+def _imported_api_url() -> str | None:
+    """The API of a Prefect already imported and configured in this process (tests)."""
+    if "prefect.settings" not in sys.modules:
+        return None
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    return str(url) if url else None
+
+
 def _stack_api_url(root: Path) -> str | None:
     """The Prefect API of a running ``make up`` stack of this checkout, or None."""
     import json
@@ -173,7 +183,7 @@ def choose_prefect_server(root: Path | None = None) -> str:
     docs/performance.md, "CLI overhead"). Must run before anything imports Prefect: its
     settings are read once, at import.
     """
-    url = os.environ.get("PREFECT_API_URL") or _profile_api_url()
+    url = os.environ.get("PREFECT_API_URL") or _profile_api_url() or _imported_api_url()
     if url:
         line = f"Prefect: the server at {url} (PREFECT_API_URL)"
     else:
@@ -311,7 +321,13 @@ def _configure_logging() -> Path | None:
                 if not isinstance(existing.formatter, _OneLine):
                     existing.setFormatter(_OneLine(existing.formatter))
     if handler is not None:
-        logging.getLogger().addHandler(handler)
+        root = logging.getLogger()
+        previous = _state.get("handler")
+        if isinstance(previous, logging.Handler):
+            root.removeHandler(previous)
+            previous.close()
+        root.addHandler(handler)
+        _state["handler"] = handler
     for name in ("barrack", "flows", "tasks", "notifications"):
         logging.getLogger(name).setLevel(logging.INFO)
     if handler is not None:
