@@ -28,7 +28,7 @@ from barrack_ops.commands.low_balance import run_low_balance
 from barrack_ops.commands.plan import plan_retention
 from barrack_ops.commands.restore import run_restore_drill, run_restore_to_region
 from barrack_ops.params_file import ParamsFileError, load_params
-from barrack_ops.runner import choose_prefect_server, finish, preflight, run_flow, set_verbose
+from barrack_ops.runner import choose_prefect_server, fail, finish, preflight, run_flow, set_verbose
 from simulator.cli import sim
 
 __all__ = ["app", "main"]
@@ -76,7 +76,6 @@ run_app.command("restore-drill")(run_restore_drill)
 plan_app.command("retention")(plan_retention)
 
 console = Console()
-err_console = Console(stderr=True)
 
 ParamsOption = Annotated[
     Path | None,
@@ -86,8 +85,7 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Plan and report, 
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=2)
+    return fail(message)  # one line, never wrapped (barrack_ops.runner)
 
 
 def _nightly_attention(report: Any) -> str:

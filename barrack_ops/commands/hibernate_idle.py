@@ -13,12 +13,11 @@ import typer
 from rich.console import Console
 
 from barrack_ops.params_file import ParamsFileError, load_params
-from barrack_ops.runner import finish, preflight, run_flow
+from barrack_ops.runner import fail, finish, preflight, run_flow
 
 __all__ = ["run_hibernate_idle"]
 
 console = Console()
-err_console = Console(stderr=True)
 
 
 def run_hibernate_idle(
@@ -55,8 +54,7 @@ def run_hibernate_idle(
                 prometheus=settings,
             )
     except ParamsFileError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(str(exc)) from None
     preflight(parsed.connection, notify=parsed.notify)
     from flows.hibernate_idle.flow import hibernate_idle
 

@@ -13,17 +13,15 @@ import typer
 from rich.console import Console
 
 from barrack_ops.params_file import ParamsFileError, load_params
-from barrack_ops.runner import finish, preflight, run_flow
+from barrack_ops.runner import fail, finish, preflight, run_flow
 
 __all__ = ["run_low_balance"]
 
 console = Console()
-err_console = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=2)
+    return fail(message)  # one line, never wrapped (barrack_ops.runner)
 
 
 def run_low_balance(
