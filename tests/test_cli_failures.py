@@ -23,10 +23,10 @@ from simulator.testing import SimHandle, running_simulator
 START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 UNREACHABLE_BOUND_S = 120.0
-"""A run against a closed port gives up at once (docs: "an unreachable API"); this bound
-is the process's whole life, Python and imports included, on a 2-core machine under a load
-average of 20 (59 s measured there; a few seconds on an idle one). The
-old behaviour took 104 s on an idle one."""
+"""A run against a closed port gives up at its first call (README: "an unreachable API");
+this bound is the process's whole life, Python and imports included: 59 s were measured
+on 2 cores under a load average of 20, where the old behaviour (five client attempts
+times three task tries and a 60 s wait) took 104 s on an idle machine."""
 
 
 @pytest.fixture(scope="module")
