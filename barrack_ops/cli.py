@@ -96,7 +96,7 @@ def _nightly_attention(report: Any) -> str:
     if report.failed_deletions:
         parts.append(f"{len(report.failed_deletions)} deletion(s) failed")
     if report.blocked:
-        parts.append(f"pruning blocked: {report.blocked}")
+        parts.append(f"pruning {report.blocked}")  # "pruning blocked: N deletions exceed ..."
     return "; ".join(parts)
 
 

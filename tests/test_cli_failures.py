@@ -171,7 +171,7 @@ def test_a_run_names_its_prefect_server_and_ends_with_its_outcome(
     # A dry run that finds pruning blocked exits 1 and says why, last.
     assert done.returncode == 1, done.stderr
     assert lines[-1].startswith("nightly-snapshots: done, needs attention (exit 1): ")
-    assert "pruning blocked: blocked: " in lines[-1]
+    assert "pruning blocked: " in lines[-1]
     assert "exceed max_deletions=2" in lines[-1]
     assert_no_traceback(done)
     assert (tmp_path / "barrack-ops.log").is_file()
