@@ -25,9 +25,8 @@ START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 UNREACHABLE_BOUND_S = 120.0
 """A run against a closed port gives up at its first call (README: "an unreachable API");
 this bound is the process's whole life, Python and imports included: 6 s were measured
-on a quiet 2-core machine, 59 s
-on 2 cores under a load average of 20, where the old behaviour (five client attempts
-times three task tries and a 60 s wait) took 104 s on an idle machine."""
+on a quiet 2-core machine and 59 s under a load average of 20, where the old behaviour
+(five client attempts times three task tries and a 60 s wait) took 104 s on an idle one."""
 
 
 @pytest.fixture(scope="module")
