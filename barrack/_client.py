@@ -34,6 +34,7 @@ from barrack._exceptions import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    APIUnreachableError,
     BarrackError,
     RateLimitError,
     RequestValidationError,
@@ -169,6 +170,9 @@ class AsyncBarrack:
         self._rng = rng or random.Random()
         self._now = now
         self._new_idempotency_key = new_idempotency_key
+        # Whether any answer came back yet: a refused connection before the first one
+        # means nothing is there (APIUnreachableError, not retried); after it, a blip.
+        self._answered = False
         self._http = httpx.AsyncClient(
             base_url=base.base_url,
             timeout=httpx.Timeout(base.timeout, connect=base.connect_timeout),
@@ -315,16 +319,26 @@ class AsyncBarrack:
                 headers=headers,
                 content=payload,
             )
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"timed out ({type(exc).__name__})", method=spec.method, path=path
-            ) from None
         except httpx.TransportError as exc:
+            if not self._answered and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+                # Nothing has answered this client yet: a wrong URL or a server that is
+                # down, not a blip; retrying would only delay the same answer.
+                raise APIUnreachableError(
+                    f"nothing answers at {self.settings.base_url} ({type(exc).__name__}: "
+                    f"{scrub(str(exc), self._secrets) or 'no detail'})",
+                    method=spec.method,
+                    path=path,
+                ) from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise APITimeoutError(
+                    f"timed out ({type(exc).__name__})", method=spec.method, path=path
+                ) from None
             raise APIConnectionError(
                 f"connection failed ({type(exc).__name__}: {scrub(str(exc), self._secrets)})",
                 method=spec.method,
                 path=path,
             ) from None
+        self._answered = True
         if self._follows_api:
             self._follow_announced_limit(response)
         if response.is_success:

@@ -6,7 +6,8 @@
     ├── ConfigurationError            bad or missing settings (API key, base URL)
     ├── RequestValidationError        a request failed validation; nothing was sent
     ├── APIConnectionError            no usable response: refused, reset, dropped mid-body
-    │   └── APITimeoutError           connect, read, write or pool timeout
+    │   ├── APITimeoutError           connect, read, write or pool timeout
+    │   └── APIUnreachableError       nothing answered yet: refused, unknown host, TLS
     ├── APIResponseValidationError    a response that does not match the contract
     └── APIStatusError                a contract ErrorResponse (or a bare error status)
         ├── APIRefusedError           2xx whose body says ``"success": false``
@@ -48,6 +49,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "APIUnreachableError",
     "AuthenticationError",
     "BadRequestError",
     "BarrackError",
@@ -134,6 +136,13 @@ class APIConnectionError(BarrackError):
 
 class APITimeoutError(APIConnectionError):
     """The request timed out (connect, read, write or waiting for a pooled connection)."""
+
+
+class APIUnreachableError(APIConnectionError):
+    """The client's first contact found nothing there: the connection was refused, the
+    host name did not resolve, TLS failed or connecting timed out, and no earlier call of
+    this client got an answer. Not retried: another attempt a second later meets the same
+    closed port, so the run ends at once (a drop after answers is retried)."""
 
 
 class APIResponseValidationError(BarrackError):

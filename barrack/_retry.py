@@ -4,7 +4,13 @@ Named constants and small pure functions, so the rules read as a table and test 
 Transient failures (429, 500, 502, 503, 504, connection errors, timeouts) are retried with
 exponential backoff and "equal jitter"; a ``Retry-After`` the server sends is honoured up
 to :attr:`RetryPolicy.max_retry_after`, and a longer one ends the retries (waiting less
-than asked would only earn another 429). Other 4xx are never retried.
+than asked would only earn another 429). Other 4xx are never retried, and neither is an
+API that never answered (:class:`~barrack.APIUnreachableError`: a refused connection, an
+unknown host or a failed TLS handshake on a client's first contact), so a wrong base URL
+or a server that is down ends a run at once instead of after minutes of backoff.
+
+Worst case with the defaults, per call: 5 attempts, backoff waits of at most 0.5 + 1 + 2
++ 4 s, plus each attempt's own timeout (``BARRACK_TIMEOUT``, 30 s, when the API stalls).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Final
 from barrack._exceptions import (
     APIConnectionError,
     APIStatusError,
+    APIUnreachableError,
     BarrackError,
     RateLimitError,
 )
@@ -110,7 +117,10 @@ def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random) -> floa
 
 
 def is_retryable(error: BarrackError) -> bool:
-    """Whether an error is transient: connection trouble, timeouts, 429 and 5xx gateways."""
+    """Whether an error is transient: connection trouble on an API that answered before,
+    timeouts, 429 and 5xx gateways."""
+    if isinstance(error, APIUnreachableError):
+        return False
     if isinstance(error, APIConnectionError):
         return True
     if isinstance(error, APIStatusError):

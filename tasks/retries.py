@@ -1,8 +1,13 @@
 """Task-level retries: only transient Barrack failures are tried again.
 
-The client already retries each HTTP call; a Prefect retry on top covers a longer outage
-and shows in the UI as AwaitingRetry/Retrying. Errors that another attempt cannot fix
-(validation, 4xx) fail the task at once.
+The client already retries each HTTP call (up to 5 attempts, about 8 s of backoff); one
+Prefect retry on top, 10 s later, covers a short outage and shows in the UI as
+AwaitingRetry/Retrying. The layers multiply, so the task layer stays small: a call that
+keeps failing on a reachable API gives up after 2 x (5 attempts + 8 s) + 10 s, about
+26 s when the API answers with errors (each attempt logs a warning line), or about
+5 minutes when every attempt runs into the 30 s timeout. Errors that another attempt
+cannot fix (validation, 4xx) and an API that never answered
+(:class:`~barrack.APIUnreachableError`) fail the task at once.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ from barrack import BarrackError, is_retryable
 
 __all__ = ["TASK_RETRIES", "TASK_RETRY_DELAYS", "retry_if_transient"]
 
-TASK_RETRIES: Final = 2
-TASK_RETRY_DELAYS: Final = [10.0, 60.0]
+TASK_RETRIES: Final = 1
+TASK_RETRY_DELAYS: Final = [10.0]
 
 
 def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:

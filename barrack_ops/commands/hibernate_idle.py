@@ -6,20 +6,18 @@ A plain function with typer options; the CLI registers it with
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 
 from barrack_ops.params_file import ParamsFileError, load_params
+from barrack_ops.runner import fail, finish, preflight, run_flow
 
 __all__ = ["run_hibernate_idle"]
 
 console = Console()
-err_console = Console(stderr=True)
 
 
 def run_hibernate_idle(
@@ -42,7 +40,6 @@ def run_hibernate_idle(
     """Warn about instances whose GPUs sat idle for the whole window; hibernate those still
     idle after the grace period. Exit status 1 when a hibernation failed or the probe could
     not judge an instance."""
-    from flows.hibernate_idle.flow import hibernate_idle
     from flows.hibernate_idle.params import HibernateIdleParams
 
     overrides: dict[str, object] = {"dry_run": dry_run or None, "probe": probe}
@@ -57,9 +54,20 @@ def run_hibernate_idle(
                 prometheus=settings,
             )
     except ParamsFileError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
-    report = asyncio.run(hibernate_idle(parsed))
-    console.print(Markdown(report.markdown()))
-    if not report.ok:
-        raise typer.Exit(code=1)
+        raise fail(str(exc)) from None
+    preflight(parsed.connection, notify=parsed.notify)
+    from flows.hibernate_idle.flow import hibernate_idle
+
+    report = run_flow(lambda: hibernate_idle(parsed), recipe="hibernate-idle")
+    finish("hibernate-idle", report, attention=_attention, console=console)
+
+
+def _attention(report: Any) -> str:
+    """Why a hibernate-idle run needs attention, in one line."""
+    from flows.hibernate_idle.report import Action
+
+    failed = [i.instance_name for i in report.with_action(Action.FAILED)]
+    parts = [f"hibernation failed: {', '.join(failed)}"] if failed else []
+    if report.probe_failures:
+        parts.append(f"the probe could not judge {len(report.probe_failures)} instance(s)")
+    return "; ".join(parts)

@@ -6,27 +6,22 @@ A plain function with typer options; the CLI registers it with
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 
-from barrack import BarrackError
 from barrack_ops.params_file import ParamsFileError, load_params
-from notifications.errors import NotificationConfigError
+from barrack_ops.runner import fail, finish, preflight, run_flow
 
 __all__ = ["run_low_balance"]
 
 console = Console()
-err_console = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=2)
+    return fail(message)  # one line, never wrapped (barrack_ops.runner)
 
 
 def run_low_balance(
@@ -53,7 +48,6 @@ def run_low_balance(
     """Forecast how long the prepaid balance lasts at the current burn and alert on the
     balance and runway thresholds. Exit status 1 when a threshold fires or a protective
     action failed; 2 on bad parameters or an unreachable API."""
-    from flows.low_balance.flow import low_balance
     from flows.low_balance.params import LowBalanceParams
 
     try:
@@ -65,10 +59,19 @@ def run_low_balance(
     if protect:
         enabled = parsed.protection.model_copy(update={"enabled": True})
         parsed = parsed.model_copy(update={"protection": enabled})
-    try:
-        report = asyncio.run(low_balance(parsed))
-    except (BarrackError, NotificationConfigError) as exc:
-        raise _fail(str(exc)) from None
-    console.print(Markdown(report.markdown()))
-    if not report.ok:
-        raise typer.Exit(code=1)
+    preflight(parsed.connection, notify=parsed.notify)
+    from flows.low_balance.flow import low_balance
+
+    report = run_flow(lambda: low_balance(parsed), recipe="low-balance")
+    finish("low-balance", report, attention=_attention, console=console)
+
+
+def _attention(report: Any) -> str:
+    """Why a low-balance run needs attention, in one line."""
+    parts = []
+    if report.severity is not None:
+        parts.append(f"{report.severity.value}: {report.summary_line()}")
+    failed = report.protection.failed() if report.protection else []
+    if failed:
+        parts.append(f"{len(failed)} protective action(s) failed")
+    return "; ".join(parts)

@@ -7,20 +7,18 @@ Plain functions with typer options; the CLI registers them with
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 
 from barrack_ops.params_file import ParamsFileError, load_params
+from barrack_ops.runner import fail, finish, preflight, run_flow
 
 __all__ = ["run_restore_drill", "run_restore_to_region"]
 
 console = Console()
-err_console = Console(stderr=True)
 
 ParamsOption = Annotated[
     Path | None,
@@ -29,8 +27,7 @@ ParamsOption = Annotated[
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=2)
+    return fail(message)  # one line, never wrapped (barrack_ops.runner)
 
 
 def run_restore_to_region(
@@ -74,7 +71,6 @@ def run_restore_to_region(
     Exit status 1 when the restore did not end with the machine up (or, in a dry run,
     when it could not go ahead).
     """
-    from flows.restore.flow import restore_to_region
     from flows.restore.params import RestoreParams
 
     overrides: dict[str, object] = {
@@ -91,10 +87,16 @@ def run_restore_to_region(
         parsed = load_params(RestoreParams, params, **overrides)
     except ParamsFileError as exc:
         raise _fail(str(exc)) from None
-    report = asyncio.run(restore_to_region(parsed))
-    console.print(Markdown(report.markdown()))
-    if not report.ok:
-        raise typer.Exit(code=1)
+    preflight(parsed.connection, notify=parsed.notify)
+    from flows.restore.flow import restore_to_region
+
+    report = run_flow(lambda: restore_to_region(parsed), recipe="restore-to-region")
+    finish(
+        "restore-to-region",
+        report,
+        attention=lambda r: f"{r.outcome.value}" + (f": {r.reason}" if r.reason else ""),
+        console=console,
+    )
 
 
 def run_restore_drill(
@@ -107,14 +109,19 @@ def run_restore_drill(
 
     Exit status 1 when a drill failed.
     """
-    from flows.restore.drill import restore_drill
     from flows.restore.params import RestoreDrillParams
 
     try:
         parsed = load_params(RestoreDrillParams, params, dry_run=dry_run or None)
     except ParamsFileError as exc:
         raise _fail(str(exc)) from None
-    report = asyncio.run(restore_drill(parsed))
-    console.print(Markdown(report.markdown()))
-    if not report.ok:
-        raise typer.Exit(code=1)
+    preflight(parsed.connection, notify=parsed.notify)
+    from flows.restore.drill import restore_drill
+
+    report = run_flow(lambda: restore_drill(parsed), recipe="restore-drill")
+    finish(
+        "restore-drill",
+        report,
+        attention=lambda r: "drill failed: " + ", ".join(d.source_label for d in r.failed),
+        console=console,
+    )

@@ -28,9 +28,9 @@ from flows.nightly_snapshots.cost import retention_cost
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
 from flows.nightly_snapshots.params import NightlySnapshotsParams
 from flows.nightly_snapshots.records import (
-    freshness_suspension,
+    RetentionPlanning,
     newest_owned_ready,
-    snapshot_records,
+    plan_retention,
     snapshots_in_use,
 )
 from flows.nightly_snapshots.report import (
@@ -46,10 +46,9 @@ from flows.nightly_snapshots.retention import (
     FleetPlan,
     RetentionAction,
     SnapshotRecord,
-    plan_fleet,
     suspension_text,
 )
-from flows.nightly_snapshots.schedule import cron_in_force, freshness, slot_for, snapshot_name
+from flows.nightly_snapshots.schedule import cron_in_force, slot_for, snapshot_name
 from notifications.text import describe_error
 from tasks.account import get_balance, get_pricing
 from tasks.images import snapshots_backing_images
@@ -180,15 +179,20 @@ async def run_nightly_snapshots(params: NightlySnapshotsParams) -> NightlyReport
     current = [s for s in await list_snapshots(conn) if s.instance_id in chosen_ids]
     # Readers as the selection saw them; _prune looks again right before deleting, for
     # restores started while this run waited.
-    records = snapshot_records(
+    planning = plan_retention(
         current,
-        instance_names={o.instance_id: o.instance_name for o in outcomes.values()},
-        policy_name=params.policy_name,
-        in_use=snapshots_in_use(instances),
+        instances=instances,
+        chosen={o.instance_id: o.instance_name for o in outcomes.values()},
+        params=params,
+        now=now,
+        failed={
+            o.instance_id: o.reason
+            for o in outcomes.values()
+            if o.outcome is SnapshotStatusOutcome.FAILED
+        },
     )
-    _judge_freshness(records, outcomes, params, now)
-    suspended = _suspensions(outcomes)
-    plan = plan_fleet(records, policy, max_deletions=params.max_deletions, suspended=suspended)
+    _record_freshness(planning, outcomes)
+    plan = planning.plan
     report.blocked = plan.blocked
     report.held = [
         _deletion(d.snapshot, DeletionStatus.HELD, "; ".join(d.holds))
@@ -228,39 +232,20 @@ async def _price_retention(params: NightlySnapshotsParams, report: NightlyReport
     report.cost = cost
 
 
-def _judge_freshness(
-    records: list[SnapshotRecord],
-    outcomes: dict[str, InstanceOutcome],
-    params: NightlySnapshotsParams,
-    now: datetime,
-) -> None:
-    """Set each instance's freshness from the newest ready snapshot this policy made."""
-    newest_ready = newest_owned_ready(records)
+def _record_freshness(planning: RetentionPlanning, outcomes: dict[str, InstanceOutcome]) -> None:
+    """Write each instance's freshness and pruning suspension on its report line.
+
+    Suspended (see :func:`plan_retention`): an instance whose snapshot failed tonight,
+    and one whose freshness is critical.
+    """
+    newest_ready = newest_owned_ready(planning.records)
     for outcome in outcomes.values():
-        newest = newest_ready.get(outcome.instance_id)
-        verdict = freshness(newest, params.cron, params.timezone, now, params.freshness_grace)
+        verdict = planning.verdicts[outcome.instance_id]
         outcome.freshness = verdict.level.value
         outcome.freshness_message = verdict.message
-        outcome.newest_success_at = newest
-        # The bare reason; _suspensions words it once, with any failure of tonight.
-        outcome.pruning_suspended = freshness_suspension(verdict)
-
-
-def _suspensions(outcomes: dict[str, InstanceOutcome]) -> dict[str, str]:
-    """Instance id -> why its pruning is suspended, also written on its report line.
-
-    Suspended: an instance whose snapshot failed tonight, and one whose freshness is
-    critical (see :func:`freshness_suspension`).
-    """
-    suspended: dict[str, str] = {}
-    for outcome in outcomes.values():
-        if outcome.outcome is SnapshotStatusOutcome.FAILED:
-            suspended[outcome.instance_id] = outcome.reason
-        elif outcome.pruning_suspended is not None:
-            suspended[outcome.instance_id] = outcome.pruning_suspended
-    for instance_id, why in suspended.items():
-        outcomes[instance_id].pruning_suspended = suspension_text(why)
-    return suspended
+        outcome.newest_success_at = newest_ready.get(outcome.instance_id)
+        why = planning.suspended.get(outcome.instance_id)
+        outcome.pruning_suspended = suspension_text(why) if why is not None else None
 
 
 def _plan_creation(

@@ -9,46 +9,34 @@ from flows.common.pricing import PriceIndex
 from flows.common.selection import select_instances
 from flows.nightly_snapshots.cost import RetentionCost, retention_cost
 from flows.nightly_snapshots.params import NightlySnapshotsParams
-from flows.nightly_snapshots.records import (
-    freshness_suspension,
-    newest_owned_ready,
-    snapshot_records,
-    snapshots_in_use,
-)
-from flows.nightly_snapshots.retention import FleetPlan, plan_fleet
-from flows.nightly_snapshots.schedule import freshness
+from flows.nightly_snapshots.records import RetentionPlanning, plan_retention
+from flows.nightly_snapshots.retention import FleetPlan
 
-__all__ = ["preview_retention", "price_plan"]
+__all__ = ["preview_planning", "preview_retention", "price_plan"]
 
 
 async def preview_retention(client: AsyncBarrack, params: NightlySnapshotsParams) -> FleetPlan:
-    """What pruning would do now, for the selected instances; nothing is changed.
+    """What pruning would do now, for the selected instances; nothing is changed."""
+    return (await preview_planning(client, params)).plan
 
-    It plans as the run does: the same records, readers and freshness suspensions (a
-    failed snapshot of a run that has not happened cannot be foreseen).
+
+async def preview_planning(
+    client: AsyncBarrack, params: NightlySnapshotsParams
+) -> RetentionPlanning:
+    """The plan with its freshness verdicts and suspensions; nothing is changed.
+
+    It plans as the run does, through the same function (:func:`plan_retention`), at the
+    moment the run would judge (``now`` when set, else the current time). A failed
+    snapshot of a run that has not happened cannot be foreseen.
     """
     instances = await client.instances.list(per_page=100).to_list()
     chosen = select_instances(instances, params.selection).chosen
-    records = snapshot_records(
+    return plan_retention(
         [snap async for snap in client.snapshots.list()],
-        instance_names={vm.id: vm.name for vm in chosen},
-        policy_name=params.policy_name,
-        in_use=snapshots_in_use(instances),
-    )
-    now = params.now or datetime.now(UTC)
-    newest = newest_owned_ready(records)
-    suspended: dict[str, str] = {}
-    for vm in chosen:
-        verdict = freshness(
-            newest.get(vm.id), params.cron, params.timezone, now, params.freshness_grace
-        )
-        if (why := freshness_suspension(verdict)) is not None:
-            suspended[vm.id] = why
-    return plan_fleet(
-        records,
-        params.retention_policy(),
-        max_deletions=params.max_deletions,
-        suspended=suspended,
+        instances=instances,
+        chosen={vm.id: vm.name for vm in chosen},
+        params=params,
+        now=params.evaluation_time(None, datetime.now(UTC)),
     )
 
 

@@ -1,22 +1,30 @@
 """From API snapshots to planner records: ownership, image backing and who is using one.
 
-The run and the ``plan retention`` preview both build their records here, so the preview
-never shows a plan the run would not carry out.
+The run and the ``plan retention`` preview both plan through :func:`plan_retention`: the
+same records, readers, freshness verdicts and suspensions, so the preview never shows a
+plan other than the one the run would carry out for the same fleet at the same time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from barrack.models import Snapshot, VMInstance
 from flows.nightly_snapshots.ownership import is_owned_by
-from flows.nightly_snapshots.retention import SnapshotRecord
-from flows.nightly_snapshots.schedule import Freshness, FreshnessLevel
+from flows.nightly_snapshots.retention import FleetPlan, SnapshotRecord, plan_fleet
+from flows.nightly_snapshots.schedule import Freshness, FreshnessLevel, freshness
+
+if TYPE_CHECKING:
+    from flows.nightly_snapshots.params import NightlySnapshotsParams
 
 __all__ = [
+    "RetentionPlanning",
     "freshness_suspension",
     "newest_owned_ready",
+    "plan_retention",
     "snapshot_records",
     "snapshots_in_use",
 ]
@@ -103,3 +111,67 @@ def snapshot_records(
         for snap in snapshots
         if snap.instance_id in instance_names
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPlanning:
+    """What :func:`plan_retention` worked out.
+
+    Attributes:
+        records: the planner's records of the chosen instances' snapshots.
+        verdicts: instance id -> its freshness, judged on this policy's newest ready one.
+        suspended: instance id -> why its pruning is suspended (the bare reason).
+        plan: keep or delete, with reasons, for every record.
+    """
+
+    records: list[SnapshotRecord]
+    verdicts: dict[str, Freshness]
+    suspended: dict[str, str]
+    plan: FleetPlan
+
+
+def plan_retention(
+    snapshots: Iterable[Snapshot],
+    *,
+    instances: Iterable[VMInstance],
+    chosen: Mapping[str, str],
+    params: NightlySnapshotsParams,
+    now: datetime,
+    failed: Mapping[str, str] | None = None,
+) -> RetentionPlanning:
+    """The one way to plan pruning, for the run and for ``plan retention``.
+
+    Args:
+        snapshots: the snapshot listing (others than the chosen instances' are left out).
+        instances: the whole instance listing: restores still reading from a snapshot.
+        chosen: instance id -> name, for the instances the policy covers.
+        params: the recipe's parameters (policy, schedule, freshness grace, max_deletions).
+        now: the moment the plan is judged at.
+        failed: instance id -> why its snapshot failed in this run; its pruning is
+            suspended (a preview has none: a failure cannot be foreseen).
+    """
+    records = snapshot_records(
+        snapshots,
+        instance_names=chosen,
+        policy_name=params.policy_name,
+        in_use=snapshots_in_use(instances),
+    )
+    newest = newest_owned_ready(records)
+    verdicts = {
+        instance_id: freshness(
+            newest.get(instance_id), params.cron, params.timezone, now, params.freshness_grace
+        )
+        for instance_id in chosen
+    }
+    suspended = dict(failed or {})
+    for instance_id, verdict in verdicts.items():
+        why = freshness_suspension(verdict)
+        if instance_id not in suspended and why is not None:
+            suspended[instance_id] = why
+    plan = plan_fleet(
+        records,
+        params.retention_policy(),
+        max_deletions=params.max_deletions,
+        suspended=suspended,
+    )
+    return RetentionPlanning(records=records, verdicts=verdicts, suspended=suspended, plan=plan)

@@ -41,9 +41,17 @@ from notifications.text import describe_error
 from tasks.instances import list_instances
 from tasks.snapshots import list_snapshots
 
-__all__ = ["drill_order", "is_drill_instance", "restore_drill", "run_restore_drill"]
+__all__ = [
+    "NOT_DRILLABLE",
+    "drill_order",
+    "is_drill_instance",
+    "restore_drill",
+    "run_restore_drill",
+    "split_drillable",
+]
 
 _DRILL_NAME: Final = re.compile(r".+-drill-\d{4}")
+NOT_DRILLABLE: Final = "not drillable: no ready snapshot"
 
 
 def is_drill_instance(instance: VMInstance) -> bool:
@@ -51,6 +59,24 @@ def is_drill_instance(instance: VMInstance) -> bool:
     return bool(_DRILL_NAME.fullmatch(instance.name)) and (
         instance.boot_source == BootSource.SNAPSHOT or instance.snapshot_id is not None
     )
+
+
+def split_drillable(
+    chosen: Sequence[VMInstance], snapshots: Sequence[Snapshot]
+) -> tuple[list[VMInstance], list[VMInstance]]:
+    """The instances with a ready snapshot to drill, and those with none.
+
+    An instance with nothing to restore (a copy restored a minute ago, a machine whose
+    snapshots all failed) is left out and listed as not drillable: a drill cannot fail
+    for it, and counting it as failed would raise a critical alert about nothing. The
+    nightly recipe's freshness alert is what speaks for a machine without snapshots.
+    """
+    drillable: list[VMInstance] = []
+    undrillable: list[VMInstance] = []
+    for vm in chosen:
+        has_ready = newest_ready_snapshot(snapshots_of(snapshots, instance_id=vm.id)) is not None
+        (drillable if has_ready else undrillable).append(vm)
+    return drillable, undrillable
 
 
 def drill_order(
@@ -110,9 +136,11 @@ async def run_restore_drill(params: RestoreDrillParams) -> DrillReport:
     ]
     selected = select_instances(candidates, params.selection)
     report.excluded += [f"{vm.name}: {why}" for vm, why in selected.excluded]
-    to_drill, deferred = drill_order(selected.chosen, params.max_drills, now)
-    report.deferred = [vm.name for vm in deferred]
     snapshots = await list_snapshots(conn)
+    drillable, undrillable = split_drillable(selected.chosen, snapshots)
+    report.excluded += [f"{vm.name}: {NOT_DRILLABLE}" for vm in undrillable]
+    to_drill, deferred = drill_order(drillable, params.max_drills, now)
+    report.deferred = [vm.name for vm in deferred]
     execution = CarryOutOptions(settings=params, drill=True, delete_failed=True, scope=run_scope())
     for vm in to_drill:
         try:

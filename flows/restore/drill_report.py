@@ -69,9 +69,12 @@ class DrillReport(RecipeReport):
         slowest = f"; slowest to ACTIVE {format_seconds(max(times))}" if times else ""
         if times and api_times:
             slowest += f" (API clock: {format_seconds(max(api_times))})"
-        verb = "would drill" if self.dry_run else "drilled"
+        if self.dry_run:
+            # Nothing was drilled: a dry run neither passes nor fails.
+            blocked = f"; {len(self.failed)} could not go ahead" if self.failed else ""
+            return f"would drill {len(self.drills)} instance(s){blocked}"
         return (
-            f"{verb} {len(self.drills)} instance(s): {len(self.passed)} passed, "
+            f"drilled {len(self.drills)} instance(s): {len(self.passed)} passed, "
             f"{len(self.failed)} failed{slowest}"
         )
 

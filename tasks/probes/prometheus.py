@@ -76,7 +76,8 @@ class PrometheusProbeSettings(RequestModel):
 
     url: str = Field(
         default="http://127.0.0.1:9090",
-        description="Prometheus base URL; queries go to <url>/api/v1/query_range.",
+        description="Prometheus base URL (a trailing /api/v1 is accepted); queries go to "
+        "<url>/api/v1/query_range.",
     )
     util_query: str = Field(
         default=DEFAULT_UTIL_QUERY,
@@ -122,7 +123,12 @@ class PrometheusProbeSettings(RequestModel):
         parsed = httpx.URL(value)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"must be an http(s) URL with a host, got {_safe_url(value)!r}")
-        return value.rstrip("/")
+        # The base URL, with or without the API path people copy from a browser.
+        base = value.rstrip("/")
+        for suffix in ("/api/v1/query_range", "/api/v1/query", "/api/v1"):
+            if base.endswith(suffix):
+                return base.removesuffix(suffix)
+        return base
 
     @field_validator("util_query", "memory_query")
     @classmethod

@@ -14,6 +14,7 @@ from barrack import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
+    APIUnreachableError,
     AsyncBarrack,
     AuthenticationError,
     BadRequestError,
@@ -346,3 +347,32 @@ def test_plain_http_is_allowed_for_loopback_or_when_asked() -> None:
     assert BarrackSettings.load(
         api_key="k", base_url="http://10.0.0.5/api", allow_insecure_http=True
     )
+
+
+async def test_a_refused_first_contact_is_unreachable_and_not_retried(
+    make_client: Callable[..., AsyncBarrack], recorder: Recorder
+) -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    recorder.default = refused
+    with pytest.raises(APIUnreachableError) as caught:
+        await make_client().balance.get()
+    assert "nothing answers at" in str(caught.value)
+    assert len(recorder.requests) == 1
+
+
+async def test_a_refused_connection_after_an_answer_is_retried(
+    make_client: Callable[..., AsyncBarrack], recorder: Recorder
+) -> None:
+    client = make_client()
+    recorder.responses.append(ok("credit", BALANCE))
+    await client.balance.get()
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    recorder.responses.extend([refused, refused])
+    recorder.responses.append(ok("credit", BALANCE))
+    await client.balance.get()
+    assert len(recorder.requests) == 4

@@ -115,9 +115,11 @@ def test_drill_restores_verifies_times_and_deletes(
     verdicts = {d.source_label: (d.outcome, d.ok) for d in report.drills}
     assert verdicts == {
         "notebook": (RestoreOutcome.RESTORED, True),
-        "render-l40": (RestoreOutcome.BLOCKED, False),
         "train-h100": (RestoreOutcome.RESTORED, True),
     }
+    # render-l40 has no snapshot: nothing to drill, so left out, said so, and no failure.
+    assert "render-l40: not drillable: no ready snapshot" in report.excluded
+    assert report.ok
     for line in report.passed:
         assert line.instance_name == f"{line.source_label}-drill-1129"
         assert line.chosen_region == line.source_region  # targets default to 'source'
@@ -127,20 +129,18 @@ def test_drill_restores_verifies_times_and_deletes(
         assert line.timeline.verified_after_s is not None
         assert line.timeline.verified_after_s >= line.timeline.active_after_s
         assert line.cleanup == "deleted (gone from the API)"
-    assert report.drills[1].reason == "no snapshots of render-l40: nothing to restore"
     # Every drill instance is gone; nothing else was touched.
     assert drill_instances(sim) == []
     assert {vm["id"] for vm in sim_instances(sim)} == before
-    # A failed drill is a critical alert.
-    titles = [n.title for n in receiver.received]
-    assert titles == ["[critical] Restore drill failed for render-l40"]
+    # Nothing failed: no critical alert (an instance with nothing to drill is not a
+    # failed drill), only the all-passed message.
+    assert [n.title for n in receiver.received] == ["Restore drill passed for 2 instance(s)"]
     # The history artifact: one row per instance, with the restore times.
     artifact = Artifact.get(DRILL_HISTORY_KEY)
     assert isinstance(artifact, ArtifactRecord)
     rows = json.loads(str(artifact.data))
     assert [(r["instance"], r["outcome"]) for r in rows] == [
         ("notebook", "passed"),
-        ("render-l40", "failed: blocked"),
         ("train-h100", "passed"),
     ]
     assert all(r["to_active_s"] != "" for r in rows if r["outcome"] == "passed")
@@ -184,6 +184,10 @@ def test_dry_run_drill_makes_nothing(sim: SimHandle) -> None:
     (line,) = report.drills
     assert line.outcome is RestoreOutcome.WOULD_RESTORE
     assert drill_instances(sim) == []
+    # Nothing was drilled, so nothing passed or failed.
+    assert report.summary_line() == "would drill 1 instance(s)"
+    assert "passed" not in report.markdown()
+    assert "failed" not in report.markdown()
 
 
 def test_max_drills_defers_the_rest(sim: SimHandle) -> None:

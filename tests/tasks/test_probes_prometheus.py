@@ -371,3 +371,23 @@ async def test_a_missing_bearer_token_is_an_error_not_a_crash(
         [ProbeTarget(id="BRK-AAAAAA1", name="a")], now=NOW, window=HOUR
     )
     assert found["BRK-AAAAAA1"].error is None
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "http://prom.example:9090",
+        "http://prom.example:9090/",
+        "http://prom.example:9090/api/v1",
+        "http://prom.example:9090/api/v1/",
+        "http://prom.example:9090/api/v1/query_range",
+        "http://prom.example:9090/api/v1/query",
+    ],
+)
+def test_the_base_url_is_taken_with_or_without_the_api_path(given: str) -> None:
+    assert PrometheusProbeSettings(url=given).url == "http://prom.example:9090"
+
+
+def test_a_route_prefix_is_kept() -> None:
+    url = "http://127.0.0.1:8642/prometheus/api/v1"
+    assert PrometheusProbeSettings(url=url).url == "http://127.0.0.1:8642/prometheus"

@@ -9,8 +9,15 @@ from typing import cast
 import pytest
 from prefect import State, flow, task
 
-from barrack import APIConnectionError, BarrackError, InternalServerError, NotFoundError
+from barrack import (
+    APIConnectionError,
+    APIUnreachableError,
+    BarrackError,
+    InternalServerError,
+    NotFoundError,
+)
 from tasks._options import API_TASK
+from tasks.retries import TASK_RETRIES
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -28,12 +35,17 @@ def _not_found() -> BarrackError:
 @pytest.mark.parametrize(
     ("make_error", "attempts"),
     [
-        (lambda: APIConnectionError("connection failed", method="GET", path="/api/x/"), 3),
-        (_server_error, 3),
+        (
+            lambda: APIConnectionError("connection failed", method="GET", path="/api/x/"),
+            1 + TASK_RETRIES,
+        ),
+        (_server_error, 1 + TASK_RETRIES),
         (_not_found, 1),
+        # Nothing ever answered: another try meets the same closed port.
+        (lambda: APIUnreachableError("refused", method="GET", path="/api/x/"), 1),
         (lambda: ValueError("a bug, not an outage"), 1),
     ],
-    ids=["connection", "500", "404", "not-barrack"],
+    ids=["connection", "500", "404", "unreachable", "not-barrack"],
 )
 @pytest.mark.parametrize("kind", ["async", "sync"])
 def test_only_transient_failures_are_retried(
