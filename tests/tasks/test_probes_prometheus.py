@@ -371,3 +371,10 @@ async def test_a_missing_bearer_token_is_an_error_not_a_crash(
         [ProbeTarget(id="BRK-AAAAAA1", name="a")], now=NOW, window=HOUR
     )
     assert found["BRK-AAAAAA1"].error is None
+
+
+def test_an_unfilled_deployment_placeholder_says_what_to_set() -> None:
+    """A pod variant deployed without BARRACK_PROMETHEUS_URL (deployments/pools.py)."""
+    with pytest.raises(ValidationError, match="BARRACK_PROMETHEUS_URL") as caught:
+        PrometheusProbeSettings(url="{{ $BARRACK_PROMETHEUS_URL }}")
+    assert caught.value.errors()[0]["loc"] == ("url",)
