@@ -4,12 +4,16 @@
 #   make up     a local Prefect server, UI, simulator, work pool, deployments and a worker
 #               (make up DB=postgres: the Prefect server on the stack's own PostgreSQL)
 #   make down   stop everything make up started
+#   make dist   a wheel, an sdist and constraints.txt (the locked runtime versions) in dist/
+#   make image  the container image (Dockerfile) from make dist's output
 #   make bench-fleet   the recipes at fleet scale (prints figures; not part of make test)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements-dev.lock
+# The runtime dependencies alone, at the dev lock's versions: the wheel's constraints file.
+RUNTIME_LOCK := requirements.lock
 STAMP := $(VENV)/.installed
 
 # Prefect keeps its database under the repo, never under ~/.prefect, and stays offline.
@@ -18,7 +22,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test lint typecheck pytest bench bench-fleet chaos-long clean sim lock system-deps up down
+.PHONY: dist image install demo test lint typecheck pytest bench bench-fleet chaos-long clean sim lock system-deps up down
 
 install: $(STAMP)
 
@@ -105,7 +109,22 @@ down:
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -o $(LOCK)
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --extra pools --universal --python-version 3.11 -o $(LOCK)
+	$(BIN)/python -m uv pip compile pyproject.toml --universal --python-version 3.11 -c $(LOCK) -o $(RUNTIME_LOCK)
+
+# The installable artifact: the wheel is built from the sdist (so the sdist is complete),
+# and constraints.txt pins every runtime dependency to the locked version. Install with
+#   pip install -c dist/constraints.txt dist/barrack_ops-*.whl
+DIST ?= dist
+dist: install
+	rm -rf $(DIST)
+	$(BIN)/python -m uv build --quiet --out-dir $(DIST)
+	cp $(RUNTIME_LOCK) $(DIST)/constraints.txt
+	@ls -1 $(DIST)
+
+IMAGE ?= barrack-ops:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+image: dist
+	docker build --tag $(IMAGE) .
 
 clean:
-	rm -rf $(VENV) .prefect .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) dist .prefect .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -55,13 +55,20 @@ class SSHCheckResult(BaseModel):
 
 
 async def load_private_key(
-    private_key_path: str | None, private_key_secret_block: str | None
+    private_key_path: str | None,
+    private_key_secret_block: str | None,
+    *,
+    path_field: str = "private_key_path",
+    block_field: str = "private_key_secret_block",
 ) -> list[asyncssh.SSHKey] | None:
     """The client key to log in with; None means the worker's defaults (``~/.ssh``, agent).
 
+    A Secret block lets a container or pod log in without a key file in its image: the
+    run reads the key from Prefect's API, and only the block's name is a parameter.
+
     Raises:
         ValueError: the file or block cannot be read or holds no private key (the message
-            names the field, never the key).
+            names the field, given as ``path_field`` / ``block_field``, never the key).
     """
     if private_key_secret_block:
         from prefect.blocks.system import Secret
@@ -70,26 +77,25 @@ async def load_private_key(
             block = await Secret.aload(private_key_secret_block)
         except (ValueError, RuntimeError) as exc:
             raise ValueError(
-                f"private_key_secret_block: cannot load {private_key_secret_block!r} "
-                f"({type(exc).__name__})"
+                f"{block_field}: cannot load {private_key_secret_block!r} ({type(exc).__name__})"
             ) from None
         text: object = block.get()  # type: ignore[attr-defined]
         if not isinstance(text, str):
-            raise ValueError("private_key_secret_block: the block holds no key text")
+            raise ValueError(f"{block_field}: the block holds no key text")
         try:
             return [asyncssh.import_private_key(text)]
         except (asyncssh.KeyImportError, ValueError):
             raise ValueError(
-                "private_key_secret_block: the block does not hold a private key in a "
+                f"{block_field}: the block does not hold a private key in a "
                 "format asyncssh reads (OpenSSH or PEM)"
             ) from None
     if private_key_path:
         try:
             return [asyncssh.read_private_key(private_key_path)]
         except OSError as exc:
-            raise ValueError(f"private_key_path: cannot read ({exc.strerror})") from None
+            raise ValueError(f"{path_field}: cannot read ({exc.strerror})") from None
         except (asyncssh.KeyImportError, ValueError):
-            raise ValueError("private_key_path: the file does not hold a private key") from None
+            raise ValueError(f"{path_field}: the file does not hold a private key") from None
     return None
 
 

@@ -120,6 +120,13 @@ class PrometheusProbeSettings(RequestModel):
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str) -> str:
+        if "{{" in value:
+            # A pod variant's deployment made without BARRACK_PROMETHEUS_URL keeps the
+            # placeholder (deployments/pools.py): a pod has no Prometheus on its loopback.
+            raise ValueError(
+                f"not set ({value!r} was never filled in): give the Prometheus URL in this "
+                "parameter, or set BARRACK_PROMETHEUS_URL and run prefect deploy again"
+            )
         parsed = httpx.URL(value)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"must be an http(s) URL with a host, got {_safe_url(value)!r}")

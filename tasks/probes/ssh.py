@@ -9,7 +9,9 @@ longest allowed time between two observations.
 
 Host keys are checked against a known_hosts file unless ``host_key_policy`` is
 ``accept-any`` (then a machine in the middle could answer: use it only on a trusted
-network). Passwords are never used: keys only.
+network). Passwords are never used: keys only. The private key is a file on the worker
+(``key_file``) or, where runs start in containers, a Prefect Secret block named by
+``key_secret_block``: read once per probe, never logged.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import asyncssh
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from barrack.models import RequestModel
 from tasks.probes.base import ProbeTarget, UtilizationEvidence, failed_evidence
+from tasks.ssh_verify import load_private_key
 
 __all__ = [
     "NVIDIA_SMI_QUERY",
@@ -49,7 +52,14 @@ class SSHSettings(RequestModel):
     port: int = Field(default=22, ge=1, le=65535, description="SSH port.")
     key_file: str | None = Field(
         default=None,
-        description="Private key file; empty means the SSH agent and ~/.ssh/id_* keys.",
+        description="Private key file; empty means key_secret_block, else the SSH agent "
+        "and ~/.ssh/id_* keys.",
+    )
+    key_secret_block: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Name of a Prefect Secret block holding the private key (for runs in "
+        "containers or pods, which have no key file); instead of key_file.",
     )
     host_key_policy: Literal["known-hosts", "accept-any"] = Field(
         default="known-hosts",
@@ -90,6 +100,25 @@ class SSHSettings(RequestModel):
             raise ValueError(f"{value!r} is not a readable file")
         return str(path)
 
+    @model_validator(mode="after")
+    def _one_key_source(self) -> SSHSettings:
+        if self.key_file and self.key_secret_block:
+            raise ValueError("give key_file or key_secret_block, not both")
+        return self
+
+    async def client_keys(self) -> list[asyncssh.SSHKey] | None:
+        """The configured private key (file or Secret block); None: agent and ~/.ssh.
+
+        Raises:
+            ValueError: it cannot be read or is no key (names the field, never the key).
+        """
+        return await load_private_key(
+            self.key_file,
+            self.key_secret_block,
+            path_field="key_file",
+            block_field="key_secret_block",
+        )
+
     @field_validator("host_overrides")
     @classmethod
     def _check_overrides(cls, value: dict[str, str]) -> dict[str, str]:
@@ -125,9 +154,17 @@ def _first_line(text: str) -> str:
 
 
 async def run_command(
-    settings: SSHSettings, host: str, command: str, *, timeout_seconds: float
+    settings: SSHSettings,
+    host: str,
+    command: str,
+    *,
+    timeout_seconds: float,
+    client_keys: list[asyncssh.SSHKey] | None = None,
 ) -> CommandResult:
     """Run ``command`` on ``host`` and return its output; a non-zero exit is an error.
+
+    ``client_keys`` are the keys :meth:`SSHSettings.client_keys` loaded, for callers that
+    connect to many hosts; left out, the settings' key is loaded here.
 
     Raises:
         SSHCommandError: cannot connect, host key not trusted, authentication refused,
@@ -143,8 +180,13 @@ async def run_command(
         "password": None,
         "kbdint_auth": False,
     }
-    if settings.key_file is not None:
-        options["client_keys"] = [settings.key_file]
+    if client_keys is None and (settings.key_file or settings.key_secret_block):
+        try:
+            client_keys = await settings.client_keys()
+        except ValueError as exc:
+            raise SSHCommandError(f"{where}: {exc}") from None
+    if client_keys is not None:
+        options["client_keys"] = client_keys
         options["agent_path"] = None  # the configured key only, not whatever an agent holds
     try:
         async with asyncio.timeout(timeout_seconds):
@@ -230,16 +272,30 @@ class SSHProbe:
     ) -> dict[str, UtilizationEvidence]:
         """One observation per target at ``now``; never raises per target."""
         gate = asyncio.Semaphore(self.settings.max_concurrency)
+        try:
+            keys = await self.settings.client_keys()  # once, not once per instance
+        except ValueError as exc:
+            return {
+                t.id: failed_evidence(
+                    t.id, self.name, str(exc), window_start=now - window, window_end=now
+                )
+                for t in targets
+            }
 
         async def one(target: ProbeTarget) -> UtilizationEvidence:
             async with gate:
-                return await self._observe(target, now=now, window=window)
+                return await self._observe(target, now=now, window=window, keys=keys)
 
         found = await asyncio.gather(*(one(t) for t in targets))
         return {evidence.instance_id: evidence for evidence in found}
 
     async def _observe(
-        self, target: ProbeTarget, *, now: datetime, window: timedelta
+        self,
+        target: ProbeTarget,
+        *,
+        now: datetime,
+        window: timedelta,
+        keys: list[asyncssh.SSHKey] | None,
     ) -> UtilizationEvidence:
         settings = self.settings
         start = now - window
@@ -256,6 +312,7 @@ class SSHProbe:
                 host,
                 f"{settings.nvidia_smi} {NVIDIA_SMI_QUERY}",
                 timeout_seconds=settings.connect_timeout_seconds + settings.command_timeout_seconds,
+                client_keys=keys,
             )
             gpus = parse_nvidia_smi(result.stdout)
         except (SSHCommandError, ValueError) as exc:

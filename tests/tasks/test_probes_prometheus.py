@@ -391,3 +391,10 @@ def test_the_base_url_is_taken_with_or_without_the_api_path(given: str) -> None:
 def test_a_route_prefix_is_kept() -> None:
     url = "http://127.0.0.1:8642/prometheus/api/v1"
     assert PrometheusProbeSettings(url=url).url == "http://127.0.0.1:8642/prometheus"
+
+
+def test_an_unfilled_deployment_placeholder_says_what_to_set() -> None:
+    """A pod variant deployed without BARRACK_PROMETHEUS_URL (deployments/pools.py)."""
+    with pytest.raises(ValidationError, match="BARRACK_PROMETHEUS_URL") as caught:
+        PrometheusProbeSettings(url="{{ $BARRACK_PROMETHEUS_URL }}")
+    assert caught.value.errors()[0]["loc"] == ("url",)

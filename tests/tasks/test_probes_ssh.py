@@ -166,3 +166,64 @@ async def test_run_command_reports_a_failing_command(sshd: SSHServer) -> None:
     assert done.stdout.strip() == "saved"
     with pytest.raises(SSHCommandError, match="exit status 3: disk full"):
         await run_command(settings, IDLE_HOST, "echo 'disk full' >&2; exit 3", timeout_seconds=10)
+
+
+# -- the key from a Prefect Secret block (runs in containers have no key file) ----------------
+
+
+def test_key_file_and_key_secret_block_exclude_each_other(tmp_path: Path) -> None:
+    key = tmp_path / "id"
+    key.write_text("x")
+    with pytest.raises(ValidationError, match="key_file or key_secret_block, not both"):
+        SSHSettings(key_file=str(key), key_secret_block="probe-key")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+async def test_the_probe_key_can_come_from_a_secret_block(sshd: SSHServer) -> None:
+    from prefect.blocks.system import Secret
+    from pydantic import SecretStr
+
+    key_text = sshd.key_file.read_text(encoding="utf-8")
+    await Secret(value=SecretStr(key_text)).save("probe-test-ssh-key", overwrite=True)
+    sshd.set_gpus(IDLE_HOST, (0, 310), (2, 290))
+    sshd.set_gpus(BUSY_HOST, (1, 300), (98, 71000))
+    settings = settings_for(sshd, key_file=None, key_secret_block="probe-test-ssh-key")
+    assert "BEGIN" not in repr(settings) + settings.model_dump_json()
+
+    found = await SSHProbe(settings).collect(targets(), now=NOW, window=WINDOW)
+
+    assert found["BRK-IDLE001"].error is None
+    assert found["BRK-BUSY001"].max_util_pct == 98
+    done = await run_command(settings, IDLE_HOST, "echo saved", timeout_seconds=10)
+    assert done.stdout.strip() == "saved"
+
+
+@pytest.mark.usefixtures("prefect_harness")
+async def test_a_secret_block_without_a_key_fails_every_target_naming_the_field(
+    sshd: SSHServer,
+) -> None:
+    from prefect.blocks.system import Secret
+    from pydantic import SecretStr
+
+    marker = "s3cr3t-not-a-key-material"
+    await Secret(value=SecretStr(marker)).save("probe-test-not-a-key", overwrite=True)
+    settings = settings_for(sshd, key_file=None, key_secret_block="probe-test-not-a-key")
+
+    found = await SSHProbe(settings).collect(targets(), now=NOW, window=WINDOW)
+
+    for evidence in found.values():
+        assert evidence.error is not None
+        assert evidence.error.startswith("key_secret_block: the block does not hold")
+        assert marker not in evidence.model_dump_json()
+    with pytest.raises(SSHCommandError, match="key_secret_block") as caught:
+        await run_command(settings, IDLE_HOST, "true", timeout_seconds=10)
+    assert marker not in str(caught.value)
+    assert caught.value.__suppress_context__  # no chained exception carries the text
+
+
+@pytest.mark.usefixtures("prefect_harness")
+async def test_a_missing_secret_block_names_it(sshd: SSHServer) -> None:
+    settings = settings_for(sshd, key_file=None, key_secret_block="probe-test-no-such-block")
+    found = await SSHProbe(settings).collect(targets()[:1], now=NOW, window=WINDOW)
+    error = found["BRK-IDLE001"].error or ""
+    assert error.startswith("key_secret_block: cannot load 'probe-test-no-such-block'")
