@@ -109,7 +109,7 @@ RECIPES: Final[tuple[Recipe, ...]] = (
             "and days above the baseline (alerted); a digest with its daily chart."
         ),
         tags=("barrack-ops", "billing"),
-        parameters={"params": {"account_name": "barrack", "timezone": "UTC"}},
+        parameters={"account_name": "barrack", "timezone": "UTC"},
     ),
     Recipe(
         name="restore-to-region",

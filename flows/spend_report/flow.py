@@ -16,13 +16,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import anyio
-from prefect import flow
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
 from flows.common.alerting import RECIPE_HOOKS
+from flows.common.params import recipe_flow
 from flows.common.pricing import PriceIndex
-from flows.common.runtime import current_flow_run_url
+from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.hibernate_idle.state import InstanceState, select_state_store
 from flows.spend_report.aggregate import balance_moves, spend_over
 from flows.spend_report.alerts import anomaly_alerts, digest_alert
@@ -52,18 +52,17 @@ __all__ = [
 ]
 
 
-@flow(name="spend-report", log_prints=False, validate_parameters=True, **RECIPE_HOOKS)
-async def spend_report(params: SpendReportParams | None = None) -> SpendReport:
+@recipe_flow(SpendReportParams, name="spend-report", log_prints=False, **RECIPE_HOOKS)
+async def spend_report(params: SpendReportParams) -> SpendReport:
     """Report what the fleet cost over a period (last week by default), on what, and
     what was wasted; alert on days above the baseline. Changes nothing in the account.
 
-    Args:
-        params: the recipe's parameters.
+    The flow's parameters are the fields of :class:`SpendReportParams`.
 
     Returns:
         The report (also published as Prefect artifacts and notifications).
     """
-    return await run_spend_report(params or SpendReportParams())
+    return await run_spend_report(params)
 
 
 def report_period(params: SpendReportParams, now: datetime) -> Period:
@@ -112,7 +111,7 @@ async def run_spend_report(params: SpendReportParams) -> SpendReport:
     """The body of :func:`spend_report` (inside a flow run)."""
     logger = get_run_logger()
     conn = params.connection
-    now = params.now or datetime.now(UTC)
+    now = params.evaluation_time(scheduled_start(), datetime.now(UTC))
     notifier = build_notifier(params, now) if params.notify else None
     period = report_period(params, now)
     previous = period.previous()

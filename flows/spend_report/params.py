@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import Field, field_validator
 
-from barrack.models import RequestModel
+from flows.common.params import RecipeParams
 from flows.hibernate_idle.state import StateMode
 from flows.spend_report.periods import PeriodError, parse_period, zone
-from tasks.connection import BarrackConnection
 
 __all__ = ["SpendReportParams"]
 
@@ -19,13 +19,16 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,49}")
 _PERIOD = re.compile(r"^\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}$")
 
 
-class SpendReportParams(RequestModel):
+class SpendReportParams(RecipeParams):
     """Where the money went over a period, what was wasted, and which days spent too much.
 
     Example:
         >>> SpendReportParams(period="2026-11-01..2026-11-30").timezone
         'UTC'
     """
+
+    JUDGES_AT_SCHEDULED_START: ClassVar[bool] = True
+    """A late Monday run still reports the week its schedule meant ("last week")."""
 
     account_name: str = Field(
         default="barrack",
@@ -73,16 +76,6 @@ class SpendReportParams(RequestModel):
         gt=0,
         description="Repeat an open anomaly alert after this many hours; empty means "
         "BARRACK_NOTIFY_REPEAT_INTERVAL.",
-    )
-    now: AwareDatetime | None = Field(
-        default=None,
-        description="Evaluation time; empty means now (the demo and tests pass the "
-        "simulator's clock).",
-    )
-    dry_run: bool = Field(default=False, description="Report only: send nothing.")
-    notify: bool = Field(default=True, description="Send the digest and the anomaly alert.")
-    connection: BarrackConnection = Field(
-        default_factory=BarrackConnection, description="How to reach Barrack."
     )
 
     @field_validator("account_name")
