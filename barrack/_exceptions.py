@@ -105,6 +105,14 @@ def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
 class BarrackError(Exception):
     """Base of every error this client raises."""
 
+    def describe(self) -> str:
+        """The error for people, on one line: its own text, which says what and where.
+
+        ``notifications.text.describe_error`` calls this on any error that has it, so the
+        alerts need not import the client.
+        """
+        return " ".join(str(self).split()) or type(self).__name__
+
 
 class ConfigurationError(BarrackError):
     """The client's settings are missing or invalid (the message names the setting)."""
@@ -196,6 +204,11 @@ class APIStatusError(BarrackError):
         where = f"{method} {path} -> " if method else ""
         rid = f" (request {request_id})" if request_id else ""
         super().__init__(f"{where}{status} {code}: {message}{rid}")
+
+    def describe(self) -> str:
+        """``CODE: message (request id)``: what a person acts on, without method and path."""
+        request = f" (request {self.request_id})" if self.request_id else ""
+        return f"{self.code}: {' '.join(self.message.split())}{request}"
 
 
 class APIRefusedError(APIStatusError):

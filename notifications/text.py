@@ -18,7 +18,6 @@ drift upwards the way half-up does. Arithmetic is never done on the rounded valu
 from __future__ import annotations
 
 import re
-import sys
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
@@ -105,16 +104,13 @@ def describe_error(error: BaseException, *, quote_message: bool = True) -> str:
     if not quote_message:
         return name
     text = " ".join(str(error).split())
-    # A Barrack error exists only once the client is loaded; a process that only sends
-    # notifications must not pay for loading it to describe a timeout.
-    if "barrack" in sys.modules:
-        from barrack import APIStatusError, BarrackError
-
-        if isinstance(error, APIStatusError):
-            request = f" (request {error.request_id})" if error.request_id else ""
-            return f"{error.code}: {' '.join(error.message.split())}{request}"
-        if isinstance(error, BarrackError) and text:
-            return text
+    # Errors that describe themselves (the Barrack client's: ``BarrackError.describe``)
+    # know best what a person needs; duck-typed, so notifications import no client.
+    describe = getattr(error, "describe", None)
+    if callable(describe):
+        described = describe()
+        if isinstance(described, str) and described:
+            return described
     return f"{name}: {text}" if text else name
 
 

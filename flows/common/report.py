@@ -20,12 +20,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from pydantic import BaseModel, ConfigDict, Field
 
 from notifications.text import escape_markdown
 
-__all__ = ["ArtifactTable", "RecipeReport", "markdown_table", "md", "publish_report"]
+__all__ = ["ArtifactTable", "RecipeReport", "markdown_table", "md"]
 
 
 def md(text: object) -> str:
@@ -106,12 +105,3 @@ class RecipeReport(BaseModel):
         if self.notifications:
             lines += ["", f"Notifications: {md(self.notifications)}"]
         return lines
-
-
-async def publish_report(report: RecipeReport) -> None:
-    """Publish the report's Markdown summary and its tables as Prefect artifacts."""
-    await acreate_markdown_artifact(
-        markdown=report.markdown(), key=report.artifact_key(), description=report.summary_line()
-    )
-    for table in report.artifact_tables():
-        await acreate_table_artifact(table=table.rows, key=table.key, description=table.description)

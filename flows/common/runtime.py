@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flows.common.schedules import DeploymentCron, RunSchedules
 from notifications.links import current_flow_run_url
 
 __all__ = [
@@ -40,31 +40,6 @@ def scheduled_start() -> datetime | None:
         value = datetime(*value.timetuple()[:6], value.microsecond, tzinfo=UTC)
     # A plain datetime: Prefect may hand out a Pendulum one, whose methods warn.
     return datetime.fromtimestamp(value.timestamp(), UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class DeploymentCron:
-    """One cron schedule of a deployment."""
-
-    schedule_id: str
-    cron: str
-    timezone: str
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RunSchedules:
-    """The cron schedules of the deployment a flow run belongs to.
-
-    Attributes:
-        deployment: the deployment's name.
-        crons: its cron schedules (interval and rrule schedules are left out).
-        run_schedule_id: the schedule that made this run, when Prefect's scheduler did.
-    """
-
-    deployment: str
-    crons: tuple[DeploymentCron, ...]
-    run_schedule_id: str | None
 
 
 async def run_schedules() -> RunSchedules | None:

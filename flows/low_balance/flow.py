@@ -22,7 +22,7 @@ from flows.common.burn import FleetBurn, fleet_burn
 from flows.common.guard import run_exclusive
 from flows.common.params import recipe_flow
 from flows.common.pricing import PriceIndex
-from flows.common.report import publish_report
+from flows.common.publish import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.low_balance.act import carry_out, protection_report
 from flows.low_balance.assessment import assess_balance

@@ -21,7 +21,7 @@ from flows.common.concurrency import gather_bounded
 from flows.common.guard import run_exclusive
 from flows.common.params import recipe_flow
 from flows.common.pricing import PriceIndex
-from flows.common.report import publish_report
+from flows.common.publish import publish_report
 from flows.common.runtime import current_flow_run_url, run_schedules, scheduled_start
 from flows.common.selection import select_instances
 from flows.nightly_snapshots.cost import retention_cost

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
-from flows.common.runtime import DeploymentCron, RunSchedules
+from flows.common.schedules import DeploymentCron, RunSchedules
 from notifications.text import describe_duration
 
 __all__ = [

@@ -20,7 +20,7 @@ from barrack.models import Snapshot, VMInstance, VMStatus
 from flows.common.alerting import RECIPE_HOOKS, load_notifier, notify_report
 from flows.common.guard import run_exclusive
 from flows.common.params import recipe_flow
-from flows.common.report import publish_report
+from flows.common.publish import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.restore.drill_report import DrillReport, drill_alerts
 from flows.restore.execute import (

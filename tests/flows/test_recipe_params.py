@@ -22,7 +22,8 @@ from pydantic import ValidationError
 
 from barrack_ops.params_file import ParamsFileError, load_params
 from flows.common.params import RecipeParams, escape_markdown
-from flows.common.runtime import DeploymentCron, RunSchedules, _schedule_of
+from flows.common.runtime import _schedule_of
+from flows.common.schedules import DeploymentCron, RunSchedules
 from flows.hibernate_idle.flow import hibernate_idle
 from flows.hibernate_idle.params import HibernateIdleParams
 from flows.low_balance.flow import low_balance

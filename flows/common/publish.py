@@ -1,0 +1,18 @@
+"""Publish a recipe's report as Prefect artifacts (the I/O half of ``flows.common.report``)."""
+
+from __future__ import annotations
+
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+
+from flows.common.report import RecipeReport
+
+__all__ = ["publish_report"]
+
+
+async def publish_report(report: RecipeReport) -> None:
+    """Publish the report's Markdown summary and its tables as Prefect artifacts."""
+    await acreate_markdown_artifact(
+        markdown=report.markdown(), key=report.artifact_key(), description=report.summary_line()
+    )
+    for table in report.artifact_tables():
+        await acreate_table_artifact(table=table.rows, key=table.key, description=table.description)
