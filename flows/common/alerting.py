@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
 from prefect.logging import get_run_logger
 
 from flows.common.report import RecipeReport
-from notifications import Alert, AlertKey, DeliveryReport, Notifier
+from notifications import Alert, AlertKey, DeliveryReport, Notifier, NotifySettings
 from notifications.hooks import failure_hooks, recovery_hook
 
-__all__ = ["RECIPE_HOOKS", "load_notifier", "notify_report"]
+__all__ = ["RECIPE_HOOKS", "load_notifier", "notifier_on_clock", "notify_report"]
 
 
 def load_notifier() -> Notifier:
@@ -23,6 +24,21 @@ def load_notifier() -> Notifier:
             a misconfigured recipe fails before it changes anything.
     """
     return Notifier.from_settings()
+
+
+def notifier_on_clock(now: datetime, repeat_interval: timedelta | None = None) -> Notifier:
+    """The notifier of a run that judges at ``now``: ``BARRACK_NOTIFY_*``, its dedup clock
+    stopped at the evaluation time (so "repeat every N hours" counts simulated hours when
+    the demo or a test passes the simulator's time), the recipe's own repeat if it has one.
+
+    Raises:
+        notifications.NotificationConfigError: a malformed URL or config (masked), so a
+            misconfigured recipe fails before it changes anything.
+    """
+    settings = NotifySettings()
+    if repeat_interval is not None:
+        settings = settings.model_copy(update={"repeat_interval": repeat_interval})
+    return Notifier.from_settings(settings, now=lambda: now)
 
 
 async def _dispatch(

@@ -10,18 +10,17 @@ The flow decides nothing about HTTP; every API call is a task.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
 from prefect.logging import get_run_logger
 
-from flows.common.alerting import RECIPE_HOOKS, notify_report
+from flows.common.account import read_account
+from flows.common.alerting import RECIPE_HOOKS, notifier_on_clock, notify_report
 from flows.common.burn import FleetBurn, fleet_burn
 from flows.common.guard import run_exclusive
 from flows.common.params import recipe_flow
-from flows.common.pricing import PriceIndex
 from flows.common.publish import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.low_balance.act import carry_out, protection_report
@@ -38,12 +37,8 @@ from flows.low_balance.notify import notify_low_balance
 from flows.low_balance.params import LowBalanceParams
 from flows.low_balance.protection import plan_protection
 from flows.low_balance.report import LowBalanceReport, low_balance_alerts
-from notifications import Notifier, NotifySettings, Severity
+from notifications import Notifier, Severity
 from notifications.text import describe_error
-from tasks.account import get_balance, get_pricing
-from tasks.fleet import list_volumes
-from tasks.instances import list_instances
-from tasks.snapshots import list_snapshots
 
 __all__ = ["MAX_SAMPLES", "build_notifier", "low_balance", "run_low_balance"]
 
@@ -82,10 +77,7 @@ def build_notifier(params: LowBalanceParams, now: datetime) -> Notifier:
         notifications.NotificationConfigError: a malformed URL or config (masked), so a
             misconfigured recipe fails before it changes anything.
     """
-    settings = NotifySettings()
-    if params.repeat_interval is not None:
-        settings = settings.model_copy(update={"repeat_interval": params.repeat_interval})
-    return Notifier.from_settings(settings, now=lambda: now)
+    return notifier_on_clock(now, params.repeat_interval)
 
 
 async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
@@ -105,15 +97,9 @@ async def run_low_balance(params: LowBalanceParams) -> LowBalanceReport:
     notifier = build_notifier(params, now) if params.notify else None
 
     # 1. Read the account and the fleet.
-    balance, instances, volumes, snapshots, pricing = await asyncio.gather(
-        get_balance(conn),
-        list_instances(conn),
-        list_volumes(conn),
-        list_snapshots(conn),
-        get_pricing(conn),
-    )
-    currency = str(balance.currency)
-    index = PriceIndex.from_pricing(currency, pricing)
+    account = await read_account(conn)
+    balance, instances, volumes = account.balance, account.instances, account.volumes
+    snapshots, currency, index = account.snapshots, account.currency, account.prices()
 
     # 2. The fleet model and the measured burn.
     burn = fleet_burn(

@@ -16,12 +16,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import anyio
-from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.logging import get_run_logger
 
-from flows.common.alerting import RECIPE_HOOKS
+from flows.common.account import read_account
+from flows.common.alerting import RECIPE_HOOKS, notifier_on_clock
 from flows.common.params import recipe_flow
 from flows.common.pricing import PriceIndex
+from flows.common.publish import publish_report
 from flows.common.runtime import current_flow_run_url, scheduled_start
 from flows.hibernate_idle.state import InstanceState, select_state_store
 from flows.spend_report.aggregate import balance_moves, spend_over
@@ -33,14 +34,10 @@ from flows.spend_report.params import SpendReportParams
 from flows.spend_report.periods import Period, last_week, parse_period, zone
 from flows.spend_report.report import SpendReport
 from flows.spend_report.waste import IdleWindow, find_waste
-from notifications import DeliveryReport, Notifier, NotifySettings
+from notifications import DeliveryReport, Notifier
 from state import state_dir
 from state.variables import variable_slug
-from tasks.account import get_balance, get_pricing
 from tasks.billing import list_ai_usage, list_billing_records, list_top_ups
-from tasks.fleet import list_volumes
-from tasks.instances import list_instances
-from tasks.snapshots import list_snapshots
 
 __all__ = [
     "full_rates",
@@ -99,12 +96,8 @@ def full_rates(charges: list[Charge], index: PriceIndex) -> dict[str, Decimal]:
 
 def build_notifier(params: SpendReportParams, now: datetime) -> Notifier:
     """``BARRACK_NOTIFY_*`` on the run's clock (the anomaly alert's repeat counts from it)."""
-    settings = NotifySettings()
-    if params.repeat_hours is not None:
-        settings = settings.model_copy(
-            update={"repeat_interval": timedelta(hours=params.repeat_hours)}
-        )
-    return Notifier.from_settings(settings, now=lambda: now)
+    repeat = timedelta(hours=params.repeat_hours) if params.repeat_hours is not None else None
+    return notifier_on_clock(now, repeat)
 
 
 async def run_spend_report(params: SpendReportParams) -> SpendReport:
@@ -124,14 +117,9 @@ async def run_spend_report(params: SpendReportParams) -> SpendReport:
         list_top_ups(conn, start=start, end=until),
         list_ai_usage(conn, start=start, end=until),
     )
-    balance, instances, volumes, snapshots, pricing = await asyncio.gather(
-        get_balance(conn),
-        list_instances(conn),
-        list_volumes(conn),
-        list_snapshots(conn),
-        get_pricing(conn),
-    )
-    currency = str(balance.currency)
+    account = await read_account(conn)
+    balance, instances, volumes = account.balance, account.instances, account.volumes
+    snapshots, currency = account.snapshots, account.currency
     charges = charges_from_records(records.items, ai.items, until=until)
     incomplete = [*records.missing, *top_ups.missing, *ai.missing]
     states = await _idle_states(params)
@@ -170,7 +158,7 @@ async def run_spend_report(params: SpendReportParams) -> SpendReport:
         volumes=volumes,
         snapshots=snapshots,
         idle=idle_windows(states),
-        full_rates=full_rates(charges, PriceIndex.from_pricing(currency, pricing)),
+        full_rates=full_rates(charges, account.prices()),
     )
     report = SpendReport(
         account_name=params.account_name,
@@ -197,7 +185,7 @@ async def run_spend_report(params: SpendReportParams) -> SpendReport:
         report.notifications = delivery.summary()
     elif params.dry_run:
         logger.info("dry run: the digest and alerts are not sent")
-    await _publish(report)
+    await publish_report(report)
     logger.info(report.summary_line())
     return report
 
@@ -236,21 +224,3 @@ def notify_spend(notifier: Notifier, report: SpendReport) -> DeliveryReport:
     )
     alerts, cleared = anomaly_alerts(report)
     return digest.merge(notifier.dispatch(alerts=alerts, cleared=cleared))
-
-
-async def _publish(report: SpendReport) -> None:
-    """Prefect artifacts: the Markdown report and the tables (keys: lowercase, dashes)."""
-    key = f"spend-report-{variable_slug(report.account_name) or 'account'}"
-    await acreate_markdown_artifact(
-        markdown=report.markdown(), key=key, description=report.summary_line()
-    )
-    await acreate_table_artifact(
-        table=report.instance_rows(), key=f"{key}-resources", description="Spend by resource"
-    )
-    await acreate_table_artifact(
-        table=report.daily_rows(), key=f"{key}-daily", description="Spend by day and kind"
-    )
-    if report.waste.lines:
-        await acreate_table_artifact(
-            table=report.waste_rows(), key=f"{key}-waste", description="Waste and what to do"
-        )

@@ -14,11 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from flows.common.report import ArtifactTable
 from flows.spend_report.aggregate import BalanceMoves, Spend
 from flows.spend_report.anomaly import Anomaly, Baseline
 from flows.spend_report.charges import KIND_LABELS, KINDS
 from flows.spend_report.money import format_money
 from flows.spend_report.waste import Waste
+from notifications.text import slug
 
 __all__ = ["SpendReport"]
 
@@ -52,6 +54,21 @@ class SpendReport:
     dry_run: bool = False
     notifications: str | None = None
     flow_run_url: str | None = None
+
+    def artifact_key(self) -> str:
+        """``spend-report-<account slug>`` (Prefect keys: lowercase letters, digits, dashes)."""
+        return f"spend-report-{slug(self.account_name, fallback='account')}"
+
+    def artifact_tables(self) -> list[ArtifactTable]:
+        """Spend by resource and by day, and the waste lines when there are any."""
+        key = self.artifact_key()
+        tables = [
+            ArtifactTable(f"{key}-resources", self.instance_rows(), "Spend by resource"),
+            ArtifactTable(f"{key}-daily", self.daily_rows(), "Spend by day and kind"),
+        ]
+        if self.waste.lines:
+            tables.append(ArtifactTable(f"{key}-waste", self.waste_rows(), "Waste and what to do"))
+        return tables
 
     def money(self, amount: Decimal) -> str:
         """An amount for people, in the account currency."""

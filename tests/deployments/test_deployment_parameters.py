@@ -26,10 +26,10 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.flow_engine import run_flow
 
-from barrack_ops.ticker import ClockTicker
 from flows.nightly_snapshots.flow import nightly_snapshots
 from flows.nightly_snapshots.report import NightlyReport
 from simulator.testing import SimHandle, running_simulator
+from simulator.ticker import ClockTicker
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
