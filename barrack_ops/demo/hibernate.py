@@ -22,12 +22,12 @@ from notifications.alerts import Amount
 from tasks.connection import BarrackConnection
 from tasks.probes import PrometheusProbeSettings
 
-__all__ = ["DemoSimulator", "demo_hibernate_idle"]
+__all__ = ["HibernateDemoSimulator", "demo_hibernate_idle"]
 
 RUN_EVERY_SECONDS = 15 * 60
 
 
-class DemoSimulator(Protocol):
+class HibernateDemoSimulator(Protocol):
     """What the demo needs of the simulator (``simulator.control.SimControl`` has it)."""
 
     base_url: str
@@ -46,7 +46,7 @@ class DemoSimulator(Protocol):
         ...
 
 
-def _run(sim: DemoSimulator, state_dir: Path) -> HibernateReport:
+def _run(sim: HibernateDemoSimulator, state_dir: Path) -> HibernateReport:
     params = HibernateIdleParams(
         connection=BarrackConnection(base_url=sim.base_url),
         now=sim.now(),
@@ -59,7 +59,7 @@ def _run(sim: DemoSimulator, state_dir: Path) -> HibernateReport:
 
 
 def demo_hibernate_idle(
-    sim: DemoSimulator, state_dir: Path, *, runs: int = 3
+    sim: HibernateDemoSimulator, state_dir: Path, *, runs: int = 3
 ) -> tuple[list[str], bool]:
     """Run the recipe ``runs`` times, 15 simulated minutes apart; lines to print, and ok.
 

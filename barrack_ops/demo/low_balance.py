@@ -34,14 +34,14 @@ from tasks.connection import BarrackConnection
 
 __all__ = [
     "ClockedSimulator",
-    "DemoSimulator",
     "LowBalanceDemo",
+    "LowBalanceDemoSimulator",
     "demo_low_balance",
     "demo_low_balance_week",
 ]
 
 
-class DemoSimulator(Protocol):
+class LowBalanceDemoSimulator(Protocol):
     """What the demo needs of the simulator handle (``simulator.control.SimControl``)."""
 
     @property
@@ -54,7 +54,7 @@ class DemoSimulator(Protocol):
         ...
 
 
-class ClockedSimulator(DemoSimulator, Protocol):
+class ClockedSimulator(LowBalanceDemoSimulator, Protocol):
     """A simulator whose clock the demo moves."""
 
     def advance(self, seconds: float | str) -> datetime:
@@ -88,7 +88,7 @@ class LowBalanceDemo:
 
 
 async def demo_low_balance(
-    sim: DemoSimulator,
+    sim: LowBalanceDemoSimulator,
     now: datetime,
     *,
     state: LowBalanceDemo,
@@ -153,7 +153,7 @@ def _fold(quiet: list[LowBalanceReport]) -> list[str]:
 
 
 async def _step(
-    sim: DemoSimulator,
+    sim: LowBalanceDemoSimulator,
     now: datetime,
     state: LowBalanceDemo,
     state_dir: Path,
@@ -185,7 +185,7 @@ async def _step(
 
 
 async def _run(
-    sim: DemoSimulator,
+    sim: LowBalanceDemoSimulator,
     now: datetime,
     state: LowBalanceDemo,
     state_dir: Path,

@@ -22,7 +22,7 @@ from flows.restore.params import RestoreDrillParams, RestoreParams
 from flows.restore.report import format_seconds
 from tasks.connection import BarrackConnection
 
-__all__ = ["DemoSimulator", "demo_restore"]
+__all__ = ["RestoreDemoSimulator", "demo_restore"]
 
 OUTAGE_REGION = "US-1"
 OUTAGE_GPU = "H100-SXM5-80GB"
@@ -30,7 +30,7 @@ RESTORED_INSTANCE = "batch-h100"
 DRILLED_INSTANCES = ("inference-h100", "eval-a40")
 
 
-class DemoSimulator(Protocol):
+class RestoreDemoSimulator(Protocol):
     """What the demo needs of the simulator (``simulator.control.SimControl`` has it)."""
 
     base_url: str
@@ -53,7 +53,7 @@ _WAITS: dict[str, float] = {
 
 
 def demo_restore(
-    sim: DemoSimulator, ticking: Callable[[], AbstractContextManager[object]]
+    sim: RestoreDemoSimulator, ticking: Callable[[], AbstractContextManager[object]]
 ) -> tuple[list[str], bool]:
     """Run one cross-region restore and one drill; lines to print, and whether both were ok.
 

@@ -29,9 +29,9 @@ from barrack.models import Snapshot, VMInstance, VMStatus, VolumeResponse
 from flows.common.pricing import PriceIndex
 
 __all__ = [
+    "BurnShare",
     "Category",
     "CategoryTotal",
-    "Charge",
     "FleetBurn",
     "Priced",
     "Uncharged",
@@ -67,7 +67,7 @@ class Priced:
 
 
 @dataclass(frozen=True, slots=True)
-class Charge:
+class BurnShare:
     """One resource's share of the burn."""
 
     kind: str
@@ -110,7 +110,7 @@ class FleetBurn:
     """The fleet model's burn: every charge, and every resource left uncharged."""
 
     currency: str
-    charges: tuple[Charge, ...] = ()
+    charges: tuple[BurnShare, ...] = ()
     uncharged: tuple[Uncharged, ...] = ()
 
     @property
@@ -188,7 +188,7 @@ def fleet_burn(
     snapshots: Iterable[Snapshot] = (),
     snapshot_rate_per_hour: Decimal | None = None,
 ) -> FleetBurn:
-    """Charge every listed resource at its rate per hour (see the module docstring).
+    """BurnShare every listed resource at its rate per hour (see the module docstring).
 
     Args:
         index: the price list in the account currency.
@@ -200,7 +200,7 @@ def fleet_burn(
     Returns:
         The charges and the resources left uncharged, with reasons.
     """
-    charges: list[Charge] = []
+    charges: list[BurnShare] = []
     uncharged: list[Uncharged] = []
     for vm in instances:
         category = _INSTANCE_CATEGORY.get(vm.status)
@@ -223,7 +223,7 @@ def fleet_burn(
             )
             continue
         charges.append(
-            Charge(
+            BurnShare(
                 "instance",
                 vm.id,
                 vm.name,
@@ -249,7 +249,7 @@ def fleet_burn(
             )
             continue
         charges.append(
-            Charge(
+            BurnShare(
                 "volume",
                 volume.id,
                 volume.name,
@@ -283,7 +283,7 @@ def fleet_burn(
             )
             continue
         charges.append(
-            Charge(
+            BurnShare(
                 "snapshot",
                 snap.id,
                 snap.name,
