@@ -656,6 +656,35 @@ CASES = [
         [{"id": "tx-1", "model": "llama-3-70b", "created_at": T0, "cost": 0.01}],
         query={"page": "1", "per_page": "100"},
     ),
+    Case(
+        "billing.records",
+        lambda c: c.billing.records(resource_type="gpus").to_list(),
+        "/api/billing/records/",
+        [
+            {
+                "resource_type": "gpus",
+                "resource_id": "BRK-1A2B3C4",
+                "resource_name": "train-1",
+                "region": "CANADA-1",
+                "start": T0,
+                "end": None,
+                "minutes": 90,
+                "rate_per_hour": 2.1,
+                "amount": 3.15,
+                "currency": "USD",
+            }
+        ],
+        query={"resource_type": "gpus", "page": "1", "per_page": "100"},
+        check=lambda records: str(records[0].amount) == "3.15" and records[0].end is None,
+    ),
+    Case(
+        "balance.transactions",
+        lambda c: c.balance.transactions().to_list(),
+        "/api/balance/transactions/",
+        [{"id": "txn-1", "type": "top_up", "amount": 500, "currency": "USD", "created_at": T0}],
+        query={"page": "1", "per_page": "100"},
+        check=lambda rows: rows[0].type == "top_up" and str(rows[0].amount) == "500",
+    ),
 ]
 
 

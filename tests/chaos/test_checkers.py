@@ -237,7 +237,7 @@ def test_a_leaked_secret_in_a_run_log_or_artifact_fails_the_suite(
 
     import flows.hibernate_idle.flow as hibernate_flow
 
-    real_publish = hibernate_flow._publish
+    real_publish = hibernate_flow.publish_report
 
     async def leaky_publish(report: Any) -> None:
         await real_publish(report)
@@ -246,7 +246,7 @@ def test_a_leaked_secret_in_a_run_log_or_artifact_fails_the_suite(
             markdown=f"alerts go to {os.environ['BARRACK_NOTIFY_URLS']}", key="leaky"
         )
 
-    monkeypatch.setattr(hibernate_flow, "_publish", leaky_publish)
+    monkeypatch.setattr(hibernate_flow, "publish_report", leaky_publish)
     with chaos.off_the_record():
         result = chaos.scenario(CASES["hibernate-idle"], "leaky", [FaultProfile("none")], seed=3)
     leaks = [v.detail for v in result.violations if v.invariant == "no secret exposed"]

@@ -177,7 +177,7 @@ def test_a_lasting_unmodelled_burn_is_acted_on_only_after_a_second_look(
     # Three intervals show 8/h the model misses: critical, but only on the measured burn,
     # and only at this run: the plan is reported, held.
     assert first.runway_severity is Severity.CRITICAL, first.markdown()
-    assert "+ 8.0000/h" in first.runway_basis
+    assert "+ 8.00/h" in first.runway_basis
     assert first.protection is not None
     assert [s.status for s in first.protection.steps] == [ProtectionStatus.HELD]
     assert "held for a second look" in first.protection_evidence

@@ -403,4 +403,4 @@ def test_the_demo_week_folds_the_quiet_steps_after_the_top_up(
     # Resolved at 36 h (the person tops up six hours into critical); 42 h and 48 h are quiet.
     assert printed[-2].endswith("low-balance demo: resolved")
     assert printed[-1].startswith("Sun 06:00 to Sun 12:00  2 runs, ok, no alert: USD ")
-    assert ", runway 9.8 d to 9.5 d" in printed[-1]
+    assert ", runway 9d 18h 37m to 9d 12h 37m" in printed[-1]

@@ -34,6 +34,8 @@ from flows.nightly_snapshots.schedule import cron_in_force
 from flows.restore.drill import restore_drill
 from flows.restore.flow import restore_to_region
 from flows.restore.params import RestoreDrillParams, RestoreParams
+from flows.spend_report.flow import spend_report
+from flows.spend_report.params import SpendReportParams
 
 RECIPES: list[tuple[Flow[Any, Any], type[RecipeParams]]] = [
     (nightly_snapshots, NightlySnapshotsParams),
@@ -41,6 +43,7 @@ RECIPES: list[tuple[Flow[Any, Any], type[RecipeParams]]] = [
     (low_balance, LowBalanceParams),
     (restore_to_region, RestoreParams),
     (restore_drill, RestoreDrillParams),
+    (spend_report, SpendReportParams),
 ]
 SHARED = ("dry_run", "notify", "now", "connection")
 

@@ -296,7 +296,10 @@ def test_an_instance_deleted_mid_period_is_counted_until_its_deletion() -> None:
 
 @pytest.mark.parametrize("currency", ["USD", "EUR", "INR"])
 def test_money_is_exact_in_data_and_rounded_for_people(currency: str) -> None:
-    assert format_money(Decimal("1234.565"), currency) == f"{currency} 1,234.57"
+    # the project's one money format rounds computed figures half-even to the cent
+    assert format_money(Decimal("1234.565"), currency) == f"{currency} 1,234.56"
+    assert format_money(Decimal("1234.575"), currency) == f"{currency} 1,234.58"
+    assert format_money(Decimal("1234.5651"), currency) == f"{currency} 1,234.57"
     assert format_money(Decimal("-3.1"), currency) == f"{currency} -3.10"
 
 

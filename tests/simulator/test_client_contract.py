@@ -211,6 +211,11 @@ async def test_every_operation_round_trips(sim: SimHandle, client: AsyncBarrack)
     assert await client.ai.usage_summary()
     assert await client.ai.usage_history().to_list()
 
+    # Account-wide billing (guessed routes): the instance has been billed, no top-up yet
+    records = await client.billing.records().to_list()
+    assert any(r.resource_id == vm.id and r.amount > 0 for r in records)
+    assert await client.balance.transactions().to_list() == []
+
     # Clean up
     await client.snapshots.delete(snap.id)
     await client.firewalls.delete(fw.id)
