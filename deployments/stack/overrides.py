@@ -17,7 +17,7 @@ __all__ = ["STACK_PARAMETER_OVERRIDES", "deep_merge", "render_placeholders"]
 
 STACK_PARAMETER_OVERRIDES: Final[Mapping[str, Mapping[str, Any]]] = {
     # The simulator answers PromQL for its instances' GPU utilisation.
-    "hibernate-idle": {"params": {"prometheus": {"url": "{sim_root_url}/prometheus"}}},
+    "hibernate-idle": {"prometheus": {"url": "{sim_root_url}/prometheus"}},
 }
 
 

@@ -44,29 +44,26 @@ RUN_TIMEOUT_SECONDS = 420
 
 
 def _nightly_params(now: datetime) -> dict[str, Any]:
+    # Flat, like every deployment's parameters: these merge with the deployment's own.
     return {
-        "params": {
-            "selection": {"name_globs": list(SELECTED)},
-            "policy_name": "e2e-scale-out",
-            # Both runs' snapshots are taken on the same simulated day: keep them all.
-            "preset": "minimal",
-            "now": now.isoformat(),
-            "poll_seconds": 0.5,
-            "max_poll_seconds": 1,
-            "wait_timeout_minutes": 10,
-            "notify": False,
-        }
+        "selection": {"name_globs": list(SELECTED)},
+        "policy_name": "e2e-scale-out",
+        # Both runs' snapshots are taken on the same simulated day: keep them all.
+        "preset": "minimal",
+        "now": now.isoformat(),
+        "poll_seconds": 0.5,
+        "max_poll_seconds": 1,
+        "wait_timeout_minutes": 10,
+        "notify": False,
     }
 
 
 def _hibernate_params(stack: RunningStack) -> dict[str, Any]:
     return {
-        "params": {
-            "probe": "prometheus",
-            "prometheus": {"url": stack.state.sim_root_url},
-            "dry_run": True,
-            "notify": False,
-        }
+        "probe": "prometheus",
+        "prometheus": {"url": stack.state.sim_root_url},
+        "dry_run": True,
+        "notify": False,
     }
 
 
@@ -145,7 +142,14 @@ def test_two_workers_run_each_run_once_and_never_overlap_a_deployment(
         assert asyncio.run(_runs_in_postgres(local_stack, ids)) == len(ids)
 
     # Every run completed, once: handed to a worker (Pending) once, Running once.
-    assert {r.state.type for r in runs.values() if r.state} == {StateType.COMPLETED}
+    assert {r.state.type for r in runs.values() if r.state} == {StateType.COMPLETED}, {
+        f"{r.name} ({r.deployment_id})": (r.state.type, r.state.message)
+        for r in runs.values()
+        if r.state and r.state.type is not StateType.COMPLETED
+    } | {
+        log.name: log.read_text(errors="replace")[-3000:]
+        for log in local_stack.config.logs_dir.glob("worker-*.log")
+    }
     for run_id, run in runs.items():
         assert run.run_count == 1, run_id
         names = [s.name for s in histories[run_id]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
@@ -48,7 +49,12 @@ def test_every_override_names_a_deployment_and_keeps_its_parameters_valid() -> N
     for name, patch in STACK_PARAMETER_OVERRIDES.items():
         assert name in declared, f"override for {name}, which prefect.yaml does not declare"
         merged = deep_merge(declared[name]["parameters"], render_placeholders(patch, placeholders))
-        recipes[name].load_flow().validate_parameters(merged)
+        flow = recipes[name].load_flow()
+        flow.validate_parameters(merged)
+        # A worker binds the stored parameters to the flow's own signature before anything
+        # else runs: a key the signature lacks (the old nested 'params') crashes every run.
+        unknown = set(merged) - set(inspect.signature(flow.fn).parameters)
+        assert not unknown, f"{name}: {sorted(unknown)} are not parameters of the flow"
 
 
 def test_every_deployment_of_prefect_yaml_is_found_with_its_pool() -> None:
