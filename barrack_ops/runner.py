@@ -68,6 +68,7 @@ __all__ = [
     "preflight",
     "run_flow",
     "set_verbose",
+    "tune_ephemeral_server",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -198,12 +199,12 @@ def choose_prefect_server(root: Path | None = None) -> str:
                 "Prefect: a temporary local server (a few seconds to start; set "
                 "PREFECT_API_URL or run make up to skip it)"
             )
-            _tune_ephemeral_server()
+            tune_ephemeral_server()
     _state["prefect"] = line
     return line
 
 
-def _tune_ephemeral_server() -> None:
+def tune_ephemeral_server() -> None:
     """Settings that make Prefect's temporary server start sooner (each one measured).
 
     A user's own value always wins. See docs/performance.md, "CLI overhead".

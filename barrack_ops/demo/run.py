@@ -178,6 +178,11 @@ def run_demo(nights: int = 7, output_dir: Path | None = None) -> int:
     output_dir = output_dir if output_dir is not None else Path.cwd() / "barrack-ops-demo"
     # Prefect's per-task INFO lines would bury the demo's own output (set before import).
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Prefect's temporary server: the same start-up settings as every CLI run (a first
+    # start migrates a new database, longer than Prefect's 20 s default on a busy machine).
+    from barrack_ops.runner import tune_ephemeral_server
+
+    tune_ephemeral_server()
     from barrack_ops.demo.hibernate import demo_hibernate_idle
     from barrack_ops.demo.receiver import NotificationReceiver
     from barrack_ops.demo.restore import demo_restore
