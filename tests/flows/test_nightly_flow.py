@@ -13,13 +13,12 @@ from barrack import AsyncBarrack
 from barrack.models import Snapshot
 from flows.nightly_snapshots.flow import nightly_snapshots
 from flows.nightly_snapshots.ownership import is_owned_by, ownership_description
-from flows.nightly_snapshots.params import NightlySnapshotsParams
 from flows.nightly_snapshots.preview import preview_retention
 from flows.nightly_snapshots.report import DeletionStatus, NightlyReport, SnapshotStatusOutcome
 from flows.nightly_snapshots.retention import FleetPlan
 from simulator.testing import SimHandle, running_simulator
-from simulator.ticker import ClockTicker
-from tasks.connection import BarrackConnection
+from tests.helpers.nightly import nightly_params as params
+from tests.helpers.nightly import run_nightly as run
 
 START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -38,24 +37,6 @@ def sim(demo_sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> SimHandle:
     demo_sim.top_up("100000")  # the demo balance runs out in two days; a week needs more
     monkeypatch.setenv("BARRACK_API_KEY", demo_sim.api_key)
     return demo_sim
-
-
-def params(sim: SimHandle, **overrides: object) -> NightlySnapshotsParams:
-    base: dict[str, object] = {
-        "connection": BarrackConnection(base_url=sim.base_url),
-        "now": sim.now(),
-        "poll_seconds": 0.05,
-        "max_poll_seconds": 0.2,
-        "wait_timeout_minutes": 1,
-        "notify": False,
-    }
-    base.update(overrides)
-    return NightlySnapshotsParams.model_validate(base)
-
-
-def run(sim: SimHandle, **overrides: object) -> NightlyReport:
-    with ClockTicker(sim, step=10, interval=0.01):
-        return asyncio.run(nightly_snapshots(params(sim, **overrides)))
 
 
 def snapshots(sim: SimHandle) -> list[Snapshot]:
